@@ -1,0 +1,34 @@
+package org.semiweak.data;
+
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The Parquet schema of teacher scores: per image, its top-Pmax classes and their probabilities.
+ *
+ * <p>{@code classes} and {@code probs} have the same length (Pmax, or the class count if smaller)
+ * and are ordered by probability descending, ties by class index ascending. {@code tag_classes}
+ * and {@code label} are copied from the image shards so that selection reads the scores alone.
+ */
+public final class ScoreSchema {
+  public static final String IMAGE_ID = ImageSchema.IMAGE_ID;
+  public static final String CLASSES = "classes";
+  public static final String PROBS = "probs";
+  public static final String TAG_CLASSES = ImageSchema.TAG_CLASSES;
+  public static final String LABEL = ImageSchema.LABEL;
+  public static final String MODEL_FINGERPRINT = "model_fingerprint";
+
+  public static final StructType SCHEMA =
+      new StructType(
+          new StructField[] {
+            ImageSchema.field(IMAGE_ID, DataTypes.StringType, false),
+            ImageSchema.field(CLASSES, DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+            ImageSchema.field(PROBS, DataTypes.createArrayType(DataTypes.FloatType, false), false),
+            ImageSchema.field(TAG_CLASSES, DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+            ImageSchema.field(LABEL, DataTypes.IntegerType, true),
+            ImageSchema.field(MODEL_FINGERPRINT, DataTypes.StringType, false)
+          });
+
+  private ScoreSchema() {}
+}
