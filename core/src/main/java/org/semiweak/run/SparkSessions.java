@@ -1,0 +1,27 @@
+package org.semiweak.run;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Creates or joins the Spark session: {@code spark-submit}'s master if set, else the embedded {@code local[*]}. */
+public final class SparkSessions {
+  private SparkSessions() {}
+
+  /**
+   * @param master the master URL to use when none was set by spark-submit (e.g. {@code local[*]});
+   *     null means {@code local[*]}
+   */
+  public static SparkSession getOrCreate(String appName, String master) {
+    SparkConf conf = new SparkConf(true);
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(master == null || master.isBlank() ? "local[*]" : master);
+    }
+    conf.setIfMissing("spark.app.name", appName);
+    conf.setIfMissing("spark.ui.enabled", "false");
+    conf.setIfMissing("spark.sql.shuffle.partitions", "8");
+    conf.setIfMissing("spark.sql.parquet.compression.codec", "zstd");
+    // Retry a failed task: training and scoring tasks are deterministic and idempotent.
+    conf.setIfMissing("spark.task.maxFailures", "4");
+    return SparkSession.builder().config(conf).getOrCreate();
+  }
+}

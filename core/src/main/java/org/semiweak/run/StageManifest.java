@@ -1,0 +1,73 @@
+package org.semiweak.run;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.semiweak.util.Json;
+
+/**
+ * What a committed stage wrote, from what, with which options: the {@code _MANIFEST.json} that
+ * makes a stage folder trustworthy. Readers trust only stage folders that hold a manifest.
+ *
+ * @param formatVersion run-directory format version that wrote it (see {@link RunDir#FORMAT_VERSION})
+ * @param stage stage path inside the run directory, e.g. {@code prep} or {@code selection/semi-weak/k4000-p10}
+ * @param kind the stage kind ({@code prep}, {@code train-teacher}, {@code score}, ...)
+ * @param semiweakVersion software version that wrote it
+ * @param fingerprint hash of kind, effective options and input fingerprints: equal fingerprints mean
+ *     the stage would produce the same output, so a rerun may skip it
+ * @param options the effective options (defaults filled in)
+ * @param inputs the stages or files it read, with their fingerprints
+ * @param counts record accounting, e.g. {@code in}, {@code written}, {@code quarantined}
+ * @param metrics anything measured: accuracy, throughput, per-class statistics, learning curve
+ * @param startedAt ISO-8601 instant
+ * @param finishedAt ISO-8601 instant
+ * @param seconds wall time
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record StageManifest(
+    int formatVersion,
+    String stage,
+    String kind,
+    String semiweakVersion,
+    String fingerprint,
+    Map<String, Object> options,
+    List<Input> inputs,
+    Map<String, Long> counts,
+    Map<String, Object> metrics,
+    String startedAt,
+    String finishedAt,
+    double seconds) {
+
+  /** One input of a stage: a committed stage or an external file, and its fingerprint. */
+  public record Input(String name, String path, String fingerprint) {}
+
+  public StageManifest {
+    options = options == null ? Map.of() : new LinkedHashMap<>(options);
+    inputs = inputs == null ? List.of() : List.copyOf(inputs);
+    counts = counts == null ? Map.of() : new LinkedHashMap<>(counts);
+    metrics = metrics == null ? Map.of() : new LinkedHashMap<>(metrics);
+  }
+
+  public long count(String name) {
+    Long v = counts.get(name);
+    if (v == null) {
+      throw new IllegalStateException("manifest of stage " + stage + " has no count '" + name + "' (has " + counts.keySet() + ")");
+    }
+    return v;
+  }
+
+  public String toJson() {
+    return Json.write(this);
+  }
+
+  public static StageManifest fromJson(String json) {
+    try {
+      return Json.MAPPER.readerFor(StageManifest.class)
+          .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .readValue(json);
+    } catch (Exception e) {
+      throw new IllegalArgumentException("not a semiweak stage manifest: " + e.getMessage(), e);
+    }
+  }
+}
