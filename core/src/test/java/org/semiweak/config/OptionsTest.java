@@ -1,0 +1,44 @@
+package org.semiweak.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OptionsTest {
+  static final OptionSpec<Integer> K = OptionSpec.intOption("k", 16000, 1, Integer.MAX_VALUE, "images per class");
+  static final OptionSpec<String> TEACHER = OptionSpec.stringOption("teacher", null, "teacher name");
+  static final OptionSpec<int[]> WIDTHS = OptionSpec.intListOption("widths", new int[] {16, 32}, "stage widths");
+  static final List<OptionSpec<?>> SPECS = List.of(K, TEACHER, WIDTHS);
+
+  @Test
+  void fillsDefaultsAndParsesValuesFromFlagsOrYaml() {
+    Options o = Options.parse("select", SPECS, Map.of("teacher", "semi-weak", "widths", List.of(8, 16, 32)));
+    assertThat(o.get(K)).isEqualTo(16000);
+    assertThat(o.get(WIDTHS)).containsExactly(8, 16, 32);
+    assertThat(o.effective()).containsEntry("widths", List.of(8, 16, 32)).containsEntry("k", 16000);
+  }
+
+  @Test
+  void rejectsUnknownKeysWithTheClosestKnownOne() {
+    assertThatThrownBy(() -> Options.parse("select", SPECS, Map.of("kk", "3")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("select: unknown option 'kk' (did you mean 'k'?)");
+  }
+
+  @Test
+  void rejectsBadValuesSayingWhatWasExpected() {
+    assertThatThrownBy(() -> Options.parse("select", SPECS, Map.of("k", "0")))
+        .hasMessageContaining("select.k: expected an integer in [1, 2147483647], found '0'");
+    assertThatThrownBy(() -> Options.parse("select", SPECS, Map.of("k", "many")))
+        .hasMessageContaining("found 'many'");
+  }
+
+  @Test
+  void aMissingRequiredOptionIsReportedWhenRead() {
+    Options o = Options.parse("score", SPECS, Map.of());
+    assertThatThrownBy(() -> o.get(TEACHER)).hasMessageContaining("option 'teacher' is required");
+  }
+}
