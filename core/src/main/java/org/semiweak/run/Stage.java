@@ -24,6 +24,21 @@ public interface Stage {
   String kind();
 
   /**
+   * Checks what can be checked before any upstream stage has run: options, external files (inputs,
+   * model files), their formats. The driver validates every stage of a pipeline this way before the
+   * first Spark job starts. Upstream outputs are checked by {@link #plan()}.
+   */
+  default void validate() {}
+
+  /**
+   * Whether a committed output with another fingerprint may be replaced by a rerun. Stages whose
+   * outputs are versioned by name (selections) return false: a new configuration needs a new name.
+   */
+  default boolean replaceable() {
+    return true;
+  }
+
+  /**
    * Validates options and inputs without running Spark jobs and returns the manifest under
    * construction, whose {@link ManifestBuilder#fingerprint()} identifies the output. Throws
    * {@link org.semiweak.config.ConfigException} or {@link IllegalStateException} with a message
