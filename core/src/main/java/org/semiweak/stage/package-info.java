@@ -1,0 +1,2 @@
+/** What the pipeline's stages share: reading the prepared dataset, training options, model stages. */
+package org.semiweak.stage;

@@ -1,0 +1,123 @@
+package org.semiweak.driver;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.config.ConfigException;
+import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLock;
+import org.semiweak.run.Stage;
+import org.semiweak.run.StageManifest;
+import org.semiweak.util.Fingerprint;
+
+/**
+ * Runs stages in order under the run directory's lock: validates all of them before the first
+ * Spark job, skips stages whose committed output has the planned fingerprint, replaces outdated
+ * ones, and resumes after a crash (uncommitted output is discarded; training resumes from its
+ * checkpoints).
+ */
+public final class PipelineRunner {
+  private final RunDir run;
+  private final Supplier<SparkSession> spark;
+  private final PrintStream out;
+
+  public PipelineRunner(RunDir run, Supplier<SparkSession> spark, PrintStream out) {
+    this.run = run;
+    this.spark = spark;
+    this.out = out;
+  }
+
+  /**
+   * Runs the stages.
+   *
+   * @param fromKind when not null, committed outputs of this stage kind and every later kind are
+   *     deleted first, so they run again
+   * @param force rerun every given stage even if it is up to date
+   */
+  public List<StageOutcome> run(List<Stage> stages, String fromKind, boolean force) {
+    validateAll(stages);
+    List<StageOutcome> outcomes = new ArrayList<>();
+    try (RunLock lock = run.lock("semiweak " + stages.get(0).kind() + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).kind() : ""))) {
+      cleanTemporaryLeftovers();
+      int fromOrder = fromKind == null ? Integer.MAX_VALUE : StageCatalog.order(fromKind);
+      for (Stage s : stages) {
+        boolean rerun = force || StageCatalog.order(s.kind()) >= fromOrder;
+        if (rerun && run.committed(s.path()).isPresent()) {
+          out.printf("[%s] deleting committed output to rerun it%n", s.path());
+          run.delete(s.path());
+        }
+      }
+      int i = 0;
+      for (Stage s : stages) {
+        i++;
+        outcomes.add(runOne(s, i, stages.size()));
+      }
+    }
+    return outcomes;
+  }
+
+  private void validateAll(List<Stage> stages) {
+    List<String> errors = new ArrayList<>();
+    for (Stage s : stages) {
+      try {
+        s.validate();
+      } catch (ConfigException | IllegalStateException | UncheckedIOException e) {
+        errors.add("[" + s.path() + "] " + e.getMessage());
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException("the pipeline is not valid; nothing was run:\n" + String.join("\n", errors));
+    }
+  }
+
+  private StageOutcome runOne(Stage s, int index, int total) {
+    String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.path());
+    ManifestBuilder plan = s.plan();
+    String fp = plan.fingerprint();
+    Optional<StageManifest> committed = run.committed(s.path());
+    if (committed.isPresent()) {
+      if (committed.get().fingerprint().equals(fp)) {
+        out.printf("%s up to date (fingerprint %s), skipped%n", where, Fingerprint.shortForm(fp));
+        return new StageOutcome(s.path(), s.kind(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed.get(), 0);
+      }
+      if (!s.replaceable()) {
+        throw new ConfigException(where + " is committed with other options or inputs (fingerprint "
+            + Fingerprint.shortForm(committed.get().fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
+            + "). Committed " + s.kind() + " outputs are never overwritten: give this one a new name, or rerun with --from "
+            + s.kind() + " to replace it.");
+      }
+      out.printf("%s inputs or options changed since it was committed: running it again%n", where);
+      run.delete(s.path());
+    }
+    out.printf("%s running%n", where);
+    long t0 = System.nanoTime();
+    StageManifest m = s.execute(spark.get(), plan);
+    double secs = (System.nanoTime() - t0) / 1e9;
+    out.printf("%s committed in %.1f s: %s%n", where, secs, Report.countsLine(m));
+    return new StageOutcome(s.path(), s.kind(), StageOutcome.Action.RAN, m, secs);
+  }
+
+  /** Temporary output of stages that never committed (a crash, a kill): never read, safe to delete. */
+  private void cleanTemporaryLeftovers() {
+    Path tmp = new Path(run.root(), RunDir.TMP);
+    try {
+      if (run.fs().exists(tmp)) {
+        for (FileStatus st : run.fs().listStatus(tmp)) {
+          out.printf("removing uncommitted leftover %s%n", st.getPath().getName());
+          run.fs().delete(st.getPath(), true);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clean " + tmp + ": " + e.getMessage(), e);
+    }
+  }
+}

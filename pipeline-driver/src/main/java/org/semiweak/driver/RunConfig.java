@@ -1,0 +1,138 @@
+package org.semiweak.driver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.semiweak.config.ConfigException;
+import org.semiweak.util.Json;
+
+/**
+ * A YAML run configuration: top-level settings plus one section per stage, whose keys are the same
+ * option names as that stage's command-line flags.
+ *
+ * <pre>
+ * run-dir: /data/runs/fmnist-1
+ * spark-master: local[*]          # ignored under spark-submit, which sets the master
+ * teachers: [semi-supervised, semi-weak]
+ * prep:   { source: idx, input: /usr/share/datasets/fashion-mnist, labeled-per-class: 100 }
+ * select: { k: 4000, p: 10 }
+ * </pre>
+ */
+public final class RunConfig {
+  public static final String RUN_DIR = "run-dir";
+  public static final String SPARK_MASTER = "spark-master";
+  public static final String TEACHERS = "teachers";
+
+  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS);
+
+  private final Map<String, Object> top = new LinkedHashMap<>();
+  private final Map<String, Map<String, Object>> sections = new LinkedHashMap<>();
+
+  public RunConfig() {}
+
+  /** Parses YAML text; {@code origin} names the file in messages. */
+  public static RunConfig parse(String yaml, String origin, Set<String> stageSections) {
+    Object doc;
+    try {
+      doc = Json.YAML.readValue(yaml, Object.class);
+    } catch (IOException e) {
+      throw new ConfigException(origin + ": not valid YAML: " + e.getMessage().split("\n")[0]);
+    }
+    RunConfig cfg = new RunConfig();
+    if (doc == null) {
+      return cfg;
+    }
+    if (!(doc instanceof Map<?, ?> map)) {
+      throw new ConfigException(origin + ": expected a mapping of settings at the top level");
+    }
+    List<String> errors = new ArrayList<>();
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String key = String.valueOf(e.getKey());
+      if (TOP_LEVEL.contains(key)) {
+        cfg.top.put(key, e.getValue());
+      } else if (stageSections.contains(key)) {
+        if (e.getValue() == null) {
+          continue;
+        }
+        if (!(e.getValue() instanceof Map<?, ?> section)) {
+          errors.add(origin + ": section '" + key + "' must be a mapping of option: value");
+          continue;
+        }
+        Map<String, Object> s = new LinkedHashMap<>();
+        section.forEach((k, v) -> s.put(String.valueOf(k), v));
+        cfg.sections.put(key, s);
+      } else {
+        errors.add(origin + ": unknown key '" + key + "'; expected one of " + TOP_LEVEL + " or a stage section " + stageSections);
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(String.join("\n", errors));
+    }
+    return cfg;
+  }
+
+  /** Reads a config file through the Hadoop FileSystem (so it may live on HDFS or S3 too). */
+  public static RunConfig load(String location, Set<String> stageSections) {
+    Path p = new Path(location);
+    try (InputStream in = p.getFileSystem(new Configuration()).open(p)) {
+      return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), location, stageSections);
+    } catch (java.io.FileNotFoundException e) {
+      throw new ConfigException("config file " + location + " does not exist");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read config " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String runDir() {
+    Object v = top.get(RUN_DIR);
+    return v == null ? null : String.valueOf(v);
+  }
+
+  public String sparkMaster() {
+    Object v = top.get(SPARK_MASTER);
+    return v == null ? null : String.valueOf(v);
+  }
+
+  /** The teacher recipes the pipeline trains, in order. */
+  public List<String> teachers(List<String> defaults) {
+    Object v = top.get(TEACHERS);
+    if (v == null) {
+      return defaults;
+    }
+    List<String> out = new ArrayList<>();
+    if (v instanceof List<?> l) {
+      l.forEach(x -> out.add(String.valueOf(x).strip()));
+    } else {
+      for (String s : String.valueOf(v).split(",")) {
+        out.add(s.strip());
+      }
+    }
+    if (out.isEmpty()) {
+      throw new ConfigException("teachers: list at least one teacher recipe");
+    }
+    return out;
+  }
+
+  /** A copy of a stage section (empty if absent). */
+  public Map<String, Object> section(String stage) {
+    return new LinkedHashMap<>(sections.getOrDefault(stage, Map.of()));
+  }
+
+  public RunConfig set(String key, Object value) {
+    top.put(key, value);
+    return this;
+  }
+
+  /** Overrides one option of a section (flags win over the file). */
+  public RunConfig set(String section, String key, Object value) {
+    sections.computeIfAbsent(section, s -> new LinkedHashMap<>()).put(key, value);
+    return this;
+  }
+}

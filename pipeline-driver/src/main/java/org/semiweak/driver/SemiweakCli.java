@@ -1,0 +1,295 @@
+package org.semiweak.driver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.config.ConfigException;
+import org.semiweak.config.Options;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLockedException;
+import org.semiweak.run.SparkSessions;
+import org.semiweak.run.Stage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code semiweak} command: one subcommand per stage, {@code run} for the whole pipeline,
+ * {@code demo} for the Fashion-MNIST demo and {@code status} for a run directory. Also the
+ * {@code spark-submit --class} entry point.
+ *
+ * <pre>
+ * semiweak prep   --run-dir /runs/r1 --source idx --input /usr/share/datasets/fashion-mnist
+ * semiweak select --run-dir /runs/r1 --teacher semi-weak --k 2000 --p 5
+ * semiweak run    run.yaml --from select --select.k 2000
+ * semiweak status /runs/r1
+ * </pre>
+ */
+public final class SemiweakCli {
+  private static final Logger LOG = LoggerFactory.getLogger(SemiweakCli.class);
+
+  /** Exit codes: 0 success, 1 failure while running, 2 bad usage or configuration, 3 run directory locked. */
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+  public static final int LOCKED = 3;
+
+  public static final String DEMO_CONFIG = "/org/semiweak/driver/demo.yaml";
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private SparkSession spark;
+
+  public SemiweakCli(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    int code = new SemiweakCli(System.out, System.err).execute(args);
+    System.exit(code);
+  }
+
+  /** Runs one command line and returns its exit code; never calls System.exit. */
+  public int execute(String... args) {
+    try {
+      return dispatch(args);
+    } catch (ConfigException e) {
+      err.println("semiweak: " + e.getMessage());
+      return USAGE;
+    } catch (RunLockedException e) {
+      err.println("semiweak: " + e.getMessage());
+      return LOCKED;
+    } catch (RuntimeException | IOException e) {
+      LOG.error("semiweak failed", e);
+      err.println("semiweak: failed: " + describe(e));
+      return FAILED;
+    } finally {
+      if (spark != null && !isSparkSubmit()) {
+        spark.stop();
+      }
+    }
+  }
+
+  static String describe(Throwable e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    Throwable c = e.getCause();
+    int depth = 0;
+    while (c != null && depth++ < 5) {
+      if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+        sb.append("\n  caused by: ").append(c.getMessage());
+      }
+      c = c.getCause();
+    }
+    sb.append("\n(the log above has the stack trace)");
+    return sb.toString();
+  }
+
+  private static boolean isSparkSubmit() {
+    return System.getProperty("spark.submit.deployMode") != null;
+  }
+
+  private int dispatch(String[] args) throws IOException {
+    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+      if (args.length > 1) {
+        return help(args[1]);
+      }
+      out.print(usage());
+      return args.length == 0 ? USAGE : OK;
+    }
+    String command = args[0];
+    Args a = Args.parse(List.of(args).subList(1, args.length));
+    if (a.help) {
+      return help(command);
+    }
+    switch (command) {
+      case "status":
+        return status(a);
+      case "run":
+        return runPipeline(loadConfig(a.positional.isEmpty() ? a.global.get("config") : a.positional.get(0), a), a);
+      case "demo":
+        return demo(a);
+      default:
+        Optional<StageType> type = StageCatalog.byCommand(command);
+        if (type.isEmpty()) {
+          throw new ConfigException("unknown command '" + command + "'\n" + usage());
+        }
+        return runStage(type.get(), a);
+    }
+  }
+
+  private int help(String command) {
+    Optional<StageType> type = StageCatalog.byCommand(command);
+    if (type.isEmpty()) {
+      out.print(usage());
+      return command.equals("run") || command.equals("demo") || command.equals("status") ? OK : USAGE;
+    }
+    out.printf("semiweak %s: %s%n%nusage: semiweak %s --run-dir DIR [--config run.yaml] [--force] [--OPTION VALUE]...%n%noptions (also the keys of the '%s' section of a run config):%n%s",
+        command, type.get().summary(), command, command, Options.usage(type.get().options()));
+    return OK;
+  }
+
+  static String usage() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("usage: semiweak COMMAND [ARGS]\n\n");
+    sb.append("pipeline:\n");
+    sb.append("  demo [--run-dir DIR]      the whole pipeline on the Fashion-MNIST demo (embedded Spark)\n");
+    sb.append("  run CONFIG.yaml           the whole pipeline; [--from STAGE] reruns STAGE and later ones;\n");
+    sb.append("                            [--SECTION.OPTION VALUE] overrides the config\n");
+    sb.append("  status RUN_DIR            committed stages, crashed leftovers, lock\n\n");
+    sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
+    for (StageType t : StageCatalog.ALL) {
+      sb.append(String.format("  %-25s %s%n", t.command(), t.summary()));
+    }
+    sb.append("\nexit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 run directory in use\n");
+    return sb.toString();
+  }
+
+  private int status(Args a) throws IOException {
+    String dir = !a.positional.isEmpty() ? a.positional.get(0) : a.global.get("run-dir");
+    if (dir == null) {
+      throw new ConfigException("usage: semiweak status RUN_DIR");
+    }
+    StatusCommand.print(RunDir.open(dir, new Configuration()), out);
+    return OK;
+  }
+
+  private RunConfig loadConfig(String location, Args a) {
+    RunConfig cfg = location == null ? new RunConfig() : RunConfig.load(location, StageCatalog.commands());
+    applyOverrides(cfg, a);
+    return cfg;
+  }
+
+  private static void applyOverrides(RunConfig cfg, Args a) {
+    if (a.global.containsKey("run-dir")) {
+      cfg.set(RunConfig.RUN_DIR, a.global.get("run-dir"));
+    }
+    if (a.global.containsKey("spark-master")) {
+      cfg.set(RunConfig.SPARK_MASTER, a.global.get("spark-master"));
+    }
+    if (a.global.containsKey("teachers")) {
+      cfg.set(RunConfig.TEACHERS, a.global.get("teachers"));
+    }
+    for (Map.Entry<String, String> e : a.options.entrySet()) {
+      int dot = e.getKey().indexOf('.');
+      if (dot <= 0) {
+        throw new ConfigException("--" + e.getKey() + ": for run and demo, override stage options as --STAGE.OPTION VALUE, e.g. --select.k 2000");
+      }
+      String section = e.getKey().substring(0, dot);
+      if (StageCatalog.byCommand(section).isEmpty()) {
+        throw new ConfigException("--" + e.getKey() + ": unknown stage '" + section + "'; stages are " + StageCatalog.commands());
+      }
+      cfg.set(section, e.getKey().substring(dot + 1), e.getValue());
+    }
+  }
+
+  private int demo(Args a) throws IOException {
+    String yaml;
+    try (InputStream in = SemiweakCli.class.getResourceAsStream(DEMO_CONFIG)) {
+      yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    RunConfig cfg = RunConfig.parse(yaml, "built-in demo config", StageCatalog.commands());
+    applyOverrides(cfg, a);
+    String data = String.valueOf(cfg.section("prep").getOrDefault("input", ""));
+    if (data.startsWith("/") && !new java.io.File(data).isDirectory()) {
+      throw new ConfigException("the demo needs Fashion-MNIST in " + data
+          + ": install it with 'sudo apt-get install -y dataset-fashion-mnist' (Debian/Ubuntu), or pass --prep.input DIR");
+    }
+    return runPipeline(cfg, a);
+  }
+
+  private int runPipeline(RunConfig cfg, Args a) {
+    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    List<Stage> stages = Pipeline.build(cfg, run);
+    out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
+    List<StageOutcome> outcomes = runner.run(stages, a.global.get("from"), a.flags.contains("force"));
+    out.println();
+    out.print(Report.table(outcomes));
+    return OK;
+  }
+
+  private int runStage(StageType type, Args a) {
+    RunConfig cfg = a.global.containsKey("config")
+        ? RunConfig.load(a.global.get("config"), StageCatalog.commands())
+        : new RunConfig();
+    if (a.global.containsKey("run-dir")) {
+      cfg.set(RunConfig.RUN_DIR, a.global.get("run-dir"));
+    }
+    if (a.global.containsKey("spark-master")) {
+      cfg.set(RunConfig.SPARK_MASTER, a.global.get("spark-master"));
+    }
+    Map<String, Object> raw = cfg.section(type.command());
+    raw.putAll(a.options);
+    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    Stage stage = type.create(run, raw);
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
+    List<StageOutcome> outcomes = runner.run(List.of(stage), null, a.flags.contains("force"));
+    out.print(Report.table(outcomes));
+    return OK;
+  }
+
+  private SparkSession spark(String master) {
+    if (spark == null) {
+      spark = SparkSessions.getOrCreate("semiweak", master);
+    }
+    return spark;
+  }
+
+  /** Parsed command line: global settings, stage options, flags and positional arguments. */
+  static final class Args {
+    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "teachers");
+    static final List<String> FLAGS = List.of("force");
+
+    final Map<String, String> global = new LinkedHashMap<>();
+    final Map<String, String> options = new LinkedHashMap<>();
+    final List<String> flags = new ArrayList<>();
+    final List<String> positional = new ArrayList<>();
+    boolean help;
+
+    static Args parse(List<String> args) {
+      Args a = new Args();
+      for (int i = 0; i < args.size(); i++) {
+        String arg = args.get(i);
+        if (arg.equals("--help") || arg.equals("-h")) {
+          a.help = true;
+          continue;
+        }
+        if (!arg.startsWith("--")) {
+          a.positional.add(arg);
+          continue;
+        }
+        String key = arg.substring(2);
+        String value = null;
+        int eq = key.indexOf('=');
+        if (eq >= 0) {
+          value = key.substring(eq + 1);
+          key = key.substring(0, eq);
+        }
+        if (FLAGS.contains(key) && value == null) {
+          a.flags.add(key);
+          continue;
+        }
+        if (value == null) {
+          if (i + 1 >= args.size()) {
+            throw new ConfigException("--" + key + " needs a value");
+          }
+          value = args.get(++i);
+        }
+        if (GLOBAL.contains(key)) {
+          a.global.put(key, value);
+        } else {
+          a.options.put(key, value);
+        }
+      }
+      return a;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package org.semiweak.driver;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Locale;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.StageManifest;
+import org.semiweak.util.Fingerprint;
+
+/** {@code semiweak status RUN_DIR}: the committed stages, leftovers of crashed ones, and the lock. */
+final class StatusCommand {
+  private StatusCommand() {}
+
+  static void print(RunDir run, PrintStream out) throws IOException {
+    out.println("run directory " + run.root());
+    Path lock = new Path(run.root(), RunDir.LOCK_FILE);
+    if (run.fs().exists(lock)) {
+      out.println("locked by " + run.readString(lock).replaceAll("\\s+", " "));
+    }
+    out.printf(Locale.ROOT, "%-44s %-14s %-13s %8s  %s%n", "stage", "kind", "fingerprint", "wall s", "counts");
+    for (StageManifest m : run.listCommitted()) {
+      out.printf(Locale.ROOT, "%-44s %-14s %-13s %8.1f  %s%n", m.stage(), m.kind(),
+          Fingerprint.shortForm(m.fingerprint()), m.seconds(), Report.countsLine(m));
+    }
+    Path tmp = new Path(run.root(), RunDir.TMP);
+    if (run.fs().exists(tmp)) {
+      for (FileStatus st : run.fs().listStatus(tmp)) {
+        out.println("uncommitted (in progress or crashed): " + st.getPath().getName());
+      }
+    }
+    Path work = new Path(run.root(), "_work");
+    if (run.fs().exists(work)) {
+      for (FileStatus st : run.fs().listStatus(work)) {
+        out.println("resumable work (checkpoints): " + st.getPath().getName().replace('+', '/'));
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package org.semiweak.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.StageManifest;
+
+/**
+ * The whole pipeline through the CLI on a small slice of the real Fashion-MNIST (tiny schedules:
+ * this checks the wiring, the skipping and the reruns; accuracy is the demo's job).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PipelineTest {
+  @TempDir static Path tmp;
+  static Path config;
+  static String runDir;
+
+  @BeforeAll
+  static void smallRealDataset() throws Exception {
+    Path data = IdxSubset.write(tmp.resolve("fmnist"), 3000, 1000);
+    runDir = tmp.resolve("run").toUri().toString();
+    config = tmp.resolve("run.yaml");
+    Files.writeString(config, String.join("\n",
+        "run-dir: " + runDir,
+        "spark-master: local[2]",
+        "teachers: [semi-supervised, semi-weak]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 20, image-size: 28, channels: 1}",
+        "train-teacher: {widths: [8, 16], epochs: 2, weak-epochs: 1, finetune-epochs: 1, local-steps: 5, weak-local-steps: 10}",
+        "score: {pmax: 3}",
+        "select: {k: 50, p: 3}",
+        "pretrain: {widths: [8, 16], epochs: 1, local-steps: 5}",
+        "finetune: {epochs: 1, local-steps: 5}",
+        "baseline: {epochs: 2, local-steps: 5}",
+        ""));
+  }
+
+  static String[] cli(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = new SemiweakCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args);
+    return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  static RunDir run() {
+    return RunDir.open(runDir, new Configuration());
+  }
+
+  @Test
+  @Order(1)
+  void runsEveryStageAndCommitsItWithAManifest() {
+    String[] r = cli("run", config.toString());
+    assertThat(r[0]).as("exit code; stderr: %s", r[2]).isEqualTo("0");
+    assertThat(run().listCommitted()).extracting(StageManifest::stage).containsExactlyInAnyOrder(
+        "prep", "teacher/semi-supervised", "teacher/semi-weak", "scores/semi-supervised", "scores/semi-weak",
+        "selection/semi-supervised/k50-p3", "selection/semi-weak/k50-p3",
+        "student/semi-supervised/k50-p3/pretrain", "student/semi-weak/k50-p3/pretrain",
+        "student/semi-supervised/k50-p3/finetune", "student/semi-weak/k50-p3/finetune", "baseline", "evaluate");
+    StageManifest prep = run().committed("prep").orElseThrow();
+    assertThat(prep.count("in")).as("prep accounts for every record")
+        .isEqualTo(prep.count("written") + prep.count("quarantined") + prep.count("duplicates"));
+    StageManifest scores = run().committed("scores/semi-weak").orElseThrow();
+    assertThat(scores.count("in")).as("every unlabeled image scored once")
+        .isEqualTo(scores.count("scored") + scores.count("rejected"))
+        .isEqualTo(prep.count("written.unlabeled"));
+    StageManifest selection = run().committed("selection/semi-weak/k50-p3").orElseThrow();
+    assertThat(selection.count("selected")).as("K per class, 10 classes").isEqualTo(500);
+    assertThat(r[1]).as("the final table").contains("baseline").contains("top-1 %").contains("precision %");
+    List<?> models = (List<?>) run().committed("evaluate").orElseThrow().metrics().get("models");
+    assertThat(models).as("teachers, students and baseline evaluated").hasSize(5);
+    for (Object o : models) {
+      assertThat(((Number) ((Map<?, ?>) o).get("top1")).doubleValue()).as("%s beats chance", o).isGreaterThan(0.2);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aSecondRunSkipsEveryCommittedStage() {
+    String[] r = cli("run", config.toString());
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).as("nothing ran again").doesNotContain(" running").contains("up to date");
+  }
+
+  @Test
+  @Order(3)
+  void aNewKReusesTheScoresAndKeepsTheEarlierSelection() {
+    String[] r = cli("run", config.toString(), "--from", "select", "--select.k", "30", "--teachers", "semi-weak");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).contains("[1/8 prep] up to date").contains("scores/semi-weak] up to date")
+        .contains("selection/semi-weak/k30-p3] running");
+    assertThat(run().committed("selection/semi-weak/k30-p3")).isPresent();
+    assertThat(run().committed("selection/semi-weak/k50-p3")).as("earlier selection kept").isPresent();
+    assertThat(run().committed("selection/semi-weak/k30-p3").orElseThrow().count("selected")).isEqualTo(300);
+  }
+
+  @Test
+  @Order(4)
+  void statusListsTheCommittedStages() {
+    String[] r = cli("status", runDir);
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1]).contains("selection/semi-weak/k30-p3").contains("teacher/semi-weak").contains("prep");
+  }
+
+  @Test
+  @Order(5)
+  void aSingleStageCommandSelectsAgainFromTheCommittedScores() {
+    String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-supervised", "--k", "10", "--p", "2");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(run().committed("selection/semi-supervised/k10-p2").orElseThrow().count("selected")).isEqualTo(100);
+  }
+
+  @Test
+  @Order(6)
+  void badOptionsAreRejectedBeforeAnythingRuns() {
+    String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--kk", "10");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("select: unknown option 'kk' (did you mean 'k'?)");
+    r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--p", "4");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("kept only the top 3 classes per image (pmax)");
+  }
+}

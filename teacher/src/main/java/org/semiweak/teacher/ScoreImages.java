@@ -1,0 +1,211 @@
+package org.semiweak.teacher;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.semiweak.config.OptionSpec;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.data.ScoreSchema;
+import org.semiweak.model.Inference;
+import org.semiweak.model.ModelIO;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.Stage;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageWriter;
+import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.SparkProgress;
+import scala.collection.JavaConverters;
+
+/**
+ * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
+ * top-Pmax classes and probabilities as {@code scores/<teacher>} (schema {@link ScoreSchema}).
+ *
+ * <p>The model is broadcast once, deserialized once per executor JVM and its inference sessions
+ * reused across tasks ({@code ExecutorModels}); images are decoded and run through the model in
+ * batches, on the GPU Spark assigned to the task if any. Pmax is kept so that any selection with
+ * P &lt;= Pmax can be made later without scoring again.
+ */
+public final class ScoreImages implements Stage {
+  public static final OptionSpec<String> TEACHER = OptionSpec.stringOption("teacher", null,
+      "the teacher to score with: the <recipe> of a committed teacher/<recipe> stage");
+  public static final OptionSpec<Integer> PMAX = OptionSpec.intOption("pmax", 10, 1, 100_000,
+      "classes kept per image (selections may then use any P <= pmax)");
+  public static final OptionSpec<Integer> BATCH_SIZE = OptionSpec.intOption("batch-size", 256, 1, 65_536,
+      "images per forward pass");
+  public static final OptionSpec<String> SPLIT = OptionSpec.choiceOption("split", PrepInfo.UNLABELED,
+      List.of(PrepInfo.UNLABELED, PrepInfo.LABELED, PrepInfo.TEST), "which prepared split to score");
+  public static final OptionSpec<Integer> PARTITIONS = OptionSpec.intOption("partitions", 0, 0, 1_000_000,
+      "Spark partitions to score in (0: as read from Parquet)");
+
+  public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, PMAX, BATCH_SIZE, SPLIT, PARTITIONS);
+
+  private final RunDir run;
+  private final Options options;
+
+  public ScoreImages(RunDir run, Options options) {
+    this.run = run;
+    this.options = options;
+  }
+
+  @Override
+  public String path() {
+    return "scores/" + options.get(TEACHER);
+  }
+
+  @Override
+  public String kind() {
+    return "score";
+  }
+
+  private String teacherStage() {
+    return "teacher/" + options.get(TEACHER);
+  }
+
+  @Override
+  public ManifestBuilder plan() {
+    PrepInfo prep = PrepInfo.require(run, "score");
+    StageManifest teacher = run.require(teacherStage(), "score");
+    // Performance knobs do not change the scores.
+    Map<String, Object> eff = new TreeMap<>(options.effective());
+    eff.remove(BATCH_SIZE.key());
+    eff.remove(PARTITIONS.key());
+    return new ManifestBuilder(path(), kind(), eff).input(run, prep.manifest()).input(run, teacher);
+  }
+
+  @Override
+  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
+    PrepInfo prep = PrepInfo.require(run, "score");
+    ModelIO.Loaded teacher = ModelIO.read(run.fs(), run.stagePath(teacherStage()));
+    ModelSpec spec = teacher.spec();
+    if (spec.numClasses() != prep.numClasses()) {
+      throw new IllegalStateException(teacherStage() + " predicts " + spec.numClasses() + " classes but the vocabulary of "
+          + run.stagePath("prep") + " has " + prep.numClasses() + ": retrain the teacher for this dataset");
+    }
+    if (spec.inputSize() != prep.imageSize() || spec.inputChannels() != prep.channels()) {
+      throw new IllegalStateException(teacherStage() + " expects " + spec.inputChannels() + "x" + spec.inputSize() + "x"
+          + spec.inputSize() + " images but prep wrote " + prep.channels() + "x" + prep.imageSize() + "x" + prep.imageSize());
+    }
+    String fingerprint = teacher.weights().fingerprint();
+    int pmax = Math.min(options.get(PMAX), spec.numClasses());
+    int batchSize = options.get(BATCH_SIZE);
+
+    Dataset<Row> images = prep.read(spark, options.get(SPLIT)).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE,
+        ImageSchema.TAG_CLASSES, ImageSchema.LABEL);
+    if (options.get(PARTITIONS) > 0) {
+      images = images.repartition(options.get(PARTITIONS));
+    }
+    long in = images.count();
+
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<byte[]> weights = jsc.broadcast(teacher.weights().toBytes());
+    LongAccumulator modelLoads = spark.sparkContext().longAccumulator("score model loads");
+    CollectionAccumulator<String> executors = spark.sparkContext().collectionAccumulator("score executors");
+    CollectionAccumulator<String> rejected = spark.sparkContext().collectionAccumulator("score rejected");
+
+    try (StageWriter w = run.begin(path());
+        SparkProgress progress = new SparkProgress(spark, "score " + options.get(TEACHER), in)) {
+      spark.sparkContext().setJobDescription("score " + in + " images with " + teacherStage());
+      LongAccumulator done = progress.accumulator();
+      Dataset<Row> scores = images.mapPartitions(
+          (MapPartitionsFunction<Row, Row>) rows ->
+              scorePartition(rows, spec, fingerprint, weights, pmax, batchSize, modelLoads, executors, rejected, done),
+          Encoders.row(ScoreSchema.SCHEMA));
+      scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(w.tempDir().toString());
+      spark.sparkContext().setJobDescription(null);
+
+      long out = spark.read().parquet(w.tempDir().toString()).count();
+      List<String> rejects = rejected.value();
+      if (in != out + rejects.size()) {
+        throw new IllegalStateException("score lost records: " + in + " in, " + out + " scored, " + rejects.size() + " rejected");
+      }
+      m.count("in", in).count("scored", out).count("rejected", rejects.size());
+      m.metric("rejected-examples", rejects.stream().limit(100).toList());
+      m.metric("images-per-second", progress.rate());
+      m.metric("pmax", pmax);
+      m.metric("model-fingerprint", fingerprint);
+      m.metric("model-loads", modelLoads.value());
+      m.metric("executors", new java.util.TreeSet<>(executors.value()));
+      StageManifest manifest = m.build();
+      w.commit(manifest);
+      return manifest;
+    } finally {
+      weights.destroy();
+    }
+  }
+
+  private static Iterator<Row> scorePartition(Iterator<Row> rows, ModelSpec spec, String fingerprint,
+      Broadcast<byte[]> weights, int pmax, int batchSize, LongAccumulator modelLoads,
+      CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator done) {
+    ExecutorModels.Lease lease = ExecutorModels.borrow(fingerprint, spec, weights.value(), batchSize);
+    if (lease.loadedWeights()) {
+      modelLoads.add(1);
+    }
+    executors.add(SparkEnv.get().executorId());
+    Inference model = lease.inference();
+    List<Row> out = new ArrayList<>();
+    List<Row> batch = new ArrayList<>(batchSize);
+    try {
+      while (rows.hasNext()) {
+        batch.add(rows.next());
+        if (batch.size() == batchSize || !rows.hasNext()) {
+          scoreBatch(batch, model, spec, fingerprint, pmax, out, rejected);
+          done.add(batch.size());
+          batch.clear();
+        }
+      }
+    } finally {
+      ExecutorModels.giveBack(fingerprint, batchSize, model);
+    }
+    return out.iterator();
+  }
+
+  private static void scoreBatch(List<Row> batch, Inference model, ModelSpec spec, String fingerprint, int pmax,
+      List<Row> out, CollectionAccumulator<String> rejected) {
+    int values = spec.imageValues();
+    float[] pixels = new float[batch.size() * values];
+    List<Row> good = new ArrayList<>(batch.size());
+    for (Row r : batch) {
+      String id = r.getString(0);
+      try {
+        byte[] decoded = org.semiweak.model.ImageTensors.decodePixels((byte[]) r.get(1), spec, id);
+        org.semiweak.model.ImageTensors.normalize(decoded, spec, pixels, good.size() * values);
+        good.add(r);
+      } catch (IllegalArgumentException e) {
+        rejected.add(id + ": " + e.getMessage());
+      }
+    }
+    if (good.isEmpty()) {
+      return;
+    }
+    float[][] probs = model.probabilities(pixels, good.size());
+    for (int i = 0; i < good.size(); i++) {
+      Row r = good.get(i);
+      List<Inference.ClassProbability> top = Inference.topK(probs[i], pmax);
+      Integer[] classes = new Integer[top.size()];
+      Float[] p = new Float[top.size()];
+      for (int j = 0; j < top.size(); j++) {
+        classes[j] = top.get(j).classIndex();
+        p[j] = top.get(j).probability();
+      }
+      out.add(RowFactory.create(r.getString(0), JavaConverters.asScala(List.of(classes)).toSeq(),
+          JavaConverters.asScala(List.of(p)).toSeq(), r.get(2), r.isNullAt(3) ? null : r.getInt(3), fingerprint));
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package org.semiweak.teacher;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.config.OptionSpec;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.model.ModelIO;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.Stage;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageWriter;
+import org.semiweak.stage.ModelTraining;
+import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.TrainingOptionSpecs;
+import org.semiweak.train.TrainOptions;
+import org.semiweak.train.TrainingResult;
+
+/**
+ * Trains a teacher and commits it as {@code teacher/<recipe>}.
+ *
+ * <ul>
+ *   <li>{@code semi-supervised}: trained on the labeled set only.
+ *   <li>{@code semi-weak}: pretrained on the unlabeled set's weak tags (each image's tags mapped
+ *       through the vocabulary; an image with several tag classes takes one of them, chosen by a
+ *       seeded hash of its id), then fine-tuned on the labeled set with the {@code finetune-*}
+ *       options.
+ * </ul>
+ *
+ * <p>Both use the one distributed trainer; the manifest holds the learning curves and test top-1.
+ */
+public final class TrainTeacher implements Stage {
+  public static final String SEMI_SUPERVISED = "semi-supervised";
+  public static final String SEMI_WEAK = "semi-weak";
+
+  public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", SEMI_WEAK,
+      List.of(SEMI_SUPERVISED, SEMI_WEAK),
+      "semi-supervised (labeled set only) or semi-weak (weak tags of the unlabeled set, then the labeled set)");
+
+  /** The labeled-set phase (the whole training of a semi-supervised teacher). */
+  public static final TrainingOptionSpecs LABELED = new TrainingOptionSpecs("",
+      new TrainingOptionSpecs.Defaults(new int[] {32, 64, 128}, new int[] {1}, 60, 64, 0.05, 5e-4, 2, 10), true);
+
+  /** The weak-tag phase of a semi-weak teacher. */
+  public static final TrainingOptionSpecs WEAK = new TrainingOptionSpecs("weak-",
+      new TrainingOptionSpecs.Defaults(null, null, 3, 64, 0.1, 5e-4, 0, 50), false);
+
+  public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", 30, 1, 100_000,
+      "semi-weak recipe: epochs on the labeled set after the weak-tag phase");
+  public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
+      0.01, 0, 100, "semi-weak recipe: peak learning rate on the labeled set after the weak-tag phase");
+
+  public static final List<OptionSpec<?>> OPTIONS;
+
+  static {
+    List<OptionSpec<?>> all = new ArrayList<>();
+    all.add(RECIPE);
+    all.addAll(LABELED.all());
+    all.addAll(WEAK.all());
+    all.add(FINETUNE_EPOCHS);
+    all.add(FINETUNE_LEARNING_RATE);
+    OPTIONS = List.copyOf(all);
+  }
+
+  private final RunDir run;
+  private final Options options;
+  private final String recipe;
+
+  public TrainTeacher(RunDir run, Options options) {
+    this.run = run;
+    this.options = options;
+    this.recipe = options.get(RECIPE);
+  }
+
+  @Override
+  public String path() {
+    return "teacher/" + recipe;
+  }
+
+  @Override
+  public String kind() {
+    return "train-teacher";
+  }
+
+  @Override
+  public ManifestBuilder plan() {
+    PrepInfo prep = PrepInfo.require(run, "train-teacher");
+    ModelTraining.modelSpec(LABELED, options, prep); // validates the architecture
+    return new ManifestBuilder(path(), kind(), effectiveOptions()).input(run, prep.manifest());
+  }
+
+  /** Only the options of this recipe count: weak-phase options do not change a semi-supervised teacher. */
+  private java.util.Map<String, Object> effectiveOptions() {
+    java.util.Map<String, Object> eff = new java.util.TreeMap<>(options.effective());
+    if (recipe.equals(SEMI_SUPERVISED)) {
+      eff.keySet().removeIf(k -> k.startsWith("weak-") || k.startsWith("finetune-"));
+    }
+    return eff;
+  }
+
+  @Override
+  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
+    PrepInfo prep = PrepInfo.require(run, "train-teacher");
+    ModelSpec spec = ModelTraining.modelSpec(LABELED, options, prep);
+    ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
+    Dataset<Row> labeled = prep.read(spark, PrepInfo.LABELED).select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), col(ImageSchema.LABEL));
+    long labeledCount = labeled.count();
+    if (labeledCount == 0) {
+      throw new IllegalStateException("the labeled split of " + run.stagePath("prep") + " is empty: a teacher needs labeled images");
+    }
+    TrainOptions labeledOptions;
+    if (recipe.equals(SEMI_WEAK)) {
+      Dataset<Row> weak = weaklyLabeled(prep.read(spark, PrepInfo.UNLABELED), options.get(WEAK.seed));
+      long weakCount = weak.count();
+      if (weakCount == 0) {
+        throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the semi-weak recipe needs weak tags");
+      }
+      TrainOptions weakOptions = ModelTraining.trainOptions(WEAK, options, weakCount);
+      TrainingResult pre = ModelTraining.train(spark, run, path(), "weak", weak, spec, weights, weakOptions);
+      ModelTraining.record(m, "weak", weakOptions, weakCount, pre);
+      weights = pre.weights();
+      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount).toBuilder()
+          .setTotalSteps(stepsFor(labeledCount, options.get(FINETUNE_EPOCHS)))
+          .optBaseLearningRate(options.get(FINETUNE_LEARNING_RATE))
+          .build();
+    } else {
+      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount);
+    }
+    TrainingResult fit = ModelTraining.train(spark, run, path(), "labeled", labeled, spec, weights, labeledOptions);
+    ModelTraining.record(m, "labeled", labeledOptions, labeledCount, fit);
+    ModelTraining.evaluateOnTest(spark, prep, spec, fit.weights(), m);
+    m.metric("model-fingerprint", fit.weights().fingerprint());
+    try (StageWriter w = run.begin(path())) {
+      ModelIO.write(run.fs(), w.tempDir(), spec, fit.weights());
+      StageManifest done = m.build();
+      w.commit(done);
+      ModelTraining.deleteWork(run, path());
+      return done;
+    }
+  }
+
+  private long stepsFor(long examples, int epochs) {
+    int batch = options.get(LABELED.batchSize);
+    int workers = options.get(LABELED.workers);
+    return Math.max(1, (examples + (long) batch * workers - 1) / ((long) batch * workers)) * epochs;
+  }
+
+  /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */
+  static Dataset<Row> weaklyLabeled(Dataset<Row> unlabeled, long seed) {
+    return unlabeled
+        .where(size(col(ImageSchema.TAG_CLASSES)).gt(0))
+        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE),
+            element_at(col(ImageSchema.TAG_CLASSES),
+                pmod(xxhash64(col(ImageSchema.IMAGE_ID), lit(seed)), size(col(ImageSchema.TAG_CLASSES)).cast("long"))
+                    .plus(1).cast("int"))
+                .as(ImageSchema.LABEL));
+  }
+}
