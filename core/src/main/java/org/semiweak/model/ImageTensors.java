@@ -1,0 +1,221 @@
+package org.semiweak.model;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
+
+/**
+ * Turns encoded images (PNG, JPEG) into model input: pixels in CHW order, scaled to [0, 1] and
+ * normalized by the spec's per-channel mean and std, optionally augmented.
+ *
+ * <p>Images must already have the spec's size: data-prep resizes once, later stages never do, so
+ * a size mismatch is an error. Channels are converted (gray to RGB by repetition, RGB to gray by
+ * ITU-R 601 luma); alpha is ignored.
+ *
+ * <p>Two steps, so training can keep compact bytes in memory and normalize per batch:
+ * {@link #decodePixels} gives {@code byte[C*H*W]} (unsigned 0..255), {@link #normalize} and
+ * {@link #augment} write floats into a batch buffer.
+ */
+public final class ImageTensors {
+  static {
+    // Decoding from memory needs no disk cache; the default creates a temp file per image.
+    ImageIO.setUseCache(false);
+  }
+
+  private ImageTensors() {}
+
+  /** Decodes and normalizes one image into a new {@code float[C*H*W]}. */
+  public static float[] decode(byte[] encoded, ModelSpec spec, String imageId) {
+    float[] out = new float[spec.imageValues()];
+    normalize(decodePixels(encoded, spec, imageId), spec, out, 0);
+    return out;
+  }
+
+  /**
+   * Decodes one image into unsigned CHW bytes with the spec's channel count.
+   *
+   * @param imageId names the image in error messages
+   * @throws IllegalArgumentException if the bytes are not a readable image or its size differs
+   *     from {@code spec.inputSize()}
+   */
+  public static byte[] decodePixels(byte[] encoded, ModelSpec spec, String imageId) {
+    if (encoded == null || encoded.length == 0) {
+      throw new IllegalArgumentException("image " + imageId + ": no image bytes (null or empty)");
+    }
+    BufferedImage img;
+    try {
+      img = ImageIO.read(new ByteArrayInputStream(encoded));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(
+          "image " + imageId + ": cannot decode " + encoded.length + " bytes as PNG/JPEG: " + e.getMessage(), e);
+    }
+    if (img == null) {
+      throw new IllegalArgumentException(
+          "image " + imageId + ": " + encoded.length + " bytes are not a PNG or JPEG image");
+    }
+    int size = spec.inputSize();
+    if (img.getWidth() != size || img.getHeight() != size) {
+      throw new IllegalArgumentException(
+          "image " + imageId + " is " + img.getWidth() + "x" + img.getHeight() + " but the model expects "
+              + size + "x" + size + "; images are resized by data-prep (run prep with image size " + size + ")");
+    }
+    int plane = size * size;
+    int[][] rgbOrGray = channels(img, plane);
+    int channels = spec.inputChannels();
+    byte[] out = new byte[channels * plane];
+    if (rgbOrGray.length == channels) {
+      for (int c = 0; c < channels; c++) {
+        int[] src = rgbOrGray[c];
+        for (int i = 0; i < plane; i++) {
+          out[c * plane + i] = (byte) src[i];
+        }
+      }
+    } else if (channels == 3) {
+      int[] g = rgbOrGray[0];
+      for (int i = 0; i < plane; i++) {
+        byte v = (byte) g[i];
+        out[i] = v;
+        out[plane + i] = v;
+        out[2 * plane + i] = v;
+      }
+    } else {
+      int[] r = rgbOrGray[0];
+      int[] g = rgbOrGray[1];
+      int[] b = rgbOrGray[2];
+      for (int i = 0; i < plane; i++) {
+        out[i] = (byte) Math.min(255, Math.round(0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i]));
+      }
+    }
+    return out;
+  }
+
+  /** One gray plane, or three RGB planes, of 8-bit values. */
+  private static int[][] channels(BufferedImage img, int plane) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    if (img.getColorModel() instanceof IndexColorModel) {
+      int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
+      int[][] rgb = new int[3][plane];
+      for (int i = 0; i < plane; i++) {
+        rgb[0][i] = (argb[i] >> 16) & 0xff;
+        rgb[1][i] = (argb[i] >> 8) & 0xff;
+        rgb[2][i] = argb[i] & 0xff;
+      }
+      return rgb;
+    }
+    // Read raw samples: getRGB on gray images applies a colour-space conversion that alters values.
+    Raster raster = img.getRaster();
+    int bands = raster.getNumBands();
+    int colorBands = img.getColorModel().getNumColorComponents();
+    int n = colorBands >= 3 && bands >= 3 ? 3 : 1;
+    int[][] out = new int[n][];
+    for (int c = 0; c < n; c++) {
+      int bits = raster.getSampleModel().getSampleSize(c);
+      int[] s = raster.getSamples(0, 0, w, h, c, new int[plane]);
+      if (bits > 8) {
+        for (int i = 0; i < plane; i++) {
+          s[i] = s[i] >>> (bits - 8);
+        }
+      } else if (bits < 8) {
+        int max = (1 << bits) - 1;
+        for (int i = 0; i < plane; i++) {
+          s[i] = s[i] * 255 / max;
+        }
+      }
+      out[c] = s;
+    }
+    return out;
+  }
+
+  /** Writes {@code pixels} (unsigned CHW) scaled and normalized into {@code dest[offset..]}. */
+  public static void normalize(byte[] pixels, ModelSpec spec, float[] dest, int offset) {
+    float[][] lut = lookupTable(spec);
+    int plane = spec.inputSize() * spec.inputSize();
+    for (int c = 0; c < spec.inputChannels(); c++) {
+      float[] t = lut[c];
+      int base = c * plane;
+      for (int i = 0; i < plane; i++) {
+        dest[offset + base + i] = t[pixels[base + i] & 0xff];
+      }
+    }
+  }
+
+  /**
+   * Writes an augmented, normalized copy of {@code pixels} into {@code dest[offset..]}: a random
+   * {@code size x size} crop of the image padded with {@code padding} black pixels on each side,
+   * then a horizontal flip with probability 1/2 when {@code horizontalFlip}. The choice is a pure
+   * function of {@code rngSeed}.
+   */
+  public static void augment(
+      byte[] pixels, ModelSpec spec, int padding, boolean horizontalFlip, long rngSeed, float[] dest, int offset) {
+    if (padding < 0) {
+      throw new IllegalArgumentException("crop padding must be >= 0, found " + padding);
+    }
+    SplittableRandom rng = new SplittableRandom(rngSeed);
+    int dy = padding == 0 ? 0 : rng.nextInt(2 * padding + 1) - padding;
+    int dx = padding == 0 ? 0 : rng.nextInt(2 * padding + 1) - padding;
+    boolean flip = horizontalFlip && rng.nextBoolean();
+    if (dx == 0 && dy == 0 && !flip) {
+      normalize(pixels, spec, dest, offset);
+      return;
+    }
+    float[][] lut = lookupTable(spec);
+    int size = spec.inputSize();
+    int plane = size * size;
+    for (int c = 0; c < spec.inputChannels(); c++) {
+      float[] t = lut[c];
+      float black = t[0];
+      int base = c * plane;
+      for (int y = 0; y < size; y++) {
+        int sy = y + dy;
+        int row = offset + base + y * size;
+        for (int x = 0; x < size; x++) {
+          int sx = (flip ? size - 1 - x : x) + dx;
+          dest[row + x] =
+              sy < 0 || sy >= size || sx < 0 || sx >= size ? black : t[pixels[base + sy * size + sx] & 0xff];
+        }
+      }
+    }
+  }
+
+  private static float[][] lookupTable(ModelSpec spec) {
+    return spec.pixelLookupTable();
+  }
+
+  /** Encodes unsigned CHW pixels ({@code channels} 1 or 3) as a PNG. */
+  public static byte[] encodePng(byte[] chwPixels, int channels, int width, int height) {
+    if (channels != 1 && channels != 3) {
+      throw new IllegalArgumentException("PNG encoding supports 1 or 3 channels, found " + channels);
+    }
+    if (chwPixels.length != channels * width * height) {
+      throw new IllegalArgumentException(
+          "expected " + channels * width * height + " pixel values for " + channels + "x" + height + "x" + width
+              + ", found " + chwPixels.length);
+    }
+    BufferedImage img =
+        new BufferedImage(width, height, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+    WritableRaster raster = img.getRaster();
+    int plane = width * height;
+    int[] band = new int[plane];
+    for (int c = 0; c < channels; c++) {
+      for (int i = 0; i < plane; i++) {
+        band[i] = chwPixels[c * plane + i] & 0xff;
+      }
+      raster.setSamples(0, 0, width, height, c, band);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      ImageIO.write(img, "png", out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

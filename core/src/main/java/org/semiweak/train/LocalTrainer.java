@@ -1,0 +1,155 @@
+package org.semiweak.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.SoftmaxCrossEntropyLoss;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.semiweak.model.Devices;
+import org.semiweak.model.ImageTensors;
+import org.semiweak.model.Inference;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.model.NoGrad;
+
+/**
+ * Runs SGD steps on one worker's shard: the unit of work of every trainer.
+ *
+ * <p>The result is a pure function of its arguments (on the CPU, with a fixed thread count): the
+ * images of each batch come from {@link SampleSchedule}, augmentation from seeds of (seed, worker,
+ * global step, slot), the learning rate from {@link TrainOptions#learningRate}. Gradients are
+ * recorded on the calling thread only, so several workers can train concurrently in one JVM.
+ */
+public final class LocalTrainer {
+  private LocalTrainer() {}
+
+  /**
+   * Trains {@code steps} steps starting at global step {@code fromGlobalStep} on {@link
+   * Devices#forCurrentTask()}.
+   *
+   * @param optimizerState momentum buffers from earlier steps, or {@link ModelWeights#empty()} to
+   *     start at zero
+   * @return new weights and state; an empty shard returns the inputs unchanged with 0 examples
+   * @throws IllegalStateException if the loss becomes NaN or infinite (learning rate too high)
+   */
+  public static LocalTrainingOutcome trainSteps(
+      ModelSpec spec,
+      ModelWeights weights,
+      ModelWeights optimizerState,
+      ExampleShard shard,
+      long fromGlobalStep,
+      int steps,
+      TrainOptions options,
+      int workerIndex) {
+    long start = System.nanoTime();
+    if (shard.imageValues() != spec.imageValues()) {
+      throw new IllegalArgumentException("shard images have " + shard.imageValues() + " values, the model "
+          + spec + " expects " + spec.imageValues());
+    }
+    if (shard.size() == 0 || steps == 0) {
+      return new LocalTrainingOutcome(weights, optimizerState, 0, 0, (System.nanoTime() - start) / 1e9);
+    }
+    Device device = Devices.forCurrentTask();
+    int batchSize = options.batchSize();
+    int values = spec.imageValues();
+    boolean augment = options.cropPadding() > 0 || options.horizontalFlip();
+    SampleSchedule schedule = new SampleSchedule(shard.size(), options.seed(), workerIndex);
+    SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
+    Sgd sgd = new Sgd(options);
+    float[] images = new float[batchSize * values];
+    long[] labels = new long[batchSize];
+    double lossSum = 0;
+
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      Block block = Inference.newInitializedBlock(spec, manager);
+      weights.copyInto(block);
+      List<String> names = new ArrayList<>();
+      List<Parameter> trainable = new ArrayList<>();
+      for (Pair<String, Parameter> p : block.getParameters()) {
+        if (p.getValue().requiresGradient()) {
+          names.add(p.getKey());
+          trainable.add(p.getValue());
+        }
+      }
+      List<NDArray> buffers = momentumBuffers(optimizerState, names, trainable, manager);
+      ParameterStore parameterStore = new ParameterStore(manager, false);
+
+      for (long step = fromGlobalStep; step < fromGlobalStep + steps; step++) {
+        for (int slot = 0; slot < batchSize; slot++) {
+          int index = schedule.indexAt(step * batchSize + slot);
+          labels[slot] = shard.label(index);
+          if (augment) {
+            long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
+            ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
+                seed, images, slot * values);
+          } else {
+            ImageTensors.normalize(shard.pixelsView(index), spec, images, slot * values);
+          }
+        }
+        try (NDManager batch = manager.newSubManager()) {
+          NDArray x = batch.create(images, spec.inputShape(batchSize));
+          NDArray y = batch.create(labels);
+          float loss;
+          try (NoGrad recording = NoGrad.recording()) {
+            NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
+            NDArray lossArray = lossFunction.evaluate(new NDList(y), new NDList(logits));
+            // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
+            // serialize Spark tasks sharing an executor.
+            JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
+            loss = lossArray.getFloat();
+          }
+          if (!Float.isFinite(loss)) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                "training loss is %s at global step %d on worker %d (learning rate %.4g): the run diverged;"
+                    + " lower baseLearningRate or add warmupSteps", loss, step, workerIndex,
+                options.learningRate(step)));
+          }
+          lossSum += (double) loss * batchSize;
+          try (NoGrad off = NoGrad.enter()) {
+            sgd.step(trainable, buffers, (float) options.learningRate(step), batch);
+          }
+        }
+      }
+      ModelWeights newWeights = ModelWeights.fromBlock(block);
+      ModelWeights newState = ModelWeights.fromArrays(names, buffers);
+      return new LocalTrainingOutcome(
+          newWeights, newState, lossSum, (long) steps * batchSize, (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private static List<NDArray> momentumBuffers(
+      ModelWeights state, List<String> names, List<Parameter> params, NDManager manager) {
+    List<NDArray> buffers = new ArrayList<>();
+    if (!state.isEmpty() && !state.names().equals(names)) {
+      throw new IllegalArgumentException("optimizer state does not fit the model: it has " + state.size()
+          + " buffers " + abbreviate(state.names()) + ", the model has " + names.size() + " trainable parameters "
+          + abbreviate(names) + "; was it saved for another model spec?");
+    }
+    for (int i = 0; i < names.size(); i++) {
+      if (state.isEmpty()) {
+        buffers.add(manager.zeros(params.get(i).getArray().getShape()));
+      } else {
+        NDArray b = state.toNDArray(names.get(i), manager);
+        if (!b.getShape().equals(params.get(i).getArray().getShape())) {
+          throw new IllegalArgumentException("optimizer buffer '" + names.get(i) + "' has shape " + b.getShape()
+              + " but the parameter has " + params.get(i).getArray().getShape());
+        }
+        buffers.add(b);
+      }
+    }
+    return buffers;
+  }
+
+  private static String abbreviate(List<String> names) {
+    return names.size() <= 3 ? names.toString() : "[" + names.get(0) + ", ..., " + names.get(names.size() - 1) + "]";
+  }
+}

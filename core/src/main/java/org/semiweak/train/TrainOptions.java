@@ -1,0 +1,243 @@
+package org.semiweak.train;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.io.Serializable;
+import java.util.Objects;
+import org.semiweak.util.Fingerprint;
+import org.semiweak.util.Json;
+
+/**
+ * Immutable options of one training run (JSON-serializable); see {@link #builder()} for defaults.
+ *
+ * <p>Model averaging: {@link #workers()} shards train {@link #localStepsPerRound()} SGD steps each
+ * from the same weights, then weights and momentum buffers are averaged; that is one round. One
+ * step processes {@link #batchSize()} images on each worker, so a step sees {@code workers x
+ * batchSize} images in total (see {@link #stepsForEpochs}).
+ *
+ * <p>Learning rate: linear warm-up over {@link #warmupSteps()} from {@code base/warmup} to {@code
+ * base}, then a cosine decay towards 0 at {@link #totalSteps()}; a pure function of the global step.
+ *
+ * <pre>{@code
+ * TrainOptions o = TrainOptions.builder()
+ *     .setTotalSteps(TrainOptions.stepsForEpochs(30, 60_000, 64, 4))
+ *     .optWorkers(4).optBatchSize(64).optBaseLearningRate(0.1).optWarmupSteps(100)
+ *     .optCropPadding(2).optHorizontalFlip(true).optSeed(7)
+ *     .build();
+ * }</pre>
+ */
+@JsonPropertyOrder(alphabetic = true)
+public final class TrainOptions implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final int BATCH_SIZE_DEFAULT = 64;
+  public static final double BASE_LEARNING_RATE_DEFAULT = 0.1;
+  public static final double MOMENTUM_DEFAULT = 0.9;
+  public static final boolean NESTEROV_DEFAULT = true;
+  public static final double WEIGHT_DECAY_DEFAULT = 5e-4;
+  public static final long WARMUP_STEPS_DEFAULT = 0;
+  public static final int LOCAL_STEPS_PER_ROUND_DEFAULT = 50;
+  public static final int WORKERS_DEFAULT = 1;
+  public static final long SEED_DEFAULT = 0;
+  public static final int CROP_PADDING_DEFAULT = 0;
+  public static final boolean HORIZONTAL_FLIP_DEFAULT = false;
+
+  private final int batchSize;
+  private final double baseLearningRate;
+  private final double momentum;
+  private final boolean nesterov;
+  private final double weightDecay;
+  private final long totalSteps;
+  private final long warmupSteps;
+  private final int localStepsPerRound;
+  private final int workers;
+  private final long seed;
+  private final int cropPadding;
+  private final boolean horizontalFlip;
+
+  /** All fields; prefer {@link #builder()}. Validated. */
+  @JsonCreator
+  public TrainOptions(
+      @JsonProperty(value = "batchSize", required = true) int batchSize,
+      @JsonProperty(value = "baseLearningRate", required = true) double baseLearningRate,
+      @JsonProperty(value = "momentum", required = true) double momentum,
+      @JsonProperty(value = "nesterov", required = true) boolean nesterov,
+      @JsonProperty(value = "weightDecay", required = true) double weightDecay,
+      @JsonProperty(value = "totalSteps", required = true) long totalSteps,
+      @JsonProperty(value = "warmupSteps", required = true) long warmupSteps,
+      @JsonProperty(value = "localStepsPerRound", required = true) int localStepsPerRound,
+      @JsonProperty(value = "workers", required = true) int workers,
+      @JsonProperty(value = "seed", required = true) long seed,
+      @JsonProperty(value = "cropPadding", required = true) int cropPadding,
+      @JsonProperty(value = "horizontalFlip", required = true) boolean horizontalFlip) {
+    this.batchSize = batchSize;
+    this.baseLearningRate = baseLearningRate;
+    this.momentum = momentum;
+    this.nesterov = nesterov;
+    this.weightDecay = weightDecay;
+    this.totalSteps = totalSteps;
+    this.warmupSteps = warmupSteps;
+    this.localStepsPerRound = localStepsPerRound;
+    this.workers = workers;
+    this.seed = seed;
+    this.cropPadding = cropPadding;
+    this.horizontalFlip = horizontalFlip;
+    validate();
+  }
+
+  private void validate() {
+    require(batchSize >= 2, "batchSize must be >= 2 (BatchNorm needs 2 images per batch), found " + batchSize);
+    require(baseLearningRate > 0 && Double.isFinite(baseLearningRate), "baseLearningRate must be > 0, found " + baseLearningRate);
+    require(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), found " + momentum);
+    require(!nesterov || momentum > 0, "nesterov needs momentum > 0");
+    require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, found " + weightDecay);
+    require(totalSteps >= 1, "totalSteps must be >= 1, found " + totalSteps + " (convert epochs with stepsForEpochs)");
+    require(warmupSteps >= 0 && warmupSteps < totalSteps,
+        "warmupSteps must be in [0, totalSteps=" + totalSteps + "), found " + warmupSteps);
+    require(localStepsPerRound >= 1, "localStepsPerRound must be >= 1, found " + localStepsPerRound);
+    require(workers >= 1, "workers must be >= 1, found " + workers);
+    require(cropPadding >= 0, "cropPadding must be >= 0, found " + cropPadding);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("invalid training options: " + message);
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.batchSize = batchSize;
+    b.baseLearningRate = baseLearningRate;
+    b.momentum = momentum;
+    b.nesterov = nesterov;
+    b.weightDecay = weightDecay;
+    b.totalSteps = totalSteps;
+    b.warmupSteps = warmupSteps;
+    b.localStepsPerRound = localStepsPerRound;
+    b.workers = workers;
+    b.seed = seed;
+    b.cropPadding = cropPadding;
+    b.horizontalFlip = horizontalFlip;
+    return b;
+  }
+
+  /** Builder: {@code setTotalSteps} is required, every {@code optX} has the {@code X_DEFAULT}. */
+  public static final class Builder {
+    private int batchSize = BATCH_SIZE_DEFAULT;
+    private double baseLearningRate = BASE_LEARNING_RATE_DEFAULT;
+    private double momentum = MOMENTUM_DEFAULT;
+    private boolean nesterov = NESTEROV_DEFAULT;
+    private double weightDecay = WEIGHT_DECAY_DEFAULT;
+    private long totalSteps = -1;
+    private long warmupSteps = WARMUP_STEPS_DEFAULT;
+    private int localStepsPerRound = LOCAL_STEPS_PER_ROUND_DEFAULT;
+    private int workers = WORKERS_DEFAULT;
+    private long seed = SEED_DEFAULT;
+    private int cropPadding = CROP_PADDING_DEFAULT;
+    private boolean horizontalFlip = HORIZONTAL_FLIP_DEFAULT;
+
+    private Builder() {}
+
+    public Builder setTotalSteps(long v) { totalSteps = v; return this; }
+    public Builder optBatchSize(int v) { batchSize = v; return this; }
+    public Builder optBaseLearningRate(double v) { baseLearningRate = v; return this; }
+    public Builder optMomentum(double v) { momentum = v; return this; }
+    public Builder optNesterov(boolean v) { nesterov = v; return this; }
+    public Builder optWeightDecay(double v) { weightDecay = v; return this; }
+    public Builder optWarmupSteps(long v) { warmupSteps = v; return this; }
+    public Builder optLocalStepsPerRound(int v) { localStepsPerRound = v; return this; }
+    public Builder optWorkers(int v) { workers = v; return this; }
+    public Builder optSeed(long v) { seed = v; return this; }
+    public Builder optCropPadding(int v) { cropPadding = v; return this; }
+    public Builder optHorizontalFlip(boolean v) { horizontalFlip = v; return this; }
+
+    public TrainOptions build() {
+      return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
+          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip);
+    }
+  }
+
+  /**
+   * Global steps for {@code epochs} passes over {@code examples} images when each step processes
+   * {@code batchSize} images on each of {@code workers} workers (rounded up, at least 1).
+   */
+  public static long stepsForEpochs(double epochs, long examples, int batchSize, int workers) {
+    if (epochs <= 0 || examples <= 0 || batchSize <= 0 || workers <= 0) {
+      throw new IllegalArgumentException("epochs, examples, batchSize and workers must be > 0, found "
+          + epochs + ", " + examples + ", " + batchSize + ", " + workers);
+    }
+    return Math.max(1, (long) Math.ceil(epochs * examples / ((double) batchSize * workers)));
+  }
+
+  /** The learning rate of global step {@code step} (0-based): warm-up, then cosine to 0. */
+  public double learningRate(long step) {
+    if (step < warmupSteps) {
+      return baseLearningRate * (step + 1) / warmupSteps;
+    }
+    double progress = (double) (step - warmupSteps) / (totalSteps - warmupSteps);
+    return baseLearningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, progress)));
+  }
+
+  /** Number of rounds: {@code ceil(totalSteps / localStepsPerRound)}; the last may be shorter. */
+  public int rounds() {
+    return Math.toIntExact((totalSteps + localStepsPerRound - 1) / localStepsPerRound);
+  }
+
+  /** First global step of round {@code round} (1-based). */
+  public long firstStepOfRound(int round) {
+    return (long) (round - 1) * localStepsPerRound;
+  }
+
+  /** Steps in round {@code round} (1-based). */
+  public int stepsInRound(int round) {
+    return (int) Math.min(localStepsPerRound, totalSteps - firstStepOfRound(round));
+  }
+
+  /** SHA-256 of the canonical JSON: runs with equal fingerprints compute the same thing. */
+  public String fingerprint() {
+    return Fingerprint.of(toJson());
+  }
+
+  public String toJson() {
+    return Json.write(this);
+  }
+
+  public static TrainOptions fromJson(String json) {
+    return Json.read(json, TrainOptions.class);
+  }
+
+  @JsonProperty("batchSize") public int batchSize() { return batchSize; }
+  @JsonProperty("baseLearningRate") public double baseLearningRate() { return baseLearningRate; }
+  @JsonProperty("momentum") public double momentum() { return momentum; }
+  @JsonProperty("nesterov") public boolean nesterov() { return nesterov; }
+  @JsonProperty("weightDecay") public double weightDecay() { return weightDecay; }
+  @JsonProperty("totalSteps") public long totalSteps() { return totalSteps; }
+  @JsonProperty("warmupSteps") public long warmupSteps() { return warmupSteps; }
+  @JsonProperty("localStepsPerRound") public int localStepsPerRound() { return localStepsPerRound; }
+  @JsonProperty("workers") public int workers() { return workers; }
+  @JsonProperty("seed") public long seed() { return seed; }
+  @JsonProperty("cropPadding") public int cropPadding() { return cropPadding; }
+  @JsonProperty("horizontalFlip") public boolean horizontalFlip() { return horizontalFlip; }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TrainOptions && toJson().equals(((TrainOptions) o).toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(toJson());
+  }
+
+  @Override
+  public String toString() {
+    return "TrainOptions" + toJson().replaceAll("\\s+", " ");
+  }
+}

@@ -1,0 +1,35 @@
+package org.semiweak.train;
+
+import java.util.List;
+import org.semiweak.model.ModelWeights;
+
+/**
+ * The outcome of a training run.
+ *
+ * @param weights the final averaged weights
+ * @param optimizerState the final averaged momentum buffers (to continue training)
+ * @param learningCurve one point per round from round 1, including rounds restored from a
+ *     checkpoint
+ * @param roundsRun rounds computed by this call
+ * @param roundsResumed rounds restored from a checkpoint instead of computed (0 for a fresh run)
+ * @param examplesSeen images processed over all rounds and workers, restored rounds included
+ * @param seconds wall time of this call
+ */
+public record TrainingResult(
+    ModelWeights weights,
+    ModelWeights optimizerState,
+    List<CurvePoint> learningCurve,
+    int roundsRun,
+    int roundsResumed,
+    long examplesSeen,
+    double seconds) {
+
+  public TrainingResult {
+    learningCurve = List.copyOf(learningCurve);
+  }
+
+  /** Mean training loss of the last round, NaN if there was none. */
+  public double finalLoss() {
+    return learningCurve.isEmpty() ? Double.NaN : learningCurve.get(learningCurve.size() - 1).meanLoss();
+  }
+}
