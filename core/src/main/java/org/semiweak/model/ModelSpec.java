@@ -313,6 +313,16 @@ public final class ModelSpec implements Serializable {
     return lut;
   }
 
+  /**
+   * Bytes of the largest activation tensor of one image (the stem's output, float32). Tensors
+   * above 32 MiB are slow on CPU: glibc maps and unmaps them on every batch (see {@link
+   * Inference#defaultBatchSize}).
+   */
+  public long activationBytesPerImage() {
+    long side = STEM_SMALL.equals(stem) ? inputSize : (inputSize + 1) / 2;
+    return 4L * stageWidths[0] * side * side;
+  }
+
   /** Number of input values of one image: channels x size x size. */
   public int imageValues() {
     return inputChannels * inputSize * inputSize;

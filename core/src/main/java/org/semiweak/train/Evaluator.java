@@ -30,13 +30,14 @@ import org.semiweak.model.ModelWeights;
  * }</pre>
  */
 public final class Evaluator {
-  public static final int BATCH_SIZE_DEFAULT = Inference.DEFAULT_BATCH_SIZE;
-
   private Evaluator() {}
 
-  /** Evaluates on rows with {@code image_id}, {@code image}, {@code label}, with batch size 256. */
+  /**
+   * Evaluates on rows with {@code image_id}, {@code image}, {@code label}, with {@link
+   * Inference#defaultBatchSize}.
+   */
   public static Evaluation evaluate(Dataset<Row> rows, ModelSpec spec, ModelWeights weights) {
-    return evaluate(rows, spec, weights, BATCH_SIZE_DEFAULT);
+    return evaluate(rows, spec, weights, Inference.defaultBatchSize(spec));
   }
 
   /**
@@ -95,8 +96,9 @@ public final class Evaluator {
   public static Evaluation evaluate(ExampleShard examples, ModelSpec spec, ModelWeights weights) {
     Counts counts = new Counts(spec.numClasses());
     try (Inference model = Inference.open(spec, weights)) {
-      for (int start = 0; start < examples.size(); start += BATCH_SIZE_DEFAULT) {
-        int n = Math.min(BATCH_SIZE_DEFAULT, examples.size() - start);
+      int batch = Inference.defaultBatchSize(spec);
+      for (int start = 0; start < examples.size(); start += batch) {
+        int n = Math.min(batch, examples.size() - start);
         List<byte[]> pixels = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
           pixels.add(examples.pixelsView(start + i));

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.util.Fingerprint;
@@ -68,6 +69,12 @@ final class RoundLoop {
     int resumed = firstRound - 1;
     LOG.info("{}: {} rounds of {} local steps on {} worker(s), batch {} per worker, {} total steps; {}",
         label, rounds, options.localStepsPerRound(), options.workers(), options.batchSize(), options.totalSteps(), spec);
+    long batchBytes = spec.activationBytesPerImage() * options.batchSize();
+    if (batchBytes > Inference.FAST_TENSOR_BYTES) {
+      LOG.warn("{}: batch {} makes {} MiB activation tensors; above 32 MiB CPU training is much slower (glibc maps"
+          + " them afresh each batch); on CPU prefer batchSize <= {} per worker", label, options.batchSize(),
+          batchBytes >> 20, Math.max(2, Inference.FAST_TENSOR_BYTES / spec.activationBytesPerImage()));
+    }
     try (Progress progress = Progress.start(label + " steps", options.totalSteps())) {
       progress.add(Math.min(options.totalSteps(), options.firstStepOfRound(firstRound)));
       for (int r = firstRound; r <= rounds; r++) {

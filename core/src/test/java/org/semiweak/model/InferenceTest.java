@@ -51,6 +51,13 @@ class InferenceTest {
   }
 
   @Test
+  void defaultBatchKeepsActivationsUnder32MiB() {
+    assertThat(Inference.defaultBatchSize(ModelSpec.smallResNet(1, 28, 10, 1, 16, 32, 64))).as("28 px").isEqualTo(256);
+    assertThat(Inference.defaultBatchSize(ModelSpec.resNet18(1000))).as("224 px ResNet-18: 64x112x112 floats per image")
+        .isEqualTo(10);
+  }
+
+  @Test
   void usesTheCpuWhenTheEngineHasNoGpu() {
     if (Engines.configure().getGpuCount() == 0) {
       assertThat(Devices.forCurrentTask()).isEqualTo(Device.cpu());
