@@ -85,7 +85,7 @@ public final class Evaluator {
             }
             return Collections.singletonList(counts.toEvaluation()).iterator();
           })
-          .reduce(Evaluation::merge);
+          .fold(new Counts(spec.numClasses()).toEvaluation(), Evaluation::merge);
     } finally {
       weightBytes.destroy();
       sc.setJobDescription(previousDescription);

@@ -129,6 +129,7 @@ class DistributedTrainerTest {
     assertThat(distributed).as("same counts and confusion matrix").isEqualTo(local);
     assertThat(distributed.classCounts()).as("rows of the confusion matrix count the true classes")
         .containsExactly(classCounts(data));
+    assertThat(Evaluator.evaluate(rows.limit(0), SPEC, INITIAL).count()).as("no rows, no images").isZero();
   }
 
   @Test
