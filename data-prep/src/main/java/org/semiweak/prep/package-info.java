@@ -1,0 +1,8 @@
+/**
+ * Data preparation: turns weakly labeled raw images (IDX files, a folder with metadata, or
+ * WebDataset tar shards) into the canonical Parquet image shards that every later stage reads.
+ *
+ * <p>{@link org.semiweak.prep.PrepareImages} is the stage; its options are listed in
+ * {@link org.semiweak.prep.PrepareImages#OPTIONS}.
+ */
+package org.semiweak.prep;
