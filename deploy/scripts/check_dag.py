@@ -1,0 +1,126 @@
+"""Loads deploy/airflow/semiweak_dag.py against a stand-in for Airflow and checks its structure.
+
+Airflow is not installed where semiweak is built, so this replaces the three Airflow names the DAG
+file uses (DAG, Param, SparkSubmitOperator) by recorders and then checks what the file built: the
+two DAGs, their stage order, each task's spark-submit arguments, and the GPU settings of `score`.
+Usage: python3 check_dag.py path/to/semiweak_dag.py
+"""
+
+import importlib.util
+import sys
+import types
+
+CLI_STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "evaluate"]
+
+
+class Param:
+    def __init__(self, default=None, **schema):
+        self.default = default
+        self.schema = schema
+
+
+class DAG:
+    current = None
+
+    def __init__(self, dag_id, **kwargs):
+        self.dag_id = dag_id
+        self.kwargs = kwargs
+        self.tasks = []
+
+    def __enter__(self):
+        DAG.current = self
+        return self
+
+    def __exit__(self, *exc):
+        DAG.current = None
+        return False
+
+
+class SparkSubmitOperator:
+    def __init__(self, task_id, **kwargs):
+        if DAG.current is None:
+            raise AssertionError(f"task {task_id} created outside a DAG")
+        self.task_id = task_id
+        self.kwargs = kwargs
+        self.downstream = []
+        DAG.current.tasks.append(self)
+
+    def __rshift__(self, other):
+        self.downstream.append(other)
+        return other
+
+
+def install_stubs():
+    airflow = types.ModuleType("airflow")
+    airflow.DAG = DAG
+    modules = {
+        "airflow": airflow,
+        "airflow.models": types.ModuleType("airflow.models"),
+        "airflow.models.param": types.ModuleType("airflow.models.param"),
+        "airflow.providers": types.ModuleType("airflow.providers"),
+        "airflow.providers.apache": types.ModuleType("airflow.providers.apache"),
+        "airflow.providers.apache.spark": types.ModuleType("airflow.providers.apache.spark"),
+        "airflow.providers.apache.spark.operators": types.ModuleType("airflow.providers.apache.spark.operators"),
+        "airflow.providers.apache.spark.operators.spark_submit":
+            types.ModuleType("airflow.providers.apache.spark.operators.spark_submit"),
+    }
+    modules["airflow.models.param"].Param = Param
+    modules["airflow.providers.apache.spark.operators.spark_submit"].SparkSubmitOperator = SparkSubmitOperator
+    sys.modules.update(modules)  # no airflow.sdk: the file must fall back to the Airflow 2 imports
+
+
+def chain_of(dag):
+    """The tasks' stage names in dependency order, checking that they form one straight chain."""
+    heads = [t for t in dag.tasks if not any(t in u.downstream for u in dag.tasks)]
+    assert len(heads) == 1, f"{dag.dag_id}: expected one first task, found {[t.task_id for t in heads]}"
+    order, task = [], heads[0]
+    while True:
+        order.append(task.kwargs["application_args"][0])
+        assert len(task.downstream) <= 1, f"{dag.dag_id}: {task.task_id} fans out"
+        if not task.downstream:
+            break
+        task = task.downstream[0]
+    assert len(order) == len(dag.tasks), f"{dag.dag_id}: tasks not all chained: {order}"
+    return order
+
+
+def main(path):
+    install_stubs()
+    spec = importlib.util.spec_from_file_location("semiweak_dag", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dags = {v.dag_id: v for v in vars(module).values() if isinstance(v, DAG)}
+    assert set(dags) == {"semiweak_pipeline", "semiweak_reselect"}, f"DAGs found: {sorted(dags)}"
+
+    assert chain_of(dags["semiweak_pipeline"]) == CLI_STAGES
+    assert chain_of(dags["semiweak_reselect"]) == CLI_STAGES[3:]
+    for dag in dags.values():
+        params = dag.kwargs["params"]
+        for name in ("K", "P", "run_dir", "config", "teacher"):
+            assert name in params, f"{dag.dag_id}: parameter {name} missing"
+        assert params["K"].schema.get("type") == "integer" and params["P"].schema.get("type") == "integer"
+        assert dag.kwargs.get("schedule") is None, f"{dag.dag_id} must only run when triggered"
+        assert dag.kwargs.get("max_active_runs") == 1, f"{dag.dag_id}: one run at a time per run directory"
+        for task in dag.tasks:
+            args = task.kwargs["application_args"]
+            assert args[0] in CLI_STAGES, f"{task.task_id}: unknown subcommand {args[0]}"
+            assert args[1:5] == ["--run-dir", "{{ params.run_dir }}", "--config", "{{ params.config }}"], \
+                f"{task.task_id}: arguments {args}"
+            assert all(a for a in args), f"{task.task_id}: empty argument in {args}"
+            assert task.kwargs["java_class"] == "org.semiweak.driver.SemiweakCli"
+            conf = task.kwargs["conf"]
+            assert conf["spark.executorEnv.MALLOC_MMAP_THRESHOLD_"] == "33554432", f"{task.task_id}: malloc env"
+            assert "-Dai.djl.offline=true" in conf["spark.executor.extraJavaOptions"]
+            gpu = conf.get("spark.executor.resource.gpu.amount")
+            assert (gpu == "1") == (args[0] == "score"), f"{task.task_id}: GPU only for score, got {gpu}"
+            if args[0] == "score":
+                assert conf["spark.task.resource.gpu.amount"] == "1"
+                assert conf["spark.executor.resource.gpu.discoveryScript"].endswith("getGpusResources.sh")
+            if args[0] == "select":
+                joined = " ".join(args)
+                assert "--k {{ params.K }}" in joined and "--p {{ params.P }}" in joined, joined
+    print(f"{path}: DAGs {sorted(dags)} load; stages {CLI_STAGES} chained in order; K/P parameters; GPU only for score")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
