@@ -60,17 +60,26 @@ public final class ModelTraining {
 
   /** The schedule: {@code epochs} passes over {@code examples} images with the global batch. */
   public static TrainOptions trainOptions(TrainingOptionSpecs specs, Options o, long examples) {
+    return trainOptions(specs, o, examples, o.get(specs.epochs), o.get(specs.learningRate));
+  }
+
+  /** The schedule with another number of epochs and peak learning rate (e.g. a fine-tuning phase). */
+  public static TrainOptions trainOptions(TrainingOptionSpecs specs, Options o, long examples, int epochs,
+      double learningRate) {
     int batch = o.get(specs.batchSize);
     int workers = o.get(specs.workers);
     long perEpoch = Math.max(1, (examples + (long) batch * workers - 1) / ((long) batch * workers));
+    long total = perEpoch * epochs;
+    // Warm-up never takes more than half of a (short) schedule.
+    long warmup = Math.min(perEpoch * o.get(specs.warmupEpochs), total / 2);
     return TrainOptions.builder()
-        .setTotalSteps(perEpoch * o.get(specs.epochs))
+        .setTotalSteps(total)
         .optBatchSize(batch)
-        .optBaseLearningRate(o.get(specs.learningRate))
+        .optBaseLearningRate(learningRate)
         .optMomentum(o.get(specs.momentum))
         .optNesterov(o.get(specs.nesterov))
         .optWeightDecay(o.get(specs.weightDecay))
-        .optWarmupSteps(perEpoch * o.get(specs.warmupEpochs))
+        .optWarmupSteps(warmup)
         .optLocalStepsPerRound(o.get(specs.localSteps))
         .optWorkers(workers)
         .optSeed(o.get(specs.seed))

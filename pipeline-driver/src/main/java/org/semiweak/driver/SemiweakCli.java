@@ -67,7 +67,8 @@ public final class SemiweakCli {
     } catch (RunLockedException e) {
       err.println("semiweak: " + e.getMessage());
       return LOCKED;
-    } catch (RuntimeException | IOException e) {
+    } catch (Exception e) {
+      // Spark rethrows task failures as (checked) SparkException.
       LOG.error("semiweak failed", e);
       err.println("semiweak: failed: " + describe(e));
       return FAILED;

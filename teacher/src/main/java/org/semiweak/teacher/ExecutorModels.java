@@ -2,45 +2,32 @@ package org.semiweak.teacher;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import org.semiweak.model.Devices;
-import org.semiweak.model.Inference;
-import org.semiweak.model.ModelSpec;
-import org.semiweak.model.ModelWeights;
+import java.util.function.Supplier;
+import org.semiweak.stage.StageModel;
 
 /**
- * Models cached per executor JVM: the weights are deserialized once per JVM and model, and the
- * inference sessions built from them are pooled and reused by every task that runs in the JVM
- * (one session per task running at the same time, since a session is not shared between threads).
+ * Models cached per executor JVM: a teacher is deserialized from its broadcast once per JVM and
+ * model, and every task in that JVM opens its classifier from the cached copy.
+ *
+ * <p>Classifiers themselves are opened and closed per task (opening one from cached weights takes
+ * milliseconds): keeping libtorch sessions open across tasks on Spark's pooled threads made later
+ * training in the same JVM diverge to NaN (seen with DJL 0.36 / libtorch 2.7.1, root cause not
+ * isolated), so no native session outlives its task.
  */
 final class ExecutorModels {
-  private static final Map<String, ModelWeights> WEIGHTS = new ConcurrentHashMap<>();
-  private static final Map<String, ConcurrentLinkedQueue<Inference>> POOLS = new ConcurrentHashMap<>();
+  private static final Map<String, StageModel> MODELS = new ConcurrentHashMap<>();
 
   private ExecutorModels() {}
 
-  /** Result of a lease: the session, and whether this call loaded the weights into the JVM. */
-  record Lease(Inference inference, boolean loadedWeights) {}
+  /** The cached model, and whether this call loaded it into the JVM. */
+  record Cached(StageModel model, boolean loadedNow) {}
 
-  static Lease borrow(String fingerprint, ModelSpec spec, byte[] weightBytes, int batchSize) {
+  static Cached get(String fingerprint, Supplier<StageModel> model) {
     boolean[] loaded = {false};
-    ModelWeights w = WEIGHTS.computeIfAbsent(fingerprint, f -> {
+    StageModel m = MODELS.computeIfAbsent(fingerprint, f -> {
       loaded[0] = true;
-      return ModelWeights.fromBytes(weightBytes);
+      return model.get();
     });
-    ai.djl.Device device = Devices.forCurrentTask();
-    Inference session = POOLS.computeIfAbsent(key(fingerprint, batchSize, device), k -> new ConcurrentLinkedQueue<>()).poll();
-    if (session == null) {
-      session = Inference.open(spec, w, device, batchSize);
-    }
-    return new Lease(session, loaded[0]);
-  }
-
-  static void giveBack(String fingerprint, int batchSize, Inference session) {
-    POOLS.computeIfAbsent(key(fingerprint, batchSize, session.device()), k -> new ConcurrentLinkedQueue<>()).add(session);
-  }
-
-  private static String key(String fingerprint, int batchSize, ai.djl.Device device) {
-    return fingerprint + "/" + batchSize + "/" + device;
+    return new Cached(m, loaded[0]);
   }
 }

@@ -21,15 +21,17 @@ import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.ScoreSchema;
+import org.semiweak.model.Devices;
 import org.semiweak.model.Inference;
-import org.semiweak.model.ModelIO;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
+import org.semiweak.stage.Classifier;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.StageModel;
 import org.semiweak.stage.SparkProgress;
 import scala.collection.JavaConverters;
 
@@ -37,9 +39,10 @@ import scala.collection.JavaConverters;
  * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
  * top-Pmax classes and probabilities as {@code scores/<teacher>} (schema {@link ScoreSchema}).
  *
- * <p>The model is broadcast once, deserialized once per executor JVM and its inference sessions
- * reused across tasks ({@code ExecutorModels}); images are decoded and run through the model in
- * batches, on the GPU Spark assigned to the task if any. Pmax is kept so that any selection with
+ * <p>The teacher (a semiweak model or a user's TorchScript file) is broadcast once and loaded once
+ * per executor JVM ({@code ExecutorModels}); each task opens a classifier from the loaded model,
+ * decodes its images and runs them through the model in batches, on the GPU Spark assigned to the
+ * task if any. Pmax is kept so that any selection with
  * P &lt;= Pmax can be made later without scoring again.
  */
 public final class ScoreImages implements Stage {
@@ -92,7 +95,7 @@ public final class ScoreImages implements Stage {
   @Override
   public StageManifest execute(SparkSession spark, ManifestBuilder m) {
     PrepInfo prep = PrepInfo.require(run, "score");
-    ModelIO.Loaded teacher = ModelIO.read(run.fs(), run.stagePath(teacherStage()));
+    StageModel teacher = StageModel.read(run, teacherStage());
     ModelSpec spec = teacher.spec();
     if (spec.numClasses() != prep.numClasses()) {
       throw new IllegalStateException(teacherStage() + " predicts " + spec.numClasses() + " classes but the vocabulary of "
@@ -102,7 +105,7 @@ public final class ScoreImages implements Stage {
       throw new IllegalStateException(teacherStage() + " expects " + spec.inputChannels() + "x" + spec.inputSize() + "x"
           + spec.inputSize() + " images but prep wrote " + prep.channels() + "x" + prep.imageSize() + "x" + prep.imageSize());
     }
-    String fingerprint = teacher.weights().fingerprint();
+    String fingerprint = teacher.fingerprint();
     int pmax = Math.min(options.get(PMAX), spec.numClasses());
     int batchSize = options.get(BATCH_SIZE);
 
@@ -114,7 +117,7 @@ public final class ScoreImages implements Stage {
     long in = images.count();
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<byte[]> weights = jsc.broadcast(teacher.weights().toBytes());
+    Broadcast<StageModel> model = jsc.broadcast(teacher);
     LongAccumulator modelLoads = spark.sparkContext().longAccumulator("score model loads");
     CollectionAccumulator<String> executors = spark.sparkContext().collectionAccumulator("score executors");
     CollectionAccumulator<String> rejected = spark.sparkContext().collectionAccumulator("score rejected");
@@ -125,7 +128,7 @@ public final class ScoreImages implements Stage {
       LongAccumulator done = progress.accumulator();
       Dataset<Row> scores = images.mapPartitions(
           (MapPartitionsFunction<Row, Row>) rows ->
-              scorePartition(rows, spec, fingerprint, weights, pmax, batchSize, modelLoads, executors, rejected, done),
+              scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected, done),
           Encoders.row(ScoreSchema.SCHEMA));
       scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(w.tempDir().toString());
       spark.sparkContext().setJobDescription(null);
@@ -140,43 +143,41 @@ public final class ScoreImages implements Stage {
       m.metric("images-per-second", progress.rate());
       m.metric("pmax", pmax);
       m.metric("model-fingerprint", fingerprint);
+      m.metric("model", teacher.describe());
       m.metric("model-loads", modelLoads.value());
       m.metric("executors", new java.util.TreeSet<>(executors.value()));
       StageManifest manifest = m.build();
       w.commit(manifest);
       return manifest;
     } finally {
-      weights.destroy();
+      model.destroy();
     }
   }
 
   private static Iterator<Row> scorePartition(Iterator<Row> rows, ModelSpec spec, String fingerprint,
-      Broadcast<byte[]> weights, int pmax, int batchSize, LongAccumulator modelLoads,
+      Broadcast<StageModel> model, int pmax, int batchSize, LongAccumulator modelLoads,
       CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator done) {
-    ExecutorModels.Lease lease = ExecutorModels.borrow(fingerprint, spec, weights.value(), batchSize);
-    if (lease.loadedWeights()) {
+    ExecutorModels.Cached cached = ExecutorModels.get(fingerprint, model::value);
+    if (cached.loadedNow()) {
       modelLoads.add(1);
     }
     executors.add(SparkEnv.get().executorId());
-    Inference model = lease.inference();
     List<Row> out = new ArrayList<>();
     List<Row> batch = new ArrayList<>(batchSize);
-    try {
+    try (Classifier classifier = cached.model().open(Devices.forCurrentTask(), batchSize)) {
       while (rows.hasNext()) {
         batch.add(rows.next());
         if (batch.size() == batchSize || !rows.hasNext()) {
-          scoreBatch(batch, model, spec, fingerprint, pmax, out, rejected);
+          scoreBatch(batch, classifier, spec, fingerprint, pmax, out, rejected);
           done.add(batch.size());
           batch.clear();
         }
       }
-    } finally {
-      ExecutorModels.giveBack(fingerprint, batchSize, model);
     }
     return out.iterator();
   }
 
-  private static void scoreBatch(List<Row> batch, Inference model, ModelSpec spec, String fingerprint, int pmax,
+  private static void scoreBatch(List<Row> batch, Classifier model, ModelSpec spec, String fingerprint, int pmax,
       List<Row> out, CollectionAccumulator<String> rejected) {
     int values = spec.imageValues();
     float[] pixels = new float[batch.size() * values];

@@ -132,10 +132,8 @@ public final class TrainTeacher implements Stage {
       TrainingResult pre = ModelTraining.train(spark, run, path(), "weak", weak, spec, weights, weakOptions);
       ModelTraining.record(m, "weak", weakOptions, weakCount, pre);
       weights = pre.weights();
-      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount).toBuilder()
-          .setTotalSteps(stepsFor(labeledCount, options.get(FINETUNE_EPOCHS)))
-          .optBaseLearningRate(options.get(FINETUNE_LEARNING_RATE))
-          .build();
+      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount, options.get(FINETUNE_EPOCHS),
+          options.get(FINETUNE_LEARNING_RATE));
     } else {
       labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount);
     }
@@ -150,12 +148,6 @@ public final class TrainTeacher implements Stage {
       ModelTraining.deleteWork(run, path());
       return done;
     }
-  }
-
-  private long stepsFor(long examples, int epochs) {
-    int batch = options.get(LABELED.batchSize);
-    int workers = options.get(LABELED.workers);
-    return Math.max(1, (examples + (long) batch * workers - 1) / ((long) batch * workers)) * epochs;
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */

@@ -1,0 +1,152 @@
+package org.semiweak.stage;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.semiweak.model.Inference;
+import org.semiweak.model.ModelIO;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.run.RunDir;
+import org.semiweak.util.Fingerprint;
+import org.semiweak.util.Json;
+
+/**
+ * The model committed by a model stage, as something to ship to executors and open there: a native
+ * semiweak ResNet ({@code model.json} + {@code weights.bin}) or a user's TorchScript teacher
+ * ({@code torchscript.json} + {@code model.pt}).
+ */
+public final class StageModel implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final String TORCHSCRIPT_INFO = "torchscript.json";
+  public static final String TORCHSCRIPT_FILE = "model.pt";
+
+  /** What semiweak knows of a TorchScript teacher: its input format, classes and checksum. */
+  public record TorchScriptInfo(int channels, int inputSize, int numClasses, float[] normMean, float[] normStd,
+      String outputs, String sha256, String importedFrom) {
+
+    /** The input format as a spec (the architecture fields are placeholders: the file has its own). */
+    public ModelSpec format() {
+      return new ModelSpec(ModelSpec.STEM_SMALL, new int[] {1}, new int[] {1}, channels, inputSize, numClasses,
+          normMean, normStd);
+    }
+
+    public boolean outputsProbabilities() {
+      return "probabilities".equals(outputs);
+    }
+  }
+
+  private final String stage;
+  private final ModelSpec spec;
+  private final byte[] payload;
+  private final TorchScriptInfo torchScript;
+  private final String fingerprint;
+
+  private StageModel(String stage, ModelSpec spec, byte[] payload, TorchScriptInfo torchScript, String fingerprint) {
+    this.stage = stage;
+    this.spec = spec;
+    this.payload = payload;
+    this.torchScript = torchScript;
+    this.fingerprint = fingerprint;
+  }
+
+  /** Reads the committed model of {@code stage}; a TorchScript file must still have its recorded checksum. */
+  public static StageModel read(RunDir run, String stage) {
+    org.apache.hadoop.fs.Path dir = run.stagePath(stage);
+    try {
+      org.apache.hadoop.fs.Path info = new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_INFO);
+      if (run.fs().exists(info)) {
+        TorchScriptInfo ts = Json.MAPPER.readValue(run.readString(info), TorchScriptInfo.class);
+        byte[] bytes = ModelIO.readFully(run.fs(), new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE));
+        String sha = Fingerprint.of(bytes);
+        if (!sha.equals(ts.sha256())) {
+          throw new IllegalStateException("the TorchScript teacher " + dir + "/" + TORCHSCRIPT_FILE + " has SHA-256 " + sha
+              + " but was imported with " + ts.sha256() + ": the file changed since import. A TorchScript file runs code"
+              + " inside libtorch, so semiweak refuses it; import it again with train-teacher --recipe torchscript.");
+        }
+        return new StageModel(stage, ts.format(), bytes, ts, sha);
+      }
+      ModelIO.Loaded loaded = ModelIO.read(run.fs(), dir);
+      return new StageModel(stage, loaded.spec(), loaded.weights().toBytes(), null, loaded.weights().fingerprint());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the model of stage " + stage + ": " + e.getMessage(), e);
+    }
+  }
+
+  public String stage() {
+    return stage;
+  }
+
+  /** The input format and class count (and, for native models, the architecture). */
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  public boolean isTorchScript() {
+    return torchScript != null;
+  }
+
+  /** SHA-256 of the weights (native) or of the TorchScript file. */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  /** The native weights; an error for a TorchScript model. */
+  public ModelWeights weights() {
+    if (isTorchScript()) {
+      throw new IllegalStateException(stage + " is a TorchScript model: it has no semiweak weights");
+    }
+    return ModelWeights.fromBytes(payload);
+  }
+
+  /** Opens the model for inference on {@code device}. */
+  public Classifier open(Device device, int batchSize) {
+    if (!isTorchScript()) {
+      Inference inference = Inference.open(spec, weights(), device, batchSize);
+      return new Classifier() {
+        @Override
+        public float[][] probabilities(float[] images, int count) {
+          return inference.probabilities(images, count);
+        }
+
+        @Override
+        public void close() {
+          inference.close();
+        }
+      };
+    }
+    return TorchScriptClassifier.load(localTorchScriptFile(), spec, torchScript.outputsProbabilities(), device);
+  }
+
+  private static final Map<String, Path> LOCAL_FILES = new ConcurrentHashMap<>();
+
+  /** The TorchScript bytes as a local file (libtorch loads from disk), written once per JVM. */
+  private Path localTorchScriptFile() {
+    return LOCAL_FILES.computeIfAbsent(fingerprint, f -> {
+      try {
+        Path dir = Files.createTempDirectory("semiweak-torchscript-");
+        Path file = dir.resolve(TORCHSCRIPT_FILE);
+        Files.write(file, payload);
+        file.toFile().deleteOnExit();
+        dir.toFile().deleteOnExit();
+        return file;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the TorchScript teacher to a local temp file: " + e.getMessage(), e);
+      }
+    });
+  }
+
+  /** For messages and manifests. */
+  public Map<String, Object> describe() {
+    return isTorchScript()
+        ? Map.of("type", "torchscript", "sha256", fingerprint, "imported-from", torchScript.importedFrom())
+        : Map.of("type", "semiweak-resnet", "fingerprint", fingerprint, "architecture", List.of(spec.toString()));
+  }
+}

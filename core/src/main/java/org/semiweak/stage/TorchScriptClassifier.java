@@ -1,0 +1,116 @@
+package org.semiweak.stage;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.semiweak.model.Engines;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.NoGrad;
+
+/**
+ * A user's TorchScript classifier run through DJL's PyTorch engine.
+ *
+ * <p>A TorchScript file is code that libtorch executes: it is trusted input. semiweak records its
+ * SHA-256 when the teacher is imported and refuses to score with a file whose checksum changed.
+ */
+public final class TorchScriptClassifier implements Classifier {
+  private final Model model;
+  private final ModelSpec format;
+  private final boolean outputsProbabilities;
+  private final ParameterStore parameterStore;
+
+  private TorchScriptClassifier(Model model, ModelSpec format, boolean outputsProbabilities) {
+    this.model = model;
+    this.format = format;
+    this.outputsProbabilities = outputsProbabilities;
+    this.parameterStore = new ParameterStore(model.getNDManager(), false);
+  }
+
+  /**
+   * Loads a TorchScript file from the local disk.
+   *
+   * @param format the input format (channels, size, normalization) and the class count
+   * @throws IllegalArgumentException when the file is not a TorchScript model
+   */
+  public static TorchScriptClassifier load(Path file, ModelSpec format, boolean outputsProbabilities, Device device) {
+    Engines.configure();
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("TorchScript file " + file + " does not exist");
+    }
+    Model model = Model.newInstance("teacher", device, "PyTorch");
+    try {
+      String name = file.getFileName().toString().replaceFirst("\\.pt$", "");
+      model.load(file.getParent(), name, Map.of("mapLocation", "true"));
+    } catch (IOException | MalformedModelException | RuntimeException e) {
+      model.close();
+      throw new IllegalArgumentException("cannot load " + file + " as a TorchScript model: " + e.getMessage()
+          + " (semiweak needs a file saved with torch.jit.save of a traced or scripted module)", e);
+    }
+    return new TorchScriptClassifier(model, format, outputsProbabilities);
+  }
+
+  /**
+   * Runs one image of the expected shape through the model and checks the output shape, so that a
+   * wrong input size or class count fails before any Spark job, with what was expected.
+   */
+  public void checkShapes() {
+    float[] zeros = new float[format.imageValues()];
+    float[][] p;
+    try {
+      p = probabilities(zeros, 1);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the TorchScript teacher does not accept input of shape "
+          + format.inputShape(1) + " (batch, channels, height, width): " + firstLine(e.getMessage()), e);
+    }
+    if (p.length != 1 || p[0].length != format.numClasses()) {
+      throw new IllegalArgumentException("the TorchScript teacher returns " + (p.length == 0 ? 0 : p[0].length)
+          + " values per image for input " + format.inputShape(1) + ", expected " + format.numClasses()
+          + " (one per class of the vocabulary)");
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  @Override
+  public float[][] probabilities(float[] images, int count) {
+    int values = format.imageValues();
+    try (NDManager batch = model.getNDManager().newSubManager();
+        NoGrad noGrad = NoGrad.enter()) {
+      float[] slice = images.length == (long) count * values ? images : java.util.Arrays.copyOf(images, count * values);
+      NDArray x = batch.create(slice, format.inputShape(count));
+      NDArray out = model.getBlock().forward(parameterStore, new NDList(x), false).get(0);
+      Shape shape = out.getShape();
+      if (shape.dimension() != 2 || shape.get(0) != count) {
+        throw new IllegalArgumentException("the TorchScript teacher returned shape " + shape + " for a batch of "
+            + count + ", expected (" + count + ", classes)");
+      }
+      int classes = (int) shape.get(1);
+      float[] flat = (outputsProbabilities ? out : out.softmax(1)).toFloatArray();
+      float[][] rows = new float[count][classes];
+      for (int i = 0; i < count; i++) {
+        System.arraycopy(flat, i * classes, rows[i], 0, classes);
+      }
+      return rows;
+    }
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
