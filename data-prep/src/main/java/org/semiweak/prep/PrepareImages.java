@@ -33,6 +33,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -544,6 +545,17 @@ public final class PrepareImages implements Stage {
         .write()
         .option("maxRecordsPerFile", shardRecords)
         .parquet(dir.toString());
+    if (count == 0) {
+      // An empty result may be written as no file at all (adaptive execution drops empty partitions);
+      // one empty file keeps the schema readable without Spark and without a schema hint.
+      try {
+        if (countParts(dir.getFileSystem(rows.sparkSession().sparkContext().hadoopConfiguration()), dir) == 0) {
+          rows.sparkSession().createDataFrame(List.<Row>of(), schema).write().mode(SaveMode.Overwrite).parquet(dir.toString());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   private static Column[] sortColumns(StructType schema, Column[] by) {

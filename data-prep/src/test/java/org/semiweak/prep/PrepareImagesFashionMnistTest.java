@@ -79,6 +79,10 @@ class PrepareImagesFashionMnistTest {
     Vocabulary vocabulary = Vocabulary.fromJson(run.readString(new Path(prep, "vocabulary.json")));
     assertThat(vocabulary).as("the stored vocabulary is the built-in one").isEqualTo(FashionMnist.vocabulary());
 
+    assertThat(PrepTestSupport.parts(new Path(prep, "quarantine"))).as("an empty quarantine still has a Parquet file").isNotEmpty();
+    assertThat(PrepTestSupport.readGroups(new Path(prep, "quarantine"))).as("and it has no rows").isEmpty();
+    assertThat(PrepTestSupport.parts(new Path(prep, "unlabeled"))).as("59,000 rows in shards of at most 20,000").hasSize(3);
+
     List<Group> labeled = PrepTestSupport.readGroups(new Path(prep, "labeled"));
     assertThat(labeled).as("labeled rows read back").hasSize(1_000);
     for (Group g : labeled.subList(0, 50)) {
