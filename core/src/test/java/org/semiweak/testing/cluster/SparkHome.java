@@ -75,9 +75,25 @@ public final class SparkHome {
     return new SparkHome(home);
   }
 
-  /** Jars of {@code java.class.path} that are not test tooling ({@link #TEST_TOOLING_JARS}). */
-  public static Predicate<Path> withoutTestTooling() {
-    return jar -> !TEST_TOOLING_JARS.matcher(jar.getFileName().toString()).matches();
+  /** semiweak's own module jars (and test-jars): the application, which a cluster does not have installed. */
+  public static final Pattern APPLICATION_JARS = Pattern.compile("^semiweak-.*\\.jar$");
+
+  /**
+   * The jars a cluster would have installed: every jar of {@code java.class.path} except test
+   * tooling ({@link #TEST_TOOLING_JARS}) and semiweak's own ({@link #APPLICATION_JARS}).
+   */
+  public static Predicate<Path> libraryJars() {
+    return jar -> {
+      String name = jar.getFileName().toString();
+      return !TEST_TOOLING_JARS.matcher(name).matches() && !APPLICATION_JARS.matcher(name).matches();
+    };
+  }
+
+  /** semiweak's jars on {@code java.class.path} (module jars resolved from a reactor build or ~/.m2). */
+  public static List<Path> applicationJarsOnClasspath() {
+    return classpathJars().stream()
+        .filter(jar -> APPLICATION_JARS.matcher(jar.getFileName().toString()).matches())
+        .toList();
   }
 
   /** The jar files on this JVM's classpath, in order. */

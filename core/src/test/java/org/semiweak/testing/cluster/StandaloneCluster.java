@@ -29,7 +29,7 @@ import java.util.function.Predicate;
  * <pre>{@code
  * try (StandaloneCluster cluster = StandaloneCluster.builder(dir).workers(2).start()) {
  *   SparkSession spark = SparkSession.builder().master(cluster.masterUrl())
- *       .config("spark.jars", cluster.classpathDirectoriesJar().toString()) ... .getOrCreate();
+ *       .config("spark.jars", cluster.applicationJarsConf()) ... .getOrCreate();
  * }
  * }</pre>
  *
@@ -60,7 +60,7 @@ public final class StandaloneCluster implements AutoCloseable {
   private final List<Path> workerLogs = new ArrayList<>();
   private final Set<Long> seenPids = new LinkedHashSet<>();
   private final Thread shutdownHook;
-  private Path classpathDirectoriesJar;
+  private List<Path> applicationJars;
   private int submissions;
   private boolean closed;
 
@@ -117,7 +117,7 @@ public final class StandaloneCluster implements AutoCloseable {
     private String workerMemory = "2g";
     private String daemonHeap = "512m";
     private Duration readyTimeout = Duration.ofSeconds(120);
-    private Predicate<Path> includeJar = SparkHome.withoutTestTooling();
+    private Predicate<Path> includeJar = SparkHome.libraryJars();
     private final Map<String, String> env = new LinkedHashMap<>();
 
     private Builder(Path dir) {
@@ -155,8 +155,9 @@ public final class StandaloneCluster implements AutoCloseable {
     }
 
     /**
-     * Which classpath jars the cluster has installed in {@code SPARK_HOME/jars}; default: all but
-     * test tooling. Narrow it to test that an application jar brings what it needs.
+     * Which classpath jars the cluster has installed in {@code SPARK_HOME/jars}; default:
+     * {@link SparkHome#libraryJars()} (all but test tooling and semiweak's own). Narrow it to test
+     * that an application jar brings what it needs.
      */
     public Builder includeJars(Predicate<Path> include) {
       this.includeJar = include;
@@ -334,16 +335,26 @@ public final class StandaloneCluster implements AutoCloseable {
   }
 
   /**
-   * A jar of the classpath's class directories ({@code target/classes}, {@code target/test-classes}),
-   * built once, for {@code spark.jars} when the driver runs in this JVM: the cluster does not have
-   * those classes installed.
+   * What a driver in this JVM must ship to the executors, for {@code spark.jars}: a jar of the
+   * classpath's class directories ({@code target/classes}, {@code target/test-classes}; built once)
+   * and semiweak's module jars on the classpath. The cluster has neither installed.
    */
-  public synchronized Path classpathDirectoriesJar() {
-    if (classpathDirectoriesJar == null) {
-      classpathDirectoriesJar = JarBuilder.ofDirectories(dir.resolve("jars/classpath-directories.jar"),
-          SparkHome.classpathDirectories());
+  public synchronized List<Path> applicationJars() {
+    if (applicationJars == null) {
+      List<Path> jars = new ArrayList<>();
+      List<Path> dirs = SparkHome.classpathDirectories();
+      if (!dirs.isEmpty()) {
+        jars.add(JarBuilder.ofDirectories(dir.resolve("jars/classpath-directories.jar"), dirs));
+      }
+      jars.addAll(SparkHome.applicationJarsOnClasspath());
+      applicationJars = List.copyOf(jars);
     }
-    return classpathDirectoriesJar;
+    return applicationJars;
+  }
+
+  /** {@link #applicationJars()} as the comma-separated value of {@code spark.jars}. */
+  public String applicationJarsConf() {
+    return String.join(",", applicationJars().stream().map(Path::toString).toList());
   }
 
   /** A {@code spark-submit} (client mode) against this cluster, with the cluster's SPARK_HOME and environment. */

@@ -69,7 +69,7 @@ class StandaloneClusterTest {
         // Start the first job only when both executors are there, so its tasks can spread.
         .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
         .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
-        .config("spark.jars", cluster.classpathDirectoriesJar().toString())
+        .config("spark.jars", cluster.applicationJarsConf())
         .config("spark.executor.extraJavaOptions", QUICK_START_JVM)
         .getOrCreate();
     try {

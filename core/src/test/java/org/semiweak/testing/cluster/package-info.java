@@ -3,10 +3,10 @@
  * an in-JVM HDFS, and {@code spark-submit} against them.
  *
  * <p>How application classes reach executors: the cluster's {@code SPARK_HOME/jars} holds links to
- * the jars of the test classpath (Spark, Hadoop, Scala, DJL ...), like a cluster with those
- * libraries installed. Classes that live in directories ({@code target/classes},
- * {@code target/test-classes}) are not installed; a driver in the test JVM ships them with
- * {@code spark.jars = cluster.classpathDirectoriesJar()}, and {@code spark-submit} ships the
+ * the library jars of the test classpath (Spark, Hadoop, Scala, DJL ...), like a cluster with those
+ * installed. semiweak's own classes (class directories such as {@code target/classes}, and
+ * {@code semiweak-*.jar} module jars) are not installed: a driver in the test JVM ships them with
+ * {@code spark.jars = cluster.applicationJarsConf()}, and {@code spark-submit} ships the
  * application jar, as on a real cluster.
  */
 package org.semiweak.testing.cluster;
