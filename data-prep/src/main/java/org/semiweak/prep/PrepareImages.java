@@ -406,17 +406,9 @@ public final class PrepareImages implements Stage {
 
       double dedupSeconds = (System.nanoTime() - started) / 1e9 - readSeconds;
 
-      // 4. Write the splits, the quarantine and the vocabulary.
+      // 4. Write the quarantine first, so that the cached candidates can be dropped before the
+      //    splits are written from the cached kept images; then the vocabulary.
       FileSystem fs = run.fs();
-      Map<String, Object> shardFiles = new LinkedHashMap<>();
-      String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
-      for (String split : SPLITS) {
-        describe(spark, "prep: write " + written.get(split) + " " + split + " images");
-        Dataset<Row> rows = kept.filter(col(Candidates.SPLIT).equalTo(split)).select(columns(imageColumns));
-        writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
-            writer.temp(split));
-        shardFiles.put(split, countParts(fs, writer.temp(split)));
-      }
       Dataset<Row> duplicateIdDecisions = decisions.filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
       Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
               ok.col(Candidates.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
@@ -440,6 +432,16 @@ public final class PrepareImages implements Stage {
       describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
       writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
           new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(QUARANTINE));
+      cand.unpersist();
+      Map<String, Object> shardFiles = new LinkedHashMap<>();
+      String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
+      for (String split : SPLITS) {
+        describe(spark, "prep: write " + written.get(split) + " " + split + " images");
+        Dataset<Row> rows = kept.filter(col(Candidates.SPLIT).equalTo(split)).select(columns(imageColumns));
+        writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
+            writer.temp(split));
+        shardFiles.put(split, countParts(fs, writer.temp(split)));
+      }
       writeText(fs, writer.temp(VOCABULARY_FILE), v.vocabulary().toJson());
 
       // 5. Account for every record, then commit.
