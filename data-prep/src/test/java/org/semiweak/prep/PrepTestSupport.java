@@ -126,10 +126,20 @@ final class PrepTestSupport {
   }
 
   /** All records of a dataset folder, read with parquet-hadoop's example Group API (no Spark). */
-  static List<Group> readGroups(Path dir) {
+  static List<Group> readGroups(Path dir, String... onlyColumns) {
     List<Group> out = new ArrayList<>();
     for (Path part : parts(dir)) {
-      try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), part).withConf(new Configuration()).build()) {
+      Configuration conf = new Configuration();
+      if (onlyColumns.length > 0) {
+        // Read only some columns (a projection): the images are the bulk of the bytes.
+        MessageType full = parquetSchema(part);
+        List<org.apache.parquet.schema.Type> fields = new ArrayList<>();
+        for (String c : onlyColumns) {
+          fields.add(full.getType(c));
+        }
+        conf.set(org.apache.parquet.hadoop.api.ReadSupport.PARQUET_READ_SCHEMA, new MessageType(full.getName(), fields).toString());
+      }
+      try (ParquetReader<Group> r = ParquetReader.builder(new GroupReadSupport(), part).withConf(conf).build()) {
         Group g;
         while ((g = r.read()) != null) {
           out.add(g);

@@ -106,7 +106,7 @@ class PrepareImagesFashionMnistTest {
         .allSatisfy(g -> assertThat(PrepTestSupport.stringList(g, ImageSchema.TAGS)).isEmpty());
 
     // Tag accuracy measured from the written rows themselves.
-    List<Group> unlabeled = PrepTestSupport.readGroups(new Path(prep, "unlabeled"));
+    List<Group> unlabeled = PrepTestSupport.readGroups(new Path(prep, "unlabeled"), ImageSchema.TAGS, ImageSchema.LABEL);
     assertThat(unlabeled).as("unlabeled rows read back").hasSize((int) m.count("written.unlabeled"));
     long hits = 0;
     Map<Integer, Set<String>> synonymsSeen = new HashMap<>();
