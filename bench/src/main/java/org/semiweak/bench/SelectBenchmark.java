@@ -1,0 +1,388 @@
+package org.semiweak.bench;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+
+import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.data.ScoreSchema;
+import org.semiweak.run.SparkSessions;
+import org.semiweak.teacher.select.SelectTopK;
+import org.semiweak.teacher.select.WindowTopK;
+
+/**
+ * Times pseudo-label selection on synthetic scores: a Parquet scan alone, {@link SelectTopK}, and
+ * the {@link WindowTopK} baseline, for several class counts and K.
+ *
+ * <p>For each class count it writes N images x P candidates of {@link SyntheticScoreData} once
+ * (reused when present), then measures, each in its own Spark jobs on the same session:
+ *
+ * <ul>
+ *   <li>{@code scan-count}: {@code count()} of the Parquet files (row-group metadata, no columns);
+ *   <li>{@code scan}: an aggregate over the columns selection reads (image_id, classes, probs);
+ *   <li>{@code select}: {@link SelectTopK#execute} and writing its selection to Parquet;
+ *   <li>{@code window}: {@link WindowTopK#select} written to Parquet.
+ * </ul>
+ *
+ * <p>Memory is reported two ways: the JVM heap peak (heap used sampled every 10 ms, garbage
+ * included; in local mode the executors live in this JVM), and Spark's own accounting (the largest
+ * {@code peakExecutionMemory} of a task, and bytes spilled). With {@code --verify} the two
+ * selections are read back and compared row for row.
+ *
+ * <pre>
+ * java -Xmx4g [spark.jvm.opens] -cp ... org.semiweak.bench.SelectBenchmark \
+ *     --images 1000000 --classes 1000,100 --k 1000,16000 --verify
+ * </pre>
+ */
+public final class SelectBenchmark {
+
+  /** What to run; every field has a command-line flag of the same name in kebab case. */
+  public record Config(long images, int p, int[] classes, int[] k, String dataDir, String master, int files,
+      long seed, boolean verify, List<String> methods) {
+
+    public static Config defaults() {
+      return new Config(1_000_000, 10, new int[] {1000, 100}, new int[] {1000, 16000},
+          System.getProperty("java.io.tmpdir") + "/semiweak-bench", "local[2]", 8, 1, false,
+          List.of("scan", "select", "window"));
+    }
+
+    static Config parse(String[] args) {
+      Config c = defaults();
+      long images = c.images;
+      int p = c.p;
+      int[] classes = c.classes;
+      int[] k = c.k;
+      String dir = c.dataDir;
+      String master = c.master;
+      int files = c.files;
+      long seed = c.seed;
+      boolean verify = c.verify;
+      List<String> methods = c.methods;
+      for (int i = 0; i < args.length; i++) {
+        String flag = args[i];
+        if (flag.equals("--verify")) {
+          verify = true;
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
+        }
+        String v = args[++i].replace("_", "");
+        switch (flag) {
+          case "--images" -> images = Long.parseLong(v);
+          case "--p" -> p = Integer.parseInt(v);
+          case "--classes" -> classes = ints(v);
+          case "--k" -> k = ints(v);
+          case "--data-dir" -> dir = v;
+          case "--master" -> master = v;
+          case "--files" -> files = Integer.parseInt(v);
+          case "--seed" -> seed = Long.parseLong(v);
+          case "--methods" -> methods = List.of(v.split(","));
+          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
+        }
+      }
+      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods);
+    }
+
+    private static int[] ints(String v) {
+      return Arrays.stream(v.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+    }
+  }
+
+  static final String USAGE = """
+      usage: SelectBenchmark [--images N] [--p P] [--classes C1,C2] [--k K1,K2] [--data-dir DIR]
+                             [--master local[2]] [--files F] [--seed S] [--methods scan,select,window] [--verify]""";
+
+  /**
+   * One timed run.
+   *
+   * @param seconds wall-clock time
+   * @param cpuSeconds CPU time of this JVM (all threads: tasks, GC, JIT), less sensitive than wall time to
+   *     other processes competing for the cores
+   * @param heapPeakBytes largest sampled JVM heap use during the run (garbage included)
+   * @param taskPeakExecutionBytes largest {@code peakExecutionMemory} of one Spark task
+   * @param spilledBytes memory bytes spilled by all tasks (Spark's memoryBytesSpilled)
+   * @param outputRows rows selected (or rows scanned for the scans)
+   * @param loadAverage the machine's 1-minute load average at the end (other processes compete for the
+   *     cores; NaN where /proc/loadavg is missing)
+   * @param detail method-specific facts, e.g. survivors ranked by SelectTopK
+   */
+  public record Measurement(String method, int classes, int k, long candidates, double seconds, double cpuSeconds,
+      long heapPeakBytes,
+      long taskPeakExecutionBytes, long spilledBytes, double gcSeconds, long outputRows, double loadAverage,
+      String detail) {}
+
+  /** Everything a run produced: the measurements and, with verify, whether the methods agreed. */
+  public record Report(Config config, List<Measurement> measurements, Map<String, Boolean> agreement) {}
+
+  private SelectBenchmark() {}
+
+  public static void main(String[] args) throws IOException {
+    Config config = Config.parse(args);
+    SparkSession spark = SparkSessions.getOrCreate("semiweak-select-benchmark", config.master());
+    try {
+      Report report = run(spark, config);
+      System.out.println(markdown(report));
+      if (report.agreement().containsValue(false)) {
+        System.err.println("SelectTopK and WindowTopK disagree: " + report.agreement());
+        System.exit(2);
+      }
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Runs the benchmark on a session; the same code the smoke test runs at a tiny size. */
+  public static Report run(SparkSession spark, Config config) throws IOException {
+    Files.createDirectories(Path.of(config.dataDir()));
+    TaskMetricsListener tasks = new TaskMetricsListener();
+    spark.sparkContext().addSparkListener(tasks);
+    List<Measurement> out = new ArrayList<>();
+    Map<String, Boolean> agreement = new LinkedHashMap<>();
+    try {
+      for (int classes : config.classes()) {
+        String data = config.dataDir() + String.format(Locale.ROOT, "/scores-n%d-c%d-p%d-s%d", config.images(),
+            classes, config.p(), config.seed());
+        if (!Files.exists(Path.of(data, "_SUCCESS"))) {
+          log("writing %,d synthetic score rows to %s", config.images(), data);
+          SyntheticScoreData.write(spark, data, config.images(), classes, config.p(), config.files(), config.seed());
+        }
+        Dataset<Row> scores = spark.read().parquet(data);
+        long candidates = config.images() * config.p();
+        if (config.methods().contains("scan")) {
+          out.add(measure(spark, tasks, "scan-count", classes, 0, candidates,
+              () -> new Outcome(scores.count(), "count() of the Parquet files")));
+          out.add(measure(spark, tasks, "scan", classes, 0, candidates, () -> {
+            Row r = scores.agg(sum(size(col(ScoreSchema.CLASSES))), sum(element_at(col(ScoreSchema.PROBS), 1)),
+                max(length(col(ScoreSchema.IMAGE_ID)))).first();
+            return new Outcome(r.getLong(0) / config.p(), "aggregate over image_id, classes, probs");
+          }));
+        }
+        for (int k : config.k()) {
+          SelectTopK.Options options = SelectTopK.Options.defaults().withK(k).withP(config.p());
+          String selectOut = config.dataDir() + "/out/select-c" + classes + "-k" + k;
+          String windowOut = config.dataDir() + "/out/window-c" + classes + "-k" + k;
+          if (config.methods().contains("select")) {
+            out.add(measure(spark, tasks, "select", classes, k, candidates, () -> {
+              try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, classes)) {
+                r.selection().write().mode(SaveMode.Overwrite).parquet(selectOut);
+                return new Outcome(r.selected(), String.format(Locale.ROOT,
+                    "ranked %,d survivors (%.1f%% of candidates); pass 1 %.1f s, pass 2 %.1f s; %d classes < k",
+                    r.survivors(), 100.0 * r.survivors() / r.candidates(), r.pass1Seconds(), r.pass2Seconds(),
+                    r.classesWithFewerThanK()));
+              }
+            }));
+          }
+          if (config.methods().contains("window")) {
+            out.add(measure(spark, tasks, "window", classes, k, candidates, () -> {
+              WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite)
+                  .parquet(windowOut);
+              return new Outcome(spark.read().parquet(windowOut).count(), "row_number() over all candidates");
+            }));
+          }
+          if (config.verify() && config.methods().contains("select") && config.methods().contains("window")) {
+            Dataset<Row> a = spark.read().parquet(selectOut);
+            Dataset<Row> b = spark.read().parquet(windowOut);
+            boolean same = a.count() == b.count() && a.exceptAll(b).isEmpty() && b.exceptAll(a).isEmpty();
+            agreement.put("classes=" + classes + " k=" + k, same);
+            log("verify classes=%d k=%d: select and window outputs %s", classes, k, same ? "are identical" : "DIFFER");
+          }
+        }
+      }
+    } finally {
+      spark.sparkContext().removeSparkListener(tasks);
+    }
+    return new Report(config, List.copyOf(out), agreement);
+  }
+
+  /** What a timed body returns: rows it produced and a note for the table. */
+  private record Outcome(long rows, String detail) {}
+
+  private static Measurement measure(SparkSession spark, TaskMetricsListener tasks, String method, int classes,
+      int k, long candidates, Supplier<Outcome> body) {
+    System.gc(); // start each run from a similar heap, so the peaks compare
+    tasks.reset();
+    HeapSampler heap = HeapSampler.start();
+    double gcBefore = gcSeconds();
+    double cpuBefore = cpuSeconds();
+    long start = System.nanoTime();
+    Outcome outcome;
+    spark.sparkContext().setJobDescription("bench: " + method + " classes=" + classes + (k > 0 ? " k=" + k : ""));
+    try {
+      outcome = body.get();
+    } finally {
+      spark.sparkContext().setJobDescription(null);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double cpu = cpuSeconds() - cpuBefore;
+    long heapPeak = heap.stop();
+    tasks.drain();
+    Measurement m = new Measurement(method, classes, k, candidates, seconds, cpu, heapPeak,
+        tasks.maxPeakExecution.get(), tasks.spilled.get(), gcSeconds() - gcBefore, outcome.rows(), loadAverage(),
+        outcome.detail());
+    log("%-10s classes=%-5d k=%-6d %6.1f s (cpu %6.1f s)  heap peak %,6d MiB  task peak %,5d MiB  spilled %,5d MiB"
+        + "  rows %,d", method, classes, k, seconds, cpu, heapPeak >> 20, m.taskPeakExecutionBytes() >> 20,
+        m.spilledBytes() >> 20, m.outputRows());
+    return m;
+  }
+
+  private static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  private static double cpuSeconds() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime() / 1e9;
+    }
+    return Double.NaN;
+  }
+
+  private static double gcSeconds() {
+    long ms = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return ms / 1000.0;
+  }
+
+  /** The results as a Markdown table with ratios to the scan and to the window baseline. */
+  public static String markdown(Report report) {
+    StringBuilder sb = new StringBuilder();
+    Config c = report.config();
+    Runtime rt = Runtime.getRuntime();
+    sb.append(String.format(Locale.ROOT, "images=%,d p=%d candidates=%,d master=%s cores=%d max-heap=%,d MiB%n%n",
+        c.images(), c.p(), c.images() * c.p(), c.master(), rt.availableProcessors(), rt.maxMemory() >> 20));
+    sb.append("| classes | k | method | seconds | vs scan | vs window | CPU s | CPU vs window | heap peak MiB "
+        + "| task peak MiB | spilled MiB | GC s | rows | load | notes |\n");
+    sb.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (Measurement m : report.measurements()) {
+      double scan = find(report, "scan", m.classes(), 0);
+      double window = find(report, "window", m.classes(), m.k());
+      double windowCpu = report.measurements().stream()
+          .filter(x -> x.method().equals("window") && x.classes() == m.classes() && x.k() == m.k())
+          .mapToDouble(Measurement::cpuSeconds).findFirst().orElse(Double.NaN);
+      sb.append(String.format(Locale.ROOT,
+          "| %,d | %s | %s | %.1f | %s | %s | %.1f | %s | %,d | %,d | %,d | %.1f | %,d | %.1f | %s |%n",
+          m.classes(), m.k() == 0 ? "-" : String.format(Locale.ROOT, "%,d", m.k()), m.method(), m.seconds(),
+          m.method().startsWith("scan") || Double.isNaN(scan) ? "" : String.format(Locale.ROOT, "%.1fx", m.seconds() / scan),
+          m.k() == 0 || Double.isNaN(window) ? "" : String.format(Locale.ROOT, "%.2fx", m.seconds() / window),
+          m.cpuSeconds(),
+          m.k() == 0 || Double.isNaN(windowCpu) ? "" : String.format(Locale.ROOT, "%.2fx", m.cpuSeconds() / windowCpu),
+          m.heapPeakBytes() >> 20, m.taskPeakExecutionBytes() >> 20, m.spilledBytes() >> 20, m.gcSeconds(),
+          m.outputRows(), m.loadAverage(), m.detail()));
+    }
+    if (!report.agreement().isEmpty()) {
+      sb.append("\nselect = window (row for row): ").append(report.agreement()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static double find(Report report, String method, int classes, int k) {
+    return report.measurements().stream()
+        .filter(m -> m.method().equals(method) && m.classes() == classes && m.k() == k)
+        .mapToDouble(Measurement::seconds).findFirst().orElse(Double.NaN);
+  }
+
+  private static void log(String format, Object... args) {
+    System.err.println("[bench] " + String.format(Locale.ROOT, format, args));
+  }
+
+  /** Samples the JVM's heap use every 10 ms and keeps the largest value. */
+  static final class HeapSampler implements Runnable {
+    private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    private final AtomicLong peak = new AtomicLong();
+    private volatile boolean running = true;
+    private Thread thread;
+
+    static HeapSampler start() {
+      HeapSampler s = new HeapSampler();
+      s.thread = new Thread(s, "bench-heap-sampler");
+      s.thread.setDaemon(true);
+      s.thread.start();
+      return s;
+    }
+
+    @Override
+    public void run() {
+      while (running) {
+        peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    long stop() {
+      running = false;
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+    }
+  }
+
+  /** Spark's per-task memory accounting: largest execution-memory peak, and bytes spilled. */
+  static final class TaskMetricsListener extends SparkListener {
+    final AtomicLong maxPeakExecution = new AtomicLong();
+    final AtomicLong spilled = new AtomicLong();
+    final AtomicLong tasks = new AtomicLong();
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+      if (end.taskMetrics() != null) {
+        maxPeakExecution.accumulateAndGet(end.taskMetrics().peakExecutionMemory(), Math::max);
+        spilled.addAndGet(end.taskMetrics().memoryBytesSpilled());
+      }
+      tasks.incrementAndGet();
+    }
+
+    void reset() {
+      maxPeakExecution.set(0);
+      spilled.set(0);
+    }
+
+    /** Waits until the listener has seen the finished tasks (events arrive asynchronously). */
+    void drain() {
+      long seen = -1;
+      for (int i = 0; i < 50 && seen != tasks.get(); i++) {
+        seen = tasks.get();
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+}
