@@ -178,7 +178,22 @@ public final class ModelWeights implements Serializable {
       if (array.getDataType() != DataType.FLOAT32) {
         throw new IllegalStateException("parameter '" + p.getKey() + "' is " + array.getDataType() + ", expected float32");
       }
-      array.set(FloatBuffer.wrap(values[index().get(p.getKey())]));
+      copyNative(array, values[index().get(p.getKey())]);
+    }
+  }
+
+  /**
+   * Copies values into a parameter with a native in-place op. DJL's {@code NDArray.set(Buffer)}
+   * re-points a CPU tensor at a Java direct buffer (torch {@code set_} on foreign storage); under GC
+   * pressure such parameters were seen to turn into garbage mid-training (NaN losses that came
+   * and went with garbage collection), so the parameter keeps the storage libtorch allocated.
+   */
+  public static void copyNative(NDArray target, float[] values) {
+    try (NDManager scratch = target.getManager().newSubManager()) {
+      NDArray source = scratch.create(values, target.getShape());
+      try (NoGrad off = NoGrad.enter()) {
+        target.muli(0).addi(source);
+      }
     }
   }
 

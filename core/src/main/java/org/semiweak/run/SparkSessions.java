@@ -8,13 +8,23 @@ public final class SparkSessions {
   private SparkSessions() {}
 
   /**
+   * Spark's local mode runs a failed task only once unless the master says {@code local[N,F]};
+   * semiweak's tasks are deterministic and idempotent, so a failed task is retried (up to 4
+   * attempts) just like on a cluster, where {@code spark.task.maxFailures} applies.
+   */
+  static String withLocalRetries(String master) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[([0-9*]+)\\]").matcher(master.strip());
+    return m.matches() ? "local[" + m.group(1) + ",4]" : master;
+  }
+
+  /**
    * @param master the master URL to use when none was set by spark-submit (e.g. {@code local[*]});
    *     null means {@code local[*]}
    */
   public static SparkSession getOrCreate(String appName, String master) {
     SparkConf conf = new SparkConf(true);
     if (!conf.contains("spark.master")) {
-      conf.setMaster(master == null || master.isBlank() ? "local[*]" : master);
+      conf.setMaster(withLocalRetries(master == null || master.isBlank() ? "local[*]" : master));
     }
     conf.setIfMissing("spark.app.name", appName);
     conf.setIfMissing("spark.ui.enabled", "false");

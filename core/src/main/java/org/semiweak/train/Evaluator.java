@@ -15,10 +15,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.semiweak.data.ImageSchema;
+import org.semiweak.model.Classifier;
 import org.semiweak.model.ImageTensors;
 import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
+import org.semiweak.model.StageModel;
 
 /**
  * Measures a model on labeled images: top-1 and top-5 accuracy, per-class accuracy and the
@@ -49,14 +51,24 @@ public final class Evaluator {
    *     label, undecodable image), naming its image_id
    */
   public static Evaluation evaluate(Dataset<Row> rows, ModelSpec spec, ModelWeights weights, int batchSize) {
+    return evaluate(rows, StageModel.of(spec.toString(), spec, weights), batchSize);
+  }
+
+  /**
+   * Evaluates any model a stage committed (a semiweak ResNet or a TorchScript teacher) on rows with
+   * {@code image_id}, {@code image}, {@code label}: one Spark task per partition opens the model on
+   * its device and runs batched inference.
+   */
+  public static Evaluation evaluate(Dataset<Row> rows, StageModel model, int batchSize) {
     DistributedTrainer.require(rows.schema(), ImageSchema.IMAGE_ID, DataTypes.StringType);
     DistributedTrainer.require(rows.schema(), ImageSchema.IMAGE, DataTypes.BinaryType);
     DistributedTrainer.require(rows.schema(), ImageSchema.LABEL, DataTypes.IntegerType);
+    ModelSpec spec = model.spec();
     SparkContext sc = rows.sparkSession().sparkContext();
     String previousDescription = sc.getLocalProperty("spark.job.description");
-    Broadcast<byte[]> weightBytes = JavaSparkContext.fromSparkContext(sc).broadcast(weights.toBytes());
+    Broadcast<StageModel> shipped = JavaSparkContext.fromSparkContext(sc).broadcast(model);
     try {
-      sc.setJobDescription("evaluate " + spec + " (batch " + batchSize + ")");
+      sc.setJobDescription("evaluate " + model.stage() + " (batch " + batchSize + ")");
       return rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL)
           .javaRDD()
           .mapPartitions((Iterator<Row> it) -> {
@@ -64,30 +76,33 @@ public final class Evaluator {
             if (!it.hasNext()) {
               return Collections.singletonList(counts.toEvaluation()).iterator();
             }
-            try (Inference model = Inference.open(spec, ModelWeights.fromBytes(weightBytes.value()),
-                org.semiweak.model.Devices.forCurrentTask(), batchSize)) {
-              List<byte[]> pixels = new ArrayList<>(batchSize);
+            int values = spec.imageValues();
+            try (Classifier classifier = shipped.value().open(org.semiweak.model.Devices.forCurrentTask(), batchSize)) {
+              float[] batch = new float[batchSize * values];
               int[] labels = new int[batchSize];
+              int n = 0;
               while (it.hasNext()) {
                 Row r = it.next();
                 String id = r.getString(0);
                 Integer label = r.isNullAt(2) ? null : r.getInt(2);
-                labels[pixels.size()] = counts.checkLabel(id, label);
-                pixels.add(ImageTensors.decodePixels((byte[]) r.get(1), spec, id));
-                if (pixels.size() == batchSize || !it.hasNext()) {
-                  float[][] probs = model.probabilitiesOfPixels(pixels);
-                  for (int i = 0; i < probs.length; i++) {
+                labels[n] = counts.checkLabel(id, label);
+                ImageTensors.normalize(ImageTensors.decodePixels((byte[]) r.get(1), spec, id), spec, batch, n * values);
+                n++;
+                if (n == batchSize || !it.hasNext()) {
+                  float[][] probs = classifier.probabilities(batch, n);
+                  for (int i = 0; i < n; i++) {
                     counts.add(labels[i], probs[i]);
                   }
-                  pixels.clear();
+                  n = 0;
                 }
               }
             }
             return Collections.singletonList(counts.toEvaluation()).iterator();
           })
-          .fold(new Counts(spec.numClasses()).toEvaluation(), Evaluation::merge);
+          .fold(new Evaluation(spec.numClasses(), 0, 0, 0, new long[spec.numClasses()][spec.numClasses()]),
+              Evaluation::merge);
     } finally {
-      weightBytes.destroy();
+      shipped.destroy();
       sc.setJobDescription(previousDescription);
     }
   }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -138,11 +139,14 @@ public final class LocalTrainer {
       if (state.isEmpty()) {
         buffers.add(manager.zeros(params.get(i).getArray().getShape()));
       } else {
-        NDArray b = state.toNDArray(names.get(i), manager);
-        if (!b.getShape().equals(params.get(i).getArray().getShape())) {
-          throw new IllegalArgumentException("optimizer buffer '" + names.get(i) + "' has shape " + b.getShape()
+        Shape shape = new Shape(state.shape(names.get(i)));
+        if (!shape.equals(params.get(i).getArray().getShape())) {
+          throw new IllegalArgumentException("optimizer buffer '" + names.get(i) + "' has shape " + shape
               + " but the parameter has " + params.get(i).getArray().getShape());
         }
+        // Native storage, filled by an in-place op (see ModelWeights.copyNative for why).
+        NDArray b = manager.zeros(shape);
+        ModelWeights.copyNative(b, state.values(names.get(i)));
         buffers.add(b);
       }
     }

@@ -49,17 +49,11 @@ public final class PipelineRunner {
     try (RunLock lock = run.lock("semiweak " + stages.get(0).kind() + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).kind() : ""))) {
       cleanTemporaryLeftovers();
       int fromOrder = fromKind == null ? Integer.MAX_VALUE : StageCatalog.order(fromKind);
-      for (Stage s : stages) {
-        boolean rerun = force || StageCatalog.order(s.kind()) >= fromOrder;
-        if (rerun && run.committed(s.path()).isPresent()) {
-          out.printf("[%s] deleting committed output to rerun it%n", s.path());
-          run.delete(s.path());
-        }
-      }
       int i = 0;
       for (Stage s : stages) {
         i++;
-        outcomes.add(runOne(s, i, stages.size()));
+        boolean rerun = force || StageCatalog.order(s.kind()) >= fromOrder;
+        outcomes.add(runOne(s, i, stages.size(), rerun));
       }
     }
     return outcomes;
@@ -79,11 +73,17 @@ public final class PipelineRunner {
     }
   }
 
-  private StageOutcome runOne(Stage s, int index, int total) {
+  private StageOutcome runOne(Stage s, int index, int total, boolean rerun) {
     String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.path());
     ManifestBuilder plan = s.plan();
     String fp = plan.fingerprint();
     Optional<StageManifest> committed = run.committed(s.path());
+    // A forced rerun deletes the committed output only once the stage's plan is valid.
+    if (committed.isPresent() && rerun) {
+      out.printf("%s deleting the committed output to run it again%n", where);
+      run.delete(s.path());
+      committed = Optional.empty();
+    }
     if (committed.isPresent()) {
       if (committed.get().fingerprint().equals(fp)) {
         out.printf("%s up to date (fingerprint %s), skipped%n", where, Fingerprint.shortForm(fp));

@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
-import org.semiweak.model.ModelIO;
+import org.semiweak.model.StageModel;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
@@ -101,8 +101,9 @@ public final class EvaluateModels implements Stage {
     long testImages = -1;
     for (StageManifest model : models()) {
       spark.sparkContext().setJobDescription("evaluate " + model.stage());
-      ModelIO.Loaded loaded = ModelIO.read(run.fs(), run.stagePath(model.stage()));
-      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, PrepInfo.TEST), loaded.spec(), loaded.weights());
+      StageModel loaded = StageModel.read(run, model.stage());
+      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, PrepInfo.TEST), loaded,
+          org.semiweak.model.Inference.defaultBatchSize(loaded.spec()));
       testImages = e.count();
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("model", model.stage());

@@ -3,7 +3,7 @@ package org.semiweak.teacher;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import org.semiweak.stage.StageModel;
+import org.semiweak.model.StageModel;
 
 /**
  * Models cached per executor JVM: a teacher is deserialized from its broadcast once per JVM and

@@ -29,9 +29,9 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
-import org.semiweak.stage.Classifier;
+import org.semiweak.model.Classifier;
 import org.semiweak.stage.PrepInfo;
-import org.semiweak.stage.StageModel;
+import org.semiweak.model.StageModel;
 import org.semiweak.stage.SparkProgress;
 import scala.collection.JavaConverters;
 

@@ -45,10 +45,25 @@ import org.semiweak.train.TrainingResult;
 public final class TrainTeacher implements Stage {
   public static final String SEMI_SUPERVISED = "semi-supervised";
   public static final String SEMI_WEAK = "semi-weak";
+  public static final String TORCHSCRIPT = "torchscript";
 
   public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", SEMI_WEAK,
-      List.of(SEMI_SUPERVISED, SEMI_WEAK),
-      "semi-supervised (labeled set only) or semi-weak (weak tags of the unlabeled set, then the labeled set)");
+      List.of(SEMI_SUPERVISED, SEMI_WEAK, TORCHSCRIPT),
+      "semi-supervised (labeled set only), semi-weak (weak tags of the unlabeled set, then the labeled set),"
+          + " or torchscript (import the user's own TorchScript teacher from model-file)");
+
+  public static final OptionSpec<String> MODEL_FILE = OptionSpec.stringOption("model-file", "",
+      "torchscript recipe: the TorchScript file (torch.jit.save) taking (batch, channels, size, size) float images"
+          + " normalized with norm-mean/norm-std and returning (batch, classes)");
+  public static final OptionSpec<String> NORM_MEAN = OptionSpec.stringOption("norm-mean", "0.5",
+      "torchscript recipe: per-channel mean subtracted from pixels scaled to [0, 1] (comma-separated)");
+  public static final OptionSpec<String> NORM_STD = OptionSpec.stringOption("norm-std", "0.5",
+      "torchscript recipe: per-channel standard deviation the pixels are divided by (comma-separated)");
+  public static final OptionSpec<String> OUTPUTS = OptionSpec.choiceOption("outputs", "logits",
+      List.of("logits", "probabilities"), "torchscript recipe: whether the model returns logits or probabilities");
+  public static final OptionSpec<String> CLASSES_FILE = OptionSpec.stringOption("classes-file", "",
+      "torchscript recipe: optional text file with the model's class names, one per line, in output order;"
+          + " they must equal the run's vocabulary");
 
   /** The labeled-set phase (the whole training of a semi-supervised teacher). */
   public static final TrainingOptionSpecs LABELED = new TrainingOptionSpecs("",
@@ -72,6 +87,7 @@ public final class TrainTeacher implements Stage {
     all.addAll(WEAK.all());
     all.add(FINETUNE_EPOCHS);
     all.add(FINETUNE_LEARNING_RATE);
+    all.addAll(List.of(MODEL_FILE, NORM_MEAN, NORM_STD, OUTPUTS, CLASSES_FILE));
     OPTIONS = List.copyOf(all);
   }
 
@@ -96,15 +112,34 @@ public final class TrainTeacher implements Stage {
   }
 
   @Override
+  public void validate() {
+    if (recipe.equals(TORCHSCRIPT)) {
+      TorchScriptImport.validate(options);
+    }
+  }
+
+  @Override
   public ManifestBuilder plan() {
     PrepInfo prep = PrepInfo.require(run, "train-teacher");
-    ModelTraining.modelSpec(LABELED, options, prep); // validates the architecture
-    return new ManifestBuilder(path(), kind(), effectiveOptions()).input(run, prep.manifest());
+    ManifestBuilder m = new ManifestBuilder(path(), kind(), effectiveOptions()).input(run, prep.manifest());
+    if (recipe.equals(TORCHSCRIPT)) {
+      TorchScriptImport.plan(options, prep, m);
+    } else {
+      ModelTraining.modelSpec(LABELED, options, prep); // validates the architecture
+    }
+    return m;
   }
 
   /** Only the options of this recipe count: weak-phase options do not change a semi-supervised teacher. */
   private java.util.Map<String, Object> effectiveOptions() {
     java.util.Map<String, Object> eff = new java.util.TreeMap<>(options.effective());
+    java.util.Set<String> torchScriptKeys = java.util.Set.of(MODEL_FILE.key(), NORM_MEAN.key(), NORM_STD.key(),
+        OUTPUTS.key(), CLASSES_FILE.key());
+    if (recipe.equals(TORCHSCRIPT)) {
+      eff.keySet().removeIf(k -> !torchScriptKeys.contains(k) && !k.equals(RECIPE.key()));
+      return eff;
+    }
+    eff.keySet().removeIf(torchScriptKeys::contains);
     if (recipe.equals(SEMI_SUPERVISED)) {
       eff.keySet().removeIf(k -> k.startsWith("weak-") || k.startsWith("finetune-"));
     }
@@ -114,6 +149,9 @@ public final class TrainTeacher implements Stage {
   @Override
   public StageManifest execute(SparkSession spark, ManifestBuilder m) {
     PrepInfo prep = PrepInfo.require(run, "train-teacher");
+    if (recipe.equals(TORCHSCRIPT)) {
+      return TorchScriptImport.execute(spark, run, path(), options, prep, m);
+    }
     ModelSpec spec = ModelTraining.modelSpec(LABELED, options, prep);
     ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
     Dataset<Row> labeled = prep.read(spark, PrepInfo.LABELED).select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), col(ImageSchema.LABEL));

@@ -1,4 +1,4 @@
-package org.semiweak.stage;
+package org.semiweak.model;
 
 /** A loaded model that turns normalized images into class probabilities. Not thread safe. */
 public interface Classifier extends AutoCloseable {

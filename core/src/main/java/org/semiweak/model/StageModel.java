@@ -1,4 +1,4 @@
-package org.semiweak.stage;
+package org.semiweak.model;
 
 import ai.djl.Device;
 import java.io.IOException;
@@ -9,10 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.semiweak.model.Inference;
-import org.semiweak.model.ModelIO;
-import org.semiweak.model.ModelSpec;
-import org.semiweak.model.ModelWeights;
 import org.semiweak.run.RunDir;
 import org.semiweak.util.Fingerprint;
 import org.semiweak.util.Json;
@@ -57,14 +53,24 @@ public final class StageModel implements Serializable {
     this.fingerprint = fingerprint;
   }
 
+  /** A native model held in memory (e.g. just trained), named {@code name} in messages. */
+  public static StageModel of(String name, ModelSpec spec, ModelWeights weights) {
+    return new StageModel(name, spec, weights.toBytes(), null, weights.fingerprint());
+  }
+
   /** Reads the committed model of {@code stage}; a TorchScript file must still have its recorded checksum. */
   public static StageModel read(RunDir run, String stage) {
-    org.apache.hadoop.fs.Path dir = run.stagePath(stage);
+    return read(run.fs(), run.stagePath(stage), stage);
+  }
+
+  /** Reads a model folder (committed or still temporary); {@code stage} names it in messages. */
+  public static StageModel read(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path dir, String stage) {
     try {
       org.apache.hadoop.fs.Path info = new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_INFO);
-      if (run.fs().exists(info)) {
-        TorchScriptInfo ts = Json.MAPPER.readValue(run.readString(info), TorchScriptInfo.class);
-        byte[] bytes = ModelIO.readFully(run.fs(), new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE));
+      if (fs.exists(info)) {
+        TorchScriptInfo ts = Json.MAPPER.readValue(
+            new String(ModelIO.readFully(fs, info), java.nio.charset.StandardCharsets.UTF_8), TorchScriptInfo.class);
+        byte[] bytes = ModelIO.readFully(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE));
         String sha = Fingerprint.of(bytes);
         if (!sha.equals(ts.sha256())) {
           throw new IllegalStateException("the TorchScript teacher " + dir + "/" + TORCHSCRIPT_FILE + " has SHA-256 " + sha
@@ -73,7 +79,7 @@ public final class StageModel implements Serializable {
         }
         return new StageModel(stage, ts.format(), bytes, ts, sha);
       }
-      ModelIO.Loaded loaded = ModelIO.read(run.fs(), dir);
+      ModelIO.Loaded loaded = ModelIO.read(fs, dir);
       return new StageModel(stage, loaded.spec(), loaded.weights().toBytes(), null, loaded.weights().fingerprint());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the model of stage " + stage + ": " + e.getMessage(), e);

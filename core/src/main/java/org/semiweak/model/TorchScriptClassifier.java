@@ -1,4 +1,4 @@
-package org.semiweak.stage;
+package org.semiweak.model;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
@@ -12,9 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.semiweak.model.Engines;
-import org.semiweak.model.ModelSpec;
-import org.semiweak.model.NoGrad;
 
 /**
  * A user's TorchScript classifier run through DJL's PyTorch engine.
