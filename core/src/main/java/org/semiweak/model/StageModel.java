@@ -26,7 +26,7 @@ public final class StageModel implements Serializable {
 
   /** What semiweak knows of a TorchScript teacher: its input format, classes and checksum. */
   public record TorchScriptInfo(int channels, int inputSize, int numClasses, float[] normMean, float[] normStd,
-      String outputs, String sha256, String importedFrom) {
+      String outputs, String sha256, String importedFrom) implements Serializable {
 
     /** The input format as a spec (the architecture fields are placeholders: the file has its own). */
     public ModelSpec format() {

@@ -1,0 +1,127 @@
+package org.semiweak.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.StageManifest;
+
+/**
+ * A user's own TorchScript teacher, made by PyTorch (Debian's python3-torch, which .ci/run
+ * installs): imported after a shape check, scored with, and refused once its file changes.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TorchScriptTeacherTest {
+  @TempDir static Path tmp;
+  static String runDir;
+
+  static final String MAKE_MODEL = String.join("\n",
+      "import sys, torch",
+      "class Net(torch.nn.Module):",
+      "    def __init__(self, channels, classes):",
+      "        super().__init__()",
+      "        self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)",
+      "        self.fc = torch.nn.Linear(8, classes)",
+      "    def forward(self, x):",
+      "        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))",
+      "torch.manual_seed(0)",
+      "channels, classes = int(sys.argv[2]), int(sys.argv[3])",
+      "net = Net(channels, classes).eval()",
+      "torch.jit.trace(net, torch.zeros(1, channels, 28, 28)).save(sys.argv[1])",
+      "");
+
+  static Path torchScript(String name, int channels, int classes) throws Exception {
+    Path script = tmp.resolve("make_model.py");
+    Files.writeString(script, MAKE_MODEL);
+    Path out = tmp.resolve(name);
+    Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), out.toString(),
+        String.valueOf(channels), String.valueOf(classes)).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("making a TorchScript model needs Debian's python3-torch "
+        + "(apt-get install python3-torch; .ci/run installs it): %s", log).isZero();
+    return out;
+  }
+
+  @BeforeAll
+  static void preparedRun() throws Exception {
+    Path data = IdxSubset.write(tmp.resolve("fmnist"), 600, 300);
+    runDir = tmp.resolve("run").toUri().toString();
+    String[] r = PipelineTest.cli("prep", "--run-dir", runDir, "--spark-master", "local[2]", "--source", "idx",
+        "--input", data.toString(), "--labeled-per-class", "10");
+    assertThat(r[0]).as("prep; stderr: %s", r[2]).isEqualTo("0");
+  }
+
+  @Test
+  @Order(1)
+  void aTorchScriptTeacherIsImportedCheckedAndScoredWith() throws Exception {
+    Path model = torchScript("teacher.pt", 1, 10);
+    String[] r = PipelineTest.cli("train-teacher", "--run-dir", runDir, "--spark-master", "local[2]",
+        "--recipe", "torchscript", "--model-file", model.toString());
+    assertThat(r[0]).as("import; stderr: %s", r[2]).isEqualTo("0");
+    RunDir run = RunDir.open(runDir, new Configuration());
+    StageManifest teacher = run.committed("teacher/torchscript").orElseThrow();
+    assertThat(teacher.inputs()).anySatisfy(in -> assertThat(in.name()).isEqualTo("model-file"));
+    assertThat(teacher.metrics()).containsKey("test.top1");
+
+    r = PipelineTest.cli("score", "--run-dir", runDir, "--spark-master", "local[2]", "--teacher", "torchscript", "--pmax", "5");
+    assertThat(r[0]).as("score; stderr: %s", r[2]).isEqualTo("0");
+    StageManifest scores = run.committed("scores/torchscript").orElseThrow();
+    assertThat(scores.count("scored")).as("every unlabeled image scored")
+        .isEqualTo(run.committed("prep").orElseThrow().count("written.unlabeled"));
+    assertThat(scores.metrics().get("model-fingerprint")).isEqualTo(teacher.metrics().get("model-fingerprint"));
+  }
+
+  @Test
+  @Order(2)
+  void aTeacherFileThatChangedAfterImportIsRefused() throws Exception {
+    Path committed = tmp.resolve("run/teacher/torchscript/model.pt");
+    Files.copy(torchScript("other.pt", 1, 10), committed, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // Hadoop's local file system keeps a .crc beside each file and would report a checksum error
+    // first; remove it, as a file replaced by other tools (or on another file system) would have none.
+    Files.deleteIfExists(committed.resolveSibling(".model.pt.crc"));
+    String[] r = PipelineTest.cli("score", "--run-dir", runDir, "--spark-master", "local[2]", "--teacher", "torchscript",
+        "--pmax", "5", "--force");
+    assertThat(r[0]).isEqualTo("1");
+    assertThat(r[2]).contains("the file changed since import").contains("refuses it");
+  }
+
+  @Test
+  @Order(3)
+  void aTeacherWithTheWrongClassCountOrInputShapeIsRejectedBeforeImport() throws Exception {
+    String[] r = PipelineTest.cli("train-teacher", "--run-dir", runDir, "--recipe", "torchscript", "--force",
+        "--model-file", torchScript("seven.pt", 1, 7).toString());
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("returns 7 values per image").contains("expected 10 (one per class of the vocabulary)");
+
+    r = PipelineTest.cli("train-teacher", "--run-dir", runDir, "--recipe", "torchscript", "--force",
+        "--model-file", torchScript("rgb.pt", 3, 10).toString());
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("does not accept input of shape (1, 1, 28, 28)");
+  }
+
+  @Test
+  @Order(4)
+  void aFileThatIsNotAModelOrIsMissingIsRejected() throws Exception {
+    Path junk = tmp.resolve("junk.pt");
+    Files.write(junk, "this is not a TorchScript archive".getBytes());
+    String[] r = PipelineTest.cli("train-teacher", "--run-dir", runDir, "--recipe", "torchscript", "--force",
+        "--model-file", junk.toString());
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("cannot load").contains("as a TorchScript model");
+
+    r = PipelineTest.cli("train-teacher", "--run-dir", runDir, "--recipe", "torchscript",
+        "--model-file", tmp.resolve("missing.pt").toString());
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("missing.pt does not exist or is not a file");
+  }
+}
