@@ -59,6 +59,47 @@ public final class LocalTrainer {
     if (shard.size() == 0 || steps == 0) {
       return new LocalTrainingOutcome(weights, optimizerState, 0, 0, (System.nanoTime() - start) / 1e9);
     }
+    // A non-finite loss is retried from the same (immutable) inputs before it is reported: with
+    // DJL 0.36 / libtorch 2.7.1 on CPU we saw rare NaN losses that came and went between identical
+    // runs (more often under GC pressure), i.e. transient native corruption, not divergence. The
+    // computation is deterministic, so a clean attempt gives exactly the result a retried Spark task
+    // would; a run that really diverges fails every attempt and is reported.
+    NonFiniteLossException last = null;
+    for (int attempt = 1; attempt <= NON_FINITE_ATTEMPTS; attempt++) {
+      try {
+        return trainAttempt(spec, weights, optimizerState, shard, fromGlobalStep, steps, options, workerIndex, start);
+      } catch (NonFiniteLossException e) {
+        last = e;
+        LOG.warn("{} (attempt {}/{}); training these steps again from the same inputs", e.getMessage(), attempt,
+            NON_FINITE_ATTEMPTS);
+      }
+    }
+    throw new IllegalStateException(last.getMessage() + "; every one of " + NON_FINITE_ATTEMPTS
+        + " attempts diverged: the run diverged; lower baseLearningRate or add warmupSteps", last);
+  }
+
+  private static final int NON_FINITE_ATTEMPTS = 3;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalTrainer.class);
+
+  /** A NaN or infinite training loss. */
+  static final class NonFiniteLossException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NonFiniteLossException(String message) {
+      super(message);
+    }
+  }
+
+  private static LocalTrainingOutcome trainAttempt(
+      ModelSpec spec,
+      ModelWeights weights,
+      ModelWeights optimizerState,
+      ExampleShard shard,
+      long fromGlobalStep,
+      int steps,
+      TrainOptions options,
+      int workerIndex,
+      long start) {
     Device device = Devices.forCurrentTask();
     int batchSize = options.batchSize();
     int values = spec.imageValues();
@@ -109,9 +150,8 @@ public final class LocalTrainer {
             loss = lossArray.getFloat();
           }
           if (!Float.isFinite(loss)) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                "training loss is %s at global step %d on worker %d (learning rate %.4g): the run diverged;"
-                    + " lower baseLearningRate or add warmupSteps", loss, step, workerIndex,
+            throw new NonFiniteLossException(String.format(Locale.ROOT,
+                "training loss is %s at global step %d on worker %d (learning rate %.4g)", loss, step, workerIndex,
                 options.learningRate(step)));
           }
           lossSum += (double) loss * batchSize;

@@ -99,8 +99,77 @@ class StandaloneClusterTest {
     }
   }
 
+  /**
+   * The distributed trainer on two executor JVMs, with its checkpoints on HDFS: the loss goes down,
+   * a real executor process killed in the middle of training changes nothing (Spark reruns the lost
+   * tasks, which are deterministic), a run stopped after round 2 resumes from its checkpoint, and
+   * all of them end with bit-for-bit the weights of the in-process trainer.
+   */
   @Test
   @Order(2)
+  void distributedTrainingOnTwoExecutorsSurvivesAKilledExecutorAndResumesFromHdfsCheckpoints() {
+    stopLeftoverSession();
+    SparkSession spark = SparkSession.builder()
+        .appName("standalone-cluster-training")
+        .master(cluster.masterUrl())
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.executor.cores", "1")
+        .config("spark.executor.memory", "1g")
+        .config("spark.cores.max", "2")
+        .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+        .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
+        .config("spark.jars", cluster.applicationJarsConf())
+        .getOrCreate();
+    try {
+      org.semiweak.model.ModelSpec spec = org.semiweak.model.ModelSpec.smallResNet(1, 28, 10, 1, 8, 16);
+      org.semiweak.testing.FashionMnist data = org.semiweak.testing.FashionMnist.load("train", 1000);
+      org.semiweak.train.TrainOptions options = org.semiweak.train.TrainOptions.builder()
+          .setTotalSteps(24).optBatchSize(32).optBaseLearningRate(0.05).optWarmupSteps(2)
+          .optLocalStepsPerRound(4).optWorkers(2).optSeed(7).optCropPadding(2).optHorizontalFlip(true).build();
+      org.semiweak.model.ModelWeights initial = org.semiweak.model.ModelWeights.initial(spec, 7);
+      org.semiweak.train.TrainingResult reference = new org.semiweak.train.InProcessTrainer()
+          .train(org.semiweak.train.ExampleShard.partition(data.rowList(), spec, 2), spec, initial, options);
+
+      // Undisturbed except for a real executor JVM killed by PID after round 2.
+      java.util.Set<String> killed = new java.util.HashSet<>();
+      org.semiweak.train.TrainingResult withKill = new org.semiweak.train.DistributedTrainer(spark).train(
+          data.toRows(spark), spec, initial, options, new org.apache.hadoop.fs.Path(hdfs.uri() + "/train/killed"),
+          report -> {
+            if (report.point().round() == 2 && killed.isEmpty()) {
+              String app = spark.sparkContext().applicationId();
+              String victim = cluster.executors().stream().filter(e -> app.equals(e.appId())).findFirst()
+                  .orElseThrow(() -> new AssertionError("no executor of " + app + " found")).executorId();
+              cluster.killExecutor(victim);
+              killed.add(victim);
+            }
+          });
+      assertThat(killed).as("an executor was killed during training").hasSize(1);
+      assertThat(withKill.learningCurve().get(withKill.learningCurve().size() - 1).meanLoss())
+          .as("the loss goes down").isLessThan(withKill.learningCurve().get(0).meanLoss());
+      assertThat(withKill.weights()).as("a killed executor changes nothing: same weights as in process")
+          .isEqualTo(reference.weights());
+
+      // Stopped after round 2 (the driver "crashes"), then started again: resumes from HDFS.
+      org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(hdfs.uri() + "/train/resumed");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new org.semiweak.train.DistributedTrainer(spark)
+              .train(data.toRows(spark), spec, initial, options, checkpoints, report -> {
+                if (report.point().round() == 2) {
+                  throw new IllegalStateException("simulated crash after round 2");
+                }
+              }))
+          .hasMessageContaining("simulated crash");
+      org.semiweak.train.TrainingResult resumed = new org.semiweak.train.DistributedTrainer(spark)
+          .train(data.toRows(spark), spec, initial, options, checkpoints, null);
+      assertThat(resumed.roundsResumed()).as("rounds restored from the HDFS checkpoint").isEqualTo(2);
+      assertThat(resumed.weights()).as("resumed run ends with the same weights").isEqualTo(reference.weights());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  @Test
+  @Order(3)
   void aJarSubmittedWithSparkSubmitRunsOnTheClusterAndShipsItsOwnClasses() throws Exception {
     Path codeSource = Path.of(ClusterProbeJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     assertThat(codeSource).as("precondition: the job's classes are in a class directory, which the cluster does not have")
@@ -136,7 +205,7 @@ class StandaloneClusterTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void closeEndsEveryProcessTheClusterStarted() {
     Set<Long> pids = cluster.startedPids();
     assertThat(pids).as("master, 2 workers and at least 2 executors were started").hasSizeGreaterThanOrEqualTo(5);
