@@ -12,10 +12,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
+import org.semiweak.model.ModelIO;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageWriter;
 import org.semiweak.train.CurvePoint;
 import org.semiweak.train.DistributedTrainer;
 import org.semiweak.train.Evaluator;
@@ -111,6 +114,21 @@ public final class ModelTraining {
     spark.sparkContext().setJobGroup("semiweak " + stage, "semiweak " + stage + " (" + phase + ")", false);
     Path checkpoints = new Path(workDir(run, stage), "checkpoints-" + phase);
     return new DistributedTrainer(spark).optLabel(stage).train(data, spec, initial, options, checkpoints, null);
+  }
+
+  /**
+   * Commits a trained model as the stage's output (model.json + weights.bin, then the manifest) and
+   * deletes the stage's resumable work, which is no longer needed.
+   */
+  public static StageManifest commitModel(RunDir run, String stage, ModelSpec spec, ModelWeights weights,
+      ManifestBuilder m) {
+    try (StageWriter w = run.begin(stage)) {
+      ModelIO.write(run.fs(), w.tempDir(), spec, weights);
+      StageManifest done = m.build();
+      w.commit(done);
+      deleteWork(run, stage);
+      return done;
+    }
   }
 
   /** Writes the training facts of one phase into the manifest. */

@@ -13,7 +13,6 @@ import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
-import org.semiweak.run.StageWriter;
 import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
@@ -81,12 +80,6 @@ public final class FinetuneStudent implements Stage {
         pretrained.weights(), train);
     ModelTraining.record(m, "labeled", train, examples, r);
     ModelTraining.evaluateOnTest(spark, prep, pretrained.spec(), r.weights(), m);
-    try (StageWriter w = run.begin(path())) {
-      ModelIO.write(run.fs(), w.tempDir(), pretrained.spec(), r.weights());
-      StageManifest done = m.build();
-      w.commit(done);
-      ModelTraining.deleteWork(run, path());
-      return done;
-    }
+    return ModelTraining.commitModel(run, path(), pretrained.spec(), r.weights(), m);
   }
 }

@@ -17,14 +17,12 @@ import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.SelectionSchema;
-import org.semiweak.model.ModelIO;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
-import org.semiweak.run.StageWriter;
 import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
@@ -102,13 +100,7 @@ public final class PretrainStudent implements Stage {
         ModelWeights.initial(spec, options.get(TRAINING.seed)), train);
     ModelTraining.record(m, "pseudo-labels", train, examples, r);
     ModelTraining.evaluateOnTest(spark, prep, spec, r.weights(), m);
-    try (StageWriter w = run.begin(path())) {
-      ModelIO.write(run.fs(), w.tempDir(), spec, r.weights());
-      StageManifest done = m.build();
-      w.commit(done);
-      ModelTraining.deleteWork(run, path());
-      return done;
-    }
+    return ModelTraining.commitModel(run, path(), spec, r.weights(), m);
   }
 
   /** The selection joined with its images, written once to the work folder and reused on resume. */

@@ -7,14 +7,12 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
-import org.semiweak.model.ModelIO;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
-import org.semiweak.run.StageWriter;
 import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
@@ -69,12 +67,6 @@ public final class TrainBaseline implements Stage {
         ModelWeights.initial(spec, options.get(TRAINING.seed)), train);
     ModelTraining.record(m, "labeled", train, examples, r);
     ModelTraining.evaluateOnTest(spark, prep, spec, r.weights(), m);
-    try (StageWriter w = run.begin(path())) {
-      ModelIO.write(run.fs(), w.tempDir(), spec, r.weights());
-      StageManifest done = m.build();
-      w.commit(done);
-      ModelTraining.deleteWork(run, path());
-      return done;
-    }
+    return ModelTraining.commitModel(run, path(), spec, r.weights(), m);
   }
 }

@@ -15,14 +15,12 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
-import org.semiweak.model.ModelIO;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
-import org.semiweak.run.StageWriter;
 import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
@@ -179,13 +177,7 @@ public final class TrainTeacher implements Stage {
     ModelTraining.record(m, "labeled", labeledOptions, labeledCount, fit);
     ModelTraining.evaluateOnTest(spark, prep, spec, fit.weights(), m);
     m.metric("model-fingerprint", fit.weights().fingerprint());
-    try (StageWriter w = run.begin(path())) {
-      ModelIO.write(run.fs(), w.tempDir(), spec, fit.weights());
-      StageManifest done = m.build();
-      w.commit(done);
-      ModelTraining.deleteWork(run, path());
-      return done;
-    }
+    return ModelTraining.commitModel(run, path(), spec, fit.weights(), m);
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */
