@@ -60,12 +60,12 @@ public final class SelectBenchmark {
 
   /** What to run; every field has a command-line flag of the same name in kebab case. */
   public record Config(long images, int p, int[] classes, int[] k, String dataDir, String master, int files,
-      long seed, boolean verify, List<String> methods) {
+      long seed, boolean verify, List<String> methods, boolean warmup) {
 
     public static Config defaults() {
       return new Config(1_000_000, 10, new int[] {1000, 100}, new int[] {1000, 16000},
           System.getProperty("java.io.tmpdir") + "/semiweak-bench", "local[2]", 8, 1, false,
-          List.of("scan", "select", "window"));
+          List.of("scan", "select", "window"), true);
     }
 
     static Config parse(String[] args) {
@@ -80,10 +80,15 @@ public final class SelectBenchmark {
       long seed = c.seed;
       boolean verify = c.verify;
       List<String> methods = c.methods;
+      boolean warmup = c.warmup;
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--verify")) {
           verify = true;
+          continue;
+        }
+        if (flag.equals("--no-warmup")) {
+          warmup = false;
           continue;
         }
         if (i + 1 >= args.length) {
@@ -103,7 +108,7 @@ public final class SelectBenchmark {
           default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
         }
       }
-      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods);
+      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods, warmup);
     }
 
     private static int[] ints(String v) {
@@ -113,7 +118,8 @@ public final class SelectBenchmark {
 
   static final String USAGE = """
       usage: SelectBenchmark [--images N] [--p P] [--classes C1,C2] [--k K1,K2] [--data-dir DIR]
-                             [--master local[2]] [--files F] [--seed S] [--methods scan,select,window] [--verify]""";
+                             [--master local[2]] [--files F] [--seed S] [--methods scan,select,window] [--verify]
+                             [--no-warmup]""";
 
   /**
    * One timed run.
@@ -162,6 +168,9 @@ public final class SelectBenchmark {
     List<Measurement> out = new ArrayList<>();
     Map<String, Boolean> agreement = new LinkedHashMap<>();
     try {
+      if (config.warmup()) {
+        warmUp(spark, config);
+      }
       for (int classes : config.classes()) {
         String data = config.dataDir() + String.format(Locale.ROOT, "/scores-n%d-c%d-p%d-s%d", config.images(),
             classes, config.p(), config.seed());
@@ -215,6 +224,25 @@ public final class SelectBenchmark {
       spark.sparkContext().removeSparkListener(tasks);
     }
     return new Report(config, List.copyOf(out), agreement);
+  }
+
+  /**
+   * Runs every method once, untimed, on a small data set, so that the measured runs do not pay for
+   * JIT compilation and Spark's first code generation.
+   */
+  private static void warmUp(SparkSession spark, Config config) {
+    long images = Math.min(config.images(), 20_000);
+    int classes = config.classes()[0];
+    String data = config.dataDir() + String.format(Locale.ROOT, "/warmup-n%d-c%d-p%d", images, classes, config.p());
+    log("warming up on %,d images", images);
+    SyntheticScoreData.write(spark, data, images, classes, config.p(), 2, config.seed());
+    Dataset<Row> scores = spark.read().parquet(data);
+    scores.count();
+    SelectTopK.Options options = SelectTopK.Options.defaults().withK(config.k()[0]).withP(config.p());
+    try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, classes)) {
+      r.selection().write().mode(SaveMode.Overwrite).parquet(data + "-select");
+    }
+    WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite).parquet(data + "-window");
   }
 
   /** What a timed body returns: rows it produced and a note for the table. */

@@ -27,7 +27,7 @@ final class ScoreBins implements Serializable {
   private static final int MIN_RESOLVED_BITS = (127 - 25) << 23;
 
   /** Most histogram cells (classes x bins) the first pass may produce; bounds its memory and output. */
-  static final int CELL_BUDGET = 1 << 18;
+  static final int CELL_BUDGET = 1 << 17;
 
   static final int MAX_SUB_BINS = 256;
 
