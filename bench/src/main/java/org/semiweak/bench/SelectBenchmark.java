@@ -46,6 +46,10 @@ import org.semiweak.teacher.select.WindowTopK;
  *   <li>{@code window}: {@link WindowTopK#select} written to Parquet.
  * </ul>
  *
+ * <p>Before measuring, every method runs once on 20,000 images (JIT and Spark code generation);
+ * each measurement then runs {@code --repeat} times (default 2) and the fastest run is reported.
+ * CPU time of the JVM is reported beside wall time: on a shared machine it varies less.
+ *
  * <p>Memory is reported two ways: the JVM heap peak (heap used sampled every 10 ms, garbage
  * included; in local mode the executors live in this JVM), and Spark's own accounting (the largest
  * {@code peakExecutionMemory} of a task, and bytes spilled). With {@code --verify} the two
@@ -60,12 +64,12 @@ public final class SelectBenchmark {
 
   /** What to run; every field has a command-line flag of the same name in kebab case. */
   public record Config(long images, int p, int[] classes, int[] k, String dataDir, String master, int files,
-      long seed, boolean verify, List<String> methods, boolean warmup) {
+      long seed, boolean verify, List<String> methods, boolean warmup, int repeat) {
 
     public static Config defaults() {
       return new Config(1_000_000, 10, new int[] {1000, 100}, new int[] {1000, 16000},
           System.getProperty("java.io.tmpdir") + "/semiweak-bench", "local[2]", 8, 1, false,
-          List.of("scan", "select", "window"), true);
+          List.of("scan", "select", "window"), true, 2);
     }
 
     static Config parse(String[] args) {
@@ -81,6 +85,7 @@ public final class SelectBenchmark {
       boolean verify = c.verify;
       List<String> methods = c.methods;
       boolean warmup = c.warmup;
+      int repeat = c.repeat;
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--verify")) {
@@ -105,10 +110,11 @@ public final class SelectBenchmark {
           case "--files" -> files = Integer.parseInt(v);
           case "--seed" -> seed = Long.parseLong(v);
           case "--methods" -> methods = List.of(v.split(","));
+          case "--repeat" -> repeat = Integer.parseInt(v);
           default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
         }
       }
-      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods, warmup);
+      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods, warmup, repeat);
     }
 
     private static int[] ints(String v) {
@@ -119,7 +125,7 @@ public final class SelectBenchmark {
   static final String USAGE = """
       usage: SelectBenchmark [--images N] [--p P] [--classes C1,C2] [--k K1,K2] [--data-dir DIR]
                              [--master local[2]] [--files F] [--seed S] [--methods scan,select,window] [--verify]
-                             [--no-warmup]""";
+                             [--no-warmup] [--repeat R]""";
 
   /**
    * One timed run.
@@ -181,9 +187,9 @@ public final class SelectBenchmark {
         Dataset<Row> scores = spark.read().parquet(data);
         long candidates = config.images() * config.p();
         if (config.methods().contains("scan")) {
-          out.add(measure(spark, tasks, "scan-count", classes, 0, candidates,
+          out.add(measure(spark, tasks, "scan-count", classes, 0, candidates, config.repeat(),
               () -> new Outcome(scores.count(), "count() of the Parquet files")));
-          out.add(measure(spark, tasks, "scan", classes, 0, candidates, () -> {
+          out.add(measure(spark, tasks, "scan", classes, 0, candidates, config.repeat(), () -> {
             Row r = scores.agg(sum(size(col(ScoreSchema.CLASSES))), sum(element_at(col(ScoreSchema.PROBS), 1)),
                 max(length(col(ScoreSchema.IMAGE_ID)))).first();
             return new Outcome(r.getLong(0) / config.p(), "aggregate over image_id, classes, probs");
@@ -194,7 +200,7 @@ public final class SelectBenchmark {
           String selectOut = config.dataDir() + "/out/select-c" + classes + "-k" + k;
           String windowOut = config.dataDir() + "/out/window-c" + classes + "-k" + k;
           if (config.methods().contains("select")) {
-            out.add(measure(spark, tasks, "select", classes, k, candidates, () -> {
+            out.add(measure(spark, tasks, "select", classes, k, candidates, config.repeat(), () -> {
               try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, classes)) {
                 r.selection().write().mode(SaveMode.Overwrite).parquet(selectOut);
                 return new Outcome(r.selected(), String.format(Locale.ROOT,
@@ -205,7 +211,7 @@ public final class SelectBenchmark {
             }));
           }
           if (config.methods().contains("window")) {
-            out.add(measure(spark, tasks, "window", classes, k, candidates, () -> {
+            out.add(measure(spark, tasks, "window", classes, k, candidates, config.repeat(), () -> {
               WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite)
                   .parquet(windowOut);
               return new Outcome(spark.read().parquet(windowOut).count(), "row_number() over all candidates");
@@ -214,7 +220,8 @@ public final class SelectBenchmark {
           if (config.verify() && config.methods().contains("select") && config.methods().contains("window")) {
             Dataset<Row> a = spark.read().parquet(selectOut);
             Dataset<Row> b = spark.read().parquet(windowOut);
-            boolean same = a.count() == b.count() && a.exceptAll(b).isEmpty() && b.exceptAll(a).isEmpty();
+            // Equal counts and nothing of a missing from b (with multiplicity) make the two equal.
+            boolean same = a.count() == b.count() && a.exceptAll(b).isEmpty();
             agreement.put("classes=" + classes + " k=" + k, same);
             log("verify classes=%d k=%d: select and window outputs %s", classes, k, same ? "are identical" : "DIFFER");
           }
@@ -248,7 +255,23 @@ public final class SelectBenchmark {
   /** What a timed body returns: rows it produced and a note for the table. */
   private record Outcome(long rows, String detail) {}
 
+  /**
+   * Runs {@code body} {@code repeat} times and keeps the fastest run: the first run of a new query
+   * shape also pays for Spark's code generation and the JIT, which the later runs do not.
+   */
   private static Measurement measure(SparkSession spark, TaskMetricsListener tasks, String method, int classes,
+      int k, long candidates, int repeat, Supplier<Outcome> body) {
+    Measurement best = null;
+    for (int run = 0; run < Math.max(1, repeat); run++) {
+      Measurement m = measureOnce(spark, tasks, method, classes, k, candidates, body);
+      if (best == null || m.seconds() < best.seconds()) {
+        best = m;
+      }
+    }
+    return best;
+  }
+
+  private static Measurement measureOnce(SparkSession spark, TaskMetricsListener tasks, String method, int classes,
       int k, long candidates, Supplier<Outcome> body) {
     System.gc(); // start each run from a similar heap, so the peaks compare
     tasks.reset();
@@ -304,8 +327,9 @@ public final class SelectBenchmark {
     StringBuilder sb = new StringBuilder();
     Config c = report.config();
     Runtime rt = Runtime.getRuntime();
-    sb.append(String.format(Locale.ROOT, "images=%,d p=%d candidates=%,d master=%s cores=%d max-heap=%,d MiB%n%n",
-        c.images(), c.p(), c.images() * c.p(), c.master(), rt.availableProcessors(), rt.maxMemory() >> 20));
+    sb.append(String.format(Locale.ROOT,
+        "images=%,d p=%d candidates=%,d master=%s cores=%d max-heap=%,d MiB, best of %d runs%n%n", c.images(), c.p(),
+        c.images() * c.p(), c.master(), rt.availableProcessors(), rt.maxMemory() >> 20, Math.max(1, c.repeat())));
     sb.append("| classes | k | method | seconds | vs scan | vs window | CPU s | CPU vs window | heap peak MiB "
         + "| task peak MiB | spilled MiB | GC s | rows | load | notes |\n");
     sb.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");

@@ -16,7 +16,7 @@ class SelectBenchmarkSmokeTest {
     SparkSession spark = SparkSession.builder().master("local[2]").appName("select-benchmark-smoke")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
     SelectBenchmark.Config config = new SelectBenchmark.Config(1_000, 10, new int[] {20}, new int[] {50},
-        dir.toString(), "local[2]", 2, 3, true, List.of("scan", "select", "window"), false);
+        dir.toString(), "local[2]", 2, 3, true, List.of("scan", "select", "window"), false, 1);
 
     SelectBenchmark.Report report = SelectBenchmark.run(spark, config);
 

@@ -65,7 +65,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Pass 1 validates every row and aggregates, per class, a histogram of candidate scores over
- *       fixed monotone bins ({@link ScoreBins}, at most 2^18 cells for all classes), plus the
+ *       fixed monotone bins ({@link ScoreBins}, at most 2^17 cells for all classes), plus the
  *       rejection counts. The driver then finds, per class, the bin where the count from the top
  *       reaches K: every candidate of the top K lies in it or above.
  *   <li>Pass 2 keeps only the candidates whose score is at least their class's threshold (the
@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Survivors are about {@code K} per class plus the candidates sharing the threshold bin (a few
  * percent of K on teacher-like scores; all of them when more than K candidates have the very same
- * score). Memory per task is bounded by the histogram (at most {@code 2^18} cells) in pass 1 and by
+ * score). Memory per task is bounded by the histogram (at most {@code 2^17} cells) in pass 1 and by
  * Spark's spillable sort and window buffers of the survivors in pass 2. The output is
  * deterministic: the same rows, ranks and statistics whatever the input partitioning.
  *
