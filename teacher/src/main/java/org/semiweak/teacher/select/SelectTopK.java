@@ -123,11 +123,11 @@ public final class SelectTopK {
   /**
    * Selects the top K images per class.
    *
-   * <p>Runs two Spark jobs over the scores (see the class comment). Fails with {@link
-   * IllegalArgumentException} before the second when any row is invalid (null or mismatched
-   * arrays, fewer than {@code p} classes, duplicate or out-of-range class, probability outside [0,
-   * 1]); the message counts each problem and names example images and files. NaN probabilities
-   * are not errors: they are never selected and are counted in {@link
+   * <p>Reads the scores twice (see the class comment; Spark may split each pass into several
+   * jobs). Fails with {@link IllegalArgumentException} before the second pass when any row is
+   * invalid (null or mismatched arrays, fewer than {@code p} classes, duplicate or out-of-range
+   * class, probability outside [0, 1]); the message counts each problem and names example images
+   * and files. NaN probabilities are not errors: they are never selected and are counted in {@link
    * ClassStats#nanRejected()}.
    *
    * @param scores rows of {@link ScoreSchema}; only image_id, classes, probs and (with
