@@ -90,6 +90,17 @@ public final class LocalTrainer {
     }
   }
 
+  private static void requireFinite(ModelWeights w, String what, long step, int workerIndex) {
+    for (String name : w.names()) {
+      for (float v : w.values(name)) {
+        if (!Float.isFinite(v)) {
+          throw new NonFiniteLossException(String.format(Locale.ROOT,
+              "%s tensor %s holds %s after global step %d on worker %d", what, name, v, step, workerIndex));
+        }
+      }
+    }
+  }
+
   private static LocalTrainingOutcome trainAttempt(
       ModelSpec spec,
       ModelWeights weights,
@@ -162,6 +173,10 @@ public final class LocalTrainer {
       }
       ModelWeights newWeights = ModelWeights.fromBlock(block);
       ModelWeights newState = ModelWeights.fromArrays(names, buffers);
+      // Weights read back from libtorch must be finite: a non-finite value here is the same
+      // transient corruption as a NaN loss and is retried the same way (see trainSteps).
+      requireFinite(newWeights, "weights", fromGlobalStep + steps, workerIndex);
+      requireFinite(newState, "optimizer state", fromGlobalStep + steps, workerIndex);
       return new LocalTrainingOutcome(
           newWeights, newState, lossSum, (long) steps * batchSize, (System.nanoTime() - start) / 1e9);
     }
