@@ -143,6 +143,7 @@ public final class SemiweakCli {
     sb.append("pipeline:\n");
     sb.append("  demo [--run-dir DIR]      the whole pipeline on the Fashion-MNIST demo (embedded Spark)\n");
     sb.append("  run CONFIG.yaml           the whole pipeline; [--from STAGE] reruns STAGE and later ones;\n");
+    sb.append("                            [--until STAGE] stops after STAGE (e.g. select);\n");
     sb.append("                            [--SECTION.OPTION VALUE] overrides the config\n");
     sb.append("  status RUN_DIR            committed stages, crashed leftovers, lock\n\n");
     sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
@@ -209,6 +210,12 @@ public final class SemiweakCli {
   private int runPipeline(RunConfig cfg, Args a) {
     RunDir run = RunDir.open(cfg.runDir(), new Configuration());
     List<Stage> stages = Pipeline.build(cfg, run);
+    String until = a.global.get("until");
+    if (until != null) {
+      // Validates the name before anything runs; "--until select" stops after every select stage.
+      int last = StageCatalog.order(until);
+      stages = stages.stream().filter(s -> StageCatalog.order(s.kind()) <= last).toList();
+    }
     out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
     List<StageOutcome> outcomes = runner.run(stages, a.global.get("from"), a.flags.contains("force"));
@@ -246,7 +253,7 @@ public final class SemiweakCli {
 
   /** Parsed command line: global settings, stage options, flags and positional arguments. */
   static final class Args {
-    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "teachers");
+    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "until", "teachers");
     static final List<String> FLAGS = List.of("force");
 
     final Map<String, String> global = new LinkedHashMap<>();

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
+import org.semiweak.testing.IdxSubset;
 
 /**
  * The whole pipeline through the CLI on a small slice of the real Fashion-MNIST (tiny schedules:
@@ -152,5 +153,17 @@ class PipelineTest {
     r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--p", "4");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[2]).contains("kept only the top 3 classes per image (pmax)");
+  }
+
+  @Test
+  @Order(7)
+  void untilStopsAfterTheNamedStageKind() {
+    String[] r = cli("run", config.toString(), "--until", "select");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).as("prep, 2 teachers, 2 scores, 2 selections").contains("pipeline of 7 stages")
+        .contains("selection/semi-weak/k50-p3] up to date").doesNotContain("pretrain]").doesNotContain("evaluate]");
+    r = cli("run", config.toString(), "--until", "selekt");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("unknown stage 'selekt'");
   }
 }
