@@ -141,6 +141,7 @@ public final class ModelTraining {
     t.put("examples-seen", r.examplesSeen());
     t.put("seconds", r.seconds());
     t.put("final-loss", r.finalLoss());
+    t.put("executors", r.executors());
     List<Map<String, Object>> curve = new ArrayList<>();
     for (CurvePoint p : r.learningCurve()) {
       Map<String, Object> row = new LinkedHashMap<>();

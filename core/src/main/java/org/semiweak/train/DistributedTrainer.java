@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.Partitioner;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -25,6 +26,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
@@ -142,14 +144,16 @@ public final class DistributedTrainer {
         }
       }
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
-      return RoundLoop.run(label, spec, initial, options, checkpoints, listener, (round, weights, state) -> {
+      // Which executors trained (for the manifest: shows the work really spread over the cluster).
+      CollectionAccumulator<String> executors = sc.collectionAccumulator(label + " training executors");
+      TrainingResult result = RoundLoop.run(label, spec, initial, options, checkpoints, listener, (round, weights, state) -> {
         Broadcast<byte[]> weightBytes = jsc.broadcast(weights.toBytes());
         Broadcast<byte[]> stateBytes = jsc.broadcast(state.toBytes());
         try {
           sc.setJobDescription(round.describe(label));
           List<LocalTrainingOutcome> outcomes = new ArrayList<>(shards
               .mapPartitionsWithIndex(new RoundTask(spec, options, round.fromStep(), round.steps(), round.number(),
-                  weightBytes, stateBytes, taskHook), true)
+                  weightBytes, stateBytes, taskHook, executors), true)
               .collect());
           if (outcomes.size() != workers) {
             throw new IllegalStateException(round.describe(label) + " returned " + outcomes.size()
@@ -161,6 +165,7 @@ public final class DistributedTrainer {
           stateBytes.destroy();
         }
       });
+      return result.withExecutors(executors.value());
     } finally {
       shards.unpersist(false);
       sc.setJobDescription(previousDescription);
@@ -228,9 +233,10 @@ public final class DistributedTrainer {
     private final Broadcast<byte[]> weights;
     private final Broadcast<byte[]> state;
     private final TaskHook hook;
+    private final CollectionAccumulator<String> executors;
 
     RoundTask(ModelSpec spec, TrainOptions options, long fromStep, int steps, int round, Broadcast<byte[]> weights,
-        Broadcast<byte[]> state, TaskHook hook) {
+        Broadcast<byte[]> state, TaskHook hook, CollectionAccumulator<String> executors) {
       this.spec = spec;
       this.options = options;
       this.fromStep = fromStep;
@@ -239,6 +245,7 @@ public final class DistributedTrainer {
       this.weights = weights;
       this.state = state;
       this.hook = hook;
+      this.executors = executors;
     }
 
     @Override
@@ -253,6 +260,7 @@ public final class DistributedTrainer {
         TaskContext task = TaskContext.get();
         hook.afterLocalSteps(round, worker, task == null ? 0 : task.attemptNumber());
       }
+      executors.add(SparkEnv.get().executorId());
       return Collections.singletonList(outcome).iterator();
     }
   }

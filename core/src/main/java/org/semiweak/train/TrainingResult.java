@@ -14,6 +14,8 @@ import org.semiweak.model.ModelWeights;
  * @param roundsResumed rounds restored from a checkpoint instead of computed (0 for a fresh run)
  * @param examplesSeen images processed over all rounds and workers, restored rounds included
  * @param seconds wall time of this call
+ * @param executors the Spark executor ids that ran this call's training tasks, sorted ("driver"
+ *     in local mode); empty when nothing ran on Spark
  */
 public record TrainingResult(
     ModelWeights weights,
@@ -22,10 +24,18 @@ public record TrainingResult(
     int roundsRun,
     int roundsResumed,
     long examplesSeen,
-    double seconds) {
+    double seconds,
+    List<String> executors) {
 
   public TrainingResult {
     learningCurve = List.copyOf(learningCurve);
+    executors = List.copyOf(executors);
+  }
+
+  /** This result with the executors that ran it. */
+  public TrainingResult withExecutors(java.util.Collection<String> ids) {
+    return new TrainingResult(weights, optimizerState, learningCurve, roundsRun, roundsResumed, examplesSeen, seconds,
+        new java.util.TreeSet<>(ids).stream().toList());
   }
 
   /** Mean training loss of the last round, NaN if there was none. */

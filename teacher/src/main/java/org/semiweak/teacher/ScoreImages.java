@@ -144,6 +144,7 @@ public final class ScoreImages implements Stage {
       m.metric("pmax", pmax);
       m.metric("model-fingerprint", fingerprint);
       m.metric("model", teacher.describe());
+      m.metric("partitions", images.rdd().getNumPartitions());
       m.metric("model-loads", modelLoads.value());
       m.metric("executors", new java.util.TreeSet<>(executors.value()));
       StageManifest manifest = m.build();
