@@ -120,7 +120,7 @@ semiweak_build_if_stale() {
   if [[ -n "$reason" && -f "$cp_file" && "${SEMIWEAK_NO_BUILD:-0}" == 1 ]]; then
     semiweak_info "warning: $reason; running the existing build as SEMIWEAK_NO_BUILD=1 asks"
   elif [[ -n "$reason" ]]; then
-    semiweak_maven "$reason" -pl deploy -am package
+    semiweak_maven "$reason" -Dsemiweak.skipAppJar=true -pl deploy -am package
     touch "$cp_file"
   fi
 }

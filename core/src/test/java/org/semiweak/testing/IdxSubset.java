@@ -1,4 +1,4 @@
-package org.semiweak.driver;
+package org.semiweak.testing;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -6,13 +6,13 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
-import org.semiweak.testing.FashionMnist;
 
 /** Writes the first N images of the real Fashion-MNIST splits as IDX files: a small real dataset. */
-final class IdxSubset {
+public final class IdxSubset {
   private IdxSubset() {}
 
-  static Path write(Path dir, int trainImages, int testImages) throws IOException {
+  /** Writes {@code train-*} and {@code t10k-*} gzipped IDX files under {@code dir}; returns {@code dir}. */
+  public static Path write(Path dir, int trainImages, int testImages) throws IOException {
     Files.createDirectories(dir);
     write(dir, "train", FashionMnist.load("train", trainImages));
     write(dir, "t10k", FashionMnist.load("t10k", testImages));

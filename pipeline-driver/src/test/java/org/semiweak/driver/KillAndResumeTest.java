@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
+import org.semiweak.testing.IdxSubset;
 
 /**
  * Kills a real {@code semiweak run} process (SIGKILL) in the middle of a training stage and starts

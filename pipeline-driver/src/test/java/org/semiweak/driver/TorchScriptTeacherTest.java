@@ -14,6 +14,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
+import org.semiweak.testing.IdxSubset;
 
 /**
  * A user's own TorchScript teacher, made by PyTorch (Debian's python3-torch, which .ci/run
