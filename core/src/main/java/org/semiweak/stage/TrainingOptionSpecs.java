@@ -60,6 +60,13 @@ public final class TrainingOptionSpecs {
     flip = OptionSpec.boolOption(prefix + "flip", true, "augmentation: random horizontal flip");
   }
 
+  /** A stage's option list: its own {@code leading} options, then {@link #all()}. */
+  public List<OptionSpec<?>> after(OptionSpec<?>... leading) {
+    List<OptionSpec<?>> out = new java.util.ArrayList<>(List.of(leading));
+    out.addAll(all());
+    return List.copyOf(out);
+  }
+
   public List<OptionSpec<?>> all() {
     List<OptionSpec<?>> out = new java.util.ArrayList<>();
     if (stem != null) {

@@ -1,6 +1,5 @@
 package org.semiweak.student;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -28,13 +27,7 @@ public final class FinetuneStudent implements Stage {
   public static final OptionSpec<String> SELECTION = PretrainStudent.SELECTION;
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.FINETUNE, false);
 
-  public static final List<OptionSpec<?>> OPTIONS;
-
-  static {
-    List<OptionSpec<?>> all = new ArrayList<>(List.of(TEACHER, SELECTION));
-    all.addAll(TRAINING.all());
-    OPTIONS = List.copyOf(all);
-  }
+  public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, SELECTION);
 
   private final RunDir run;
   private final Options options;

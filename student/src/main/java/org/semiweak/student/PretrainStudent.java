@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.lit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -44,13 +43,7 @@ public final class PretrainStudent implements Stage {
       "the selection to pretrain on (selection/<teacher>/<selection>)");
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.PRETRAIN, true);
 
-  public static final List<OptionSpec<?>> OPTIONS;
-
-  static {
-    List<OptionSpec<?>> all = new ArrayList<>(List.of(TEACHER, SELECTION));
-    all.addAll(TRAINING.all());
-    OPTIONS = List.copyOf(all);
-  }
+  public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, SELECTION);
 
   private final RunDir run;
   private final Options options;
