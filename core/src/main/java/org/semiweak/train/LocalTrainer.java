@@ -59,11 +59,11 @@ public final class LocalTrainer {
     if (shard.size() == 0 || steps == 0) {
       return new LocalTrainingOutcome(weights, optimizerState, 0, 0, (System.nanoTime() - start) / 1e9);
     }
-    // A non-finite loss is retried from the same (immutable) inputs before it is reported: with
-    // DJL 0.36 / libtorch 2.7.1 on CPU we saw rare NaN losses that came and went between identical
-    // runs (more often under GC pressure), i.e. transient native corruption, not divergence. The
-    // computation is deterministic, so a clean attempt gives exactly the result a retried Spark task
-    // would; a run that really diverges fails every attempt and is reported.
+    // A non-finite loss is retried from the same (immutable) inputs before it is reported. The known
+    // cause of transient NaNs (oneDNN's convolution backward pass, see trainAttempt) is now caught
+    // and recomputed per step, so this is a backstop: the computation is deterministic, so a clean
+    // attempt gives exactly the result a retried Spark task would; a run that really diverges fails
+    // every attempt and is reported.
     NonFiniteLossException last = null;
     for (int attempt = 1; attempt <= NON_FINITE_ATTEMPTS; attempt++) {
       try {
@@ -127,10 +127,13 @@ public final class LocalTrainer {
       weights.copyInto(block);
       List<String> names = new ArrayList<>();
       List<Parameter> trainable = new ArrayList<>();
+      List<Parameter> runningStats = new ArrayList<>();
       for (Pair<String, Parameter> p : block.getParameters()) {
         if (p.getValue().requiresGradient()) {
           names.add(p.getKey());
           trainable.add(p.getValue());
+        } else {
+          runningStats.add(p.getValue());
         }
       }
       List<NDArray> buffers = momentumBuffers(optimizerState, names, trainable, manager);
@@ -152,18 +155,49 @@ public final class LocalTrainer {
           NDArray x = batch.create(images, spec.inputShape(batchSize));
           NDArray y = batch.create(labels);
           float loss;
-          try (NoGrad recording = NoGrad.recording()) {
-            NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-            NDArray lossArray = lossFunction.evaluate(new NDList(y), new NDList(logits));
-            // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
-            // serialize Spark tasks sharing an executor.
-            JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
-            loss = lossArray.getFloat();
-          }
-          if (!Float.isFinite(loss)) {
-            throw new NonFiniteLossException(String.format(Locale.ROOT,
-                "training loss is %s at global step %d on worker %d (learning rate %.4g)", loss, step, workerIndex,
-                options.learningRate(step)));
+          // libtorch 2.7.1's oneDNN (3.7.1) CPU convolution backward-data pass sporadically returns
+          // NaN in the input gradient when a convolution's channel count is not a multiple of the
+          // SIMD block (16 with AVX-512, 8 with AVX2: widths 8, 12, 24 on AVX-512, 12 on AVX2): it
+          // computes with padded channel lanes and, depending on what the heap held, a NaN there
+          // turns one channel's gradient into NaN (0 * NaN), which then spreads to every parameter
+          // below. The forward pass and the loss are unaffected and the NaN is never a finite wrong
+          // value. So the gradients are checked and, if not finite while the loss is, the step's
+          // forward and backward passes are recomputed: the computation is deterministic, so a clean
+          // pass gives bit for bit what an undisturbed run gives.
+          int pass = 1;
+          while (true) {
+            List<NDArray> statsBefore = snapshot(runningStats, batch);
+            try (NoGrad recording = NoGrad.recording()) {
+              NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
+              NDArray lossArray = lossFunction.evaluate(new NDList(y), new NDList(logits));
+              // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
+              // serialize Spark tasks sharing an executor.
+              JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
+              loss = lossArray.getFloat();
+            }
+            if (!Float.isFinite(loss)) {
+              throw new NonFiniteLossException(String.format(Locale.ROOT,
+                  "training loss is %s at global step %d on worker %d (learning rate %.4g)", loss, step, workerIndex,
+                  options.learningRate(step)));
+            }
+            if (gradientsFinite(trainable, batch)) {
+              break;
+            }
+            if (pass == GRADIENT_PASSES) {
+              throw new NonFiniteLossException(String.format(Locale.ROOT,
+                  "gradients are not finite (loss %s) at global step %d on worker %d in %d passes", loss, step,
+                  workerIndex, pass));
+            }
+            LOG.warn("non-finite gradients with a finite loss at global step {} on worker {} (pass {}/{}; a known "
+                + "oneDNN convolution fault); recomputing the step", step, workerIndex, pass, GRADIENT_PASSES);
+            for (int i = 0; i < trainable.size(); i++) {
+              JniUtils.zeroGrad((PtNDArray) trainable.get(i).getArray());
+            }
+            // The forward pass updated BatchNorm's running statistics: put the previous ones back.
+            for (int i = 0; i < runningStats.size(); i++) {
+              runningStats.get(i).getArray().intern(statsBefore.get(i));
+            }
+            pass++;
           }
           lossSum += (double) loss * batchSize;
           try (NoGrad off = NoGrad.enter()) {
@@ -179,6 +213,39 @@ public final class LocalTrainer {
       requireFinite(newState, "optimizer state", fromGlobalStep + steps, workerIndex);
       return new LocalTrainingOutcome(
           newWeights, newState, lossSum, (long) steps * batchSize, (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private static final int GRADIENT_PASSES = 3;
+
+  /** Copies of the parameters' arrays (libtorch-owned clones) attached to {@code manager}. */
+  private static List<NDArray> snapshot(List<Parameter> params, NDManager manager) {
+    List<NDArray> copies = new ArrayList<>(params.size());
+    try (NoGrad off = NoGrad.enter()) {
+      for (Parameter p : params) {
+        NDArray copy = p.getArray().duplicate();
+        copy.attach(manager);
+        copies.add(copy);
+      }
+    }
+    return copies;
+  }
+
+  /**
+   * Whether every gradient is finite, with one value read back: the sum of all gradient sums is
+   * NaN or infinite if any element is (or if finite gradients overflow it, which is divergence).
+   */
+  private static boolean gradientsFinite(List<Parameter> params, NDManager manager) {
+    try (NDManager scratch = manager.newSubManager();
+        NoGrad off = NoGrad.enter()) {
+      NDArray total = null;
+      for (Parameter p : params) {
+        NDArray gradient = p.getArray().getGradient();
+        gradient.attach(scratch);
+        NDArray sum = gradient.sum();
+        total = total == null ? sum : total.addi(sum);
+      }
+      return total == null || Float.isFinite(total.getFloat());
     }
   }
 
