@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * A Spark standalone cluster on 127.0.0.1: one master and N workers, each a separate JVM started
@@ -355,6 +356,25 @@ public final class StandaloneCluster implements AutoCloseable {
   /** {@link #applicationJars()} as the comma-separated value of {@code spark.jars}. */
   public String applicationJarsConf() {
     return String.join(",", applicationJars().stream().map(Path::toString).toList());
+  }
+
+  /**
+   * A session for a driver in this JVM: one executor of 1 core and 1 GiB per worker, jobs held back
+   * until every executor has registered (so that their tasks spread over all of them), no UI, and
+   * semiweak's classes shipped with {@code spark.jars} ({@link #applicationJarsConf()}).
+   */
+  public SparkSession.Builder sessionBuilder(String appName) {
+    return SparkSession.builder()
+        .appName(appName)
+        .master(masterUrl())
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.executor.cores", "1")
+        .config("spark.executor.memory", "1g")
+        .config("spark.cores.max", String.valueOf(expectedWorkers))
+        .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
+        .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
+        .config("spark.jars", applicationJarsConf());
   }
 
   /** A {@code spark-submit} (client mode) against this cluster, with the cluster's SPARK_HOME and environment. */

@@ -1,12 +1,14 @@
 package org.semiweak.testing.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
@@ -17,6 +19,14 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.testing.FashionMnist;
+import org.semiweak.train.DistributedTrainer;
+import org.semiweak.train.ExampleShard;
+import org.semiweak.train.InProcessTrainer;
+import org.semiweak.train.TrainOptions;
+import org.semiweak.train.TrainingResult;
 
 /**
  * A real standalone cluster (master + 2 worker JVMs, executors in their own JVMs) and an HDFS:
@@ -58,18 +68,7 @@ class StandaloneClusterTest {
   void aDriverInThisJvmRunsTasksOnTwoExecutorsRoundTripsParquetOnHdfsAndSurvivesAKilledExecutor() {
     stopLeftoverSession();
     long t0 = System.nanoTime();
-    SparkSession spark = SparkSession.builder()
-        .appName("standalone-cluster-test")
-        .master(cluster.masterUrl())
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.executor.cores", "1")
-        .config("spark.executor.memory", "1g")
-        .config("spark.cores.max", "2")
-        // Start the first job only when both executors are there, so its tasks can spread.
-        .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-        .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
-        .config("spark.jars", cluster.applicationJarsConf())
+    SparkSession spark = cluster.sessionBuilder("standalone-cluster-test")
         .config("spark.executor.extraJavaOptions", QUICK_START_JVM)
         .getOrCreate();
     try {
@@ -109,31 +108,20 @@ class StandaloneClusterTest {
   @Order(2)
   void distributedTrainingOnTwoExecutorsSurvivesAKilledExecutorAndResumesFromHdfsCheckpoints() {
     stopLeftoverSession();
-    SparkSession spark = SparkSession.builder()
-        .appName("standalone-cluster-training")
-        .master(cluster.masterUrl())
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.executor.cores", "1")
-        .config("spark.executor.memory", "1g")
-        .config("spark.cores.max", "2")
-        .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-        .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
-        .config("spark.jars", cluster.applicationJarsConf())
-        .getOrCreate();
+    SparkSession spark = cluster.sessionBuilder("standalone-cluster-training").getOrCreate();
     try {
-      org.semiweak.model.ModelSpec spec = org.semiweak.model.ModelSpec.smallResNet(1, 28, 10, 1, 8, 16);
-      org.semiweak.testing.FashionMnist data = org.semiweak.testing.FashionMnist.load("train", 1000);
-      org.semiweak.train.TrainOptions options = org.semiweak.train.TrainOptions.builder()
+      ModelSpec spec = ModelSpec.smallResNet(1, 28, 10, 1, 8, 16);
+      FashionMnist data = FashionMnist.load("train", 1000);
+      TrainOptions options = TrainOptions.builder()
           .setTotalSteps(24).optBatchSize(32).optBaseLearningRate(0.05).optWarmupSteps(2)
           .optLocalStepsPerRound(4).optWorkers(2).optSeed(7).optCropPadding(2).optHorizontalFlip(true).build();
-      org.semiweak.model.ModelWeights initial = org.semiweak.model.ModelWeights.initial(spec, 7);
-      org.semiweak.train.TrainingResult reference = new org.semiweak.train.InProcessTrainer()
-          .train(org.semiweak.train.ExampleShard.partition(data.rowList(), spec, 2), spec, initial, options);
+      ModelWeights initial = ModelWeights.initial(spec, 7);
+      TrainingResult reference = new InProcessTrainer()
+          .train(ExampleShard.partition(data.rowList(), spec, 2), spec, initial, options);
 
       // Undisturbed except for a real executor JVM killed by PID after round 2.
-      java.util.Set<String> killed = new java.util.HashSet<>();
-      org.semiweak.train.TrainingResult withKill = new org.semiweak.train.DistributedTrainer(spark).train(
+      Set<String> killed = new HashSet<>();
+      TrainingResult withKill = new DistributedTrainer(spark).train(
           data.toRows(spark), spec, initial, options, new org.apache.hadoop.fs.Path(hdfs.uri() + "/train/killed"),
           report -> {
             if (report.point().round() == 2 && killed.isEmpty()) {
@@ -152,14 +140,14 @@ class StandaloneClusterTest {
 
       // Stopped after round 2 (the driver "crashes"), then started again: resumes from HDFS.
       org.apache.hadoop.fs.Path checkpoints = new org.apache.hadoop.fs.Path(hdfs.uri() + "/train/resumed");
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new org.semiweak.train.DistributedTrainer(spark)
+      assertThatThrownBy(() -> new DistributedTrainer(spark)
               .train(data.toRows(spark), spec, initial, options, checkpoints, report -> {
                 if (report.point().round() == 2) {
                   throw new IllegalStateException("simulated crash after round 2");
                 }
               }))
           .hasMessageContaining("simulated crash");
-      org.semiweak.train.TrainingResult resumed = new org.semiweak.train.DistributedTrainer(spark)
+      TrainingResult resumed = new DistributedTrainer(spark)
           .train(data.toRows(spark), spec, initial, options, checkpoints, null);
       assertThat(resumed.roundsResumed()).as("rounds restored from the HDFS checkpoint").isEqualTo(2);
       assertThat(resumed.weights()).as("resumed run ends with the same weights").isEqualTo(reference.weights());
