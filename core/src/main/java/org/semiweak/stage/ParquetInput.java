@@ -188,6 +188,41 @@ public final class ParquetInput {
     return found.equals(expected);
   }
 
+  private static final java.util.regex.Pattern FAILED_READ =
+      java.util.regex.Pattern.compile("Encountered error while reading file (\\S+?)\\.?(\\s|$)");
+
+  /**
+   * The file a Spark job failed to read, when {@code failure} is Spark's {@code FAILED_READ_FILE}
+   * error (a file that passed {@link #check} but is damaged inside, or changed since).
+   */
+  public static java.util.Optional<String> unreadableFile(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
+          && st.getCondition().startsWith("FAILED_READ_FILE")) {
+        String path = st.getMessageParameters().get("path");
+        if (path != null) {
+          return java.util.Optional.of(path.replaceAll("^`|`$", ""));
+        }
+      }
+      java.util.regex.Matcher m = FAILED_READ.matcher(String.valueOf(t.getMessage()));
+      if (m.find()) {
+        return java.util.Optional.of(m.group(1));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The first line of the innermost cause's message: what went wrong, without Spark's wrapping. */
+  public static String rootCause(Throwable failure) {
+    Throwable t = failure;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String msg = String.valueOf(t.getMessage());
+    int nl = msg.indexOf('\n');
+    return nl < 0 ? msg : msg.substring(0, nl);
+  }
+
   private IllegalStateException damaged(String what) {
     return new IllegalStateException(dir + " " + what + "\nThis " + schemaName + " dataset, the committed output of the '"
         + producer + "' stage, is damaged or was not written by this semiweak. Run that stage again: "

@@ -30,7 +30,7 @@ import org.semiweak.run.SparkSessions;
  * identical rows; and a damaged Parquet input of {@code score} (the prepared images) or of
  * {@code select} (the scores), truncated or with a missing or mistyped column, is refused before
  * the stage starts, naming the file, the column and the stage to run again, and nothing is
- * committed.
+ * committed; a file damaged inside (a corrupt page) is named, with its stage, when a task reads it.
  *
  * <p>Run A is made once; each damage case works on its own copy of it.
  */
@@ -136,6 +136,29 @@ class DeterminismAndInputDamageTest {
         .contains(file + ": column 'image' has type string, expected binary")
         .contains(file + ": column 'label' is missing (expected int)")
         .contains("prep/unlabeled").contains("semiweak run CONFIG --from prep");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(run, "scores/" + TEACHER);
+  }
+
+  @Test
+  void aFileDamagedInsideIsReportedWhenATaskReadsItNamingTheFileAndTheStage() throws Exception {
+    Path run = copyOf(prepared, "corrupt-page");
+    Path victim = largestPart(run.resolve("prep/unlabeled"));
+    // The first page header, right after the leading magic number: the footer stays intact, so the
+    // file passes the check before the stage and fails only when a task decodes the page.
+    try (FileChannel ch = FileChannel.open(victim, StandardOpenOption.WRITE)) {
+      byte[] garbage = new byte[64];
+      java.util.Arrays.fill(garbage, (byte) 0xff);
+      ch.write(java.nio.ByteBuffer.wrap(garbage), 4);
+    }
+    Files.deleteIfExists(crc(victim));
+
+    String[] r = cli("score", run);
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    assertThat(r[2]).as("names the file, the stage it belongs to and what to do")
+        .contains("cannot read ").contains(victim.getFileName().toString())
+        .contains("belongs to the committed output of stage 'prep'").contains("semiweak run CONFIG --from prep");
     assertNoStackTrace(r[2]);
     assertNothingCommitted(run, "scores/" + TEACHER);
   }
