@@ -52,7 +52,8 @@ class DeterminismAndInputDamageTest {
     Files.writeString(config, String.join("\n",
         "spark-master: local[2]",
         "prep: {source: idx, input: " + data + ", labeled-per-class: 10, image-size: 28, channels: 1}",
-        "train-teacher: {recipe: " + TEACHER + ", widths: [8, 16], epochs: 2, local-steps: 5}",
+        // A few rounds of 2 workers, so the check covers the averaging of their weights too.
+        "train-teacher: {recipe: " + TEACHER + ", widths: [8, 16], epochs: 4, local-steps: 2}",
         "score: {teacher: " + TEACHER + ", pmax: 3, partitions: 3}",
         "select: {teacher: " + TEACHER + ", k: 30, p: 2}",
         ""));
