@@ -147,6 +147,17 @@ public final class RunDir {
             + ", which is missing. Run that stage first (semiweak status " + root + " lists what is committed)."));
   }
 
+  /** The committed stage whose folder holds {@code file} (a path or URI), if any. */
+  public Optional<StageManifest> committedStageOf(String file) {
+    String path = fs.makeQualified(new Path(file)).toUri().getPath();
+    String rootPath = root.toUri().getPath();
+    if (!path.startsWith(rootPath + "/")) {
+      return Optional.empty();
+    }
+    String rel = path.substring(rootPath.length() + 1);
+    return listCommitted().stream().filter(m -> rel.startsWith(m.stage() + "/")).findFirst();
+  }
+
   /** All committed stages, found by their manifests, in path order. */
   public List<StageManifest> listCommitted() {
     List<StageManifest> out = new ArrayList<>();

@@ -79,8 +79,16 @@ public final class PrepInfo {
     return new Path(run.stagePath(STAGE), split);
   }
 
-  /** Reads one split with the image-shard schema. */
+  /**
+   * Reads one split with the image-shard schema, after checking that every file of it is a whole
+   * Parquet file with the schema's columns ({@link ParquetInput}).
+   */
   public Dataset<Row> read(SparkSession spark, String split) {
-    return spark.read().schema(ImageSchema.SCHEMA).parquet(splitPath(split).toString());
+    return input(split).read(spark);
+  }
+
+  /** One split as a checked stage input. */
+  public ParquetInput input(String split) {
+    return new ParquetInput(splitPath(split), ImageSchema.SCHEMA, "ImageSchema", STAGE);
   }
 }

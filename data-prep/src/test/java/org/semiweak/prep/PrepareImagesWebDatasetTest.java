@@ -66,6 +66,9 @@ class PrepareImagesWebDatasetTest {
         "t/b.json", utf8("{not json"),
         "t/c.png", new byte[0]);
     Files.writeString(shards.resolve("notes.txt"), "not a tar: ignored");
+    // Empty shards: a zero-byte file and a tar holding no entry. They add no record and no error.
+    Files.write(shards.resolve("more/zero-bytes.tar"), new byte[0]);
+    tar(shards.resolve("more/no-entries.tar"));
 
     RunDir run = PrepTestSupport.newRun(tmp);
     StageManifest m = PrepTestSupport.prep(run, Map.of("source", "webdataset", "input", shards.toString()));
@@ -75,7 +78,8 @@ class PrepareImagesWebDatasetTest {
         "empty", 1L));
     assertThat(m.count("quarantined")).as("quarantined total").isEqualTo(7);
     assertThat(m.count("duplicates")).as("s6 has the pixels of s2").isEqualTo(1);
-    assertThat(m.count("in")).as("7 samples + 2 unsafe entries in shard-000, 3 samples in shard-001").isEqualTo(12);
+    assertThat(m.count("in")).as("7 samples + 2 unsafe entries in shard-000, 3 samples in shard-001, none in the empty shards")
+        .isEqualTo(12);
     assertThat(m.count("in")).as("in = written + quarantined + duplicates")
         .isEqualTo(m.count("written") + m.count("quarantined") + m.count("duplicates"));
     assertThat(m.count("written.labeled")).as("s1").isEqualTo(1);

@@ -17,6 +17,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLock;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
+import org.semiweak.stage.ParquetInput;
 import org.semiweak.util.Fingerprint;
 
 /**
@@ -100,10 +101,36 @@ public final class PipelineRunner {
     }
     out.printf("%s running%n", where);
     long t0 = System.nanoTime();
-    StageManifest m = s.execute(spark.get(), plan);
+    StageManifest m;
+    try {
+      m = s.execute(spark.get(), plan);
+    } catch (Exception e) { // Spark rethrows task failures as (checked) SparkException
+      throw explainUnreadableInput(e);
+    }
     double secs = (System.nanoTime() - t0) / 1e9;
     out.printf("%s committed in %.1f s: %s%n", where, secs, Report.countsLine(m));
     return new StageOutcome(s.path(), s.kind(), StageOutcome.Action.RAN, m, secs);
+  }
+
+  /**
+   * A Spark job that failed reading a file of a committed stage becomes an error naming the file,
+   * the stage and how to rerun it; any other failure is rethrown as it is.
+   */
+  private RuntimeException explainUnreadableInput(Exception e) {
+    Optional<String> file = ParquetInput.unreadableFile(e);
+    Optional<StageManifest> owner = file.flatMap(run::committedStageOf);
+    if (owner.isPresent()) {
+      String kind = owner.get().kind();
+      return new IllegalStateException("cannot read " + file.get() + " (" + ParquetInput.rootCause(e) + ").\nThe file"
+          + " belongs to the committed output of stage '" + owner.get().stage() + "', which is damaged. Run that stage"
+          + " again: semiweak run CONFIG --from " + kind + " (or semiweak " + kind + " ... --force).", e);
+    }
+    return e instanceof RuntimeException re ? re : sneaky(e);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Exception> RuntimeException sneaky(Exception e) throws T {
+    throw (T) e;
   }
 
   /** Temporary output of stages that never committed (a crash, a kill): never read, safe to delete. */

@@ -80,17 +80,32 @@ public final class SemiweakCli {
   }
 
   static String describe(Throwable e) {
-    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    StringBuilder sb = new StringBuilder(withoutStackTrace(String.valueOf(e.getMessage())));
     Throwable c = e.getCause();
     int depth = 0;
     while (c != null && depth++ < 5) {
-      if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
-        sb.append("\n  caused by: ").append(c.getMessage());
+      if (c.getMessage() != null) {
+        String m = withoutStackTrace(c.getMessage());
+        if (!sb.toString().contains(m)) {
+          sb.append("\n  caused by: ").append(m);
+        }
       }
       c = c.getCause();
     }
     sb.append("\n(the log above has the stack trace)");
     return sb.toString();
+  }
+
+  /** Spark puts a failed task's stack trace inside its message; the user reads the message, the log has the trace. */
+  static String withoutStackTrace(String message) {
+    int cut = message.length();
+    for (String marker : List.of("\n\tat ", "\nDriver stacktrace:")) {
+      int i = message.indexOf(marker);
+      if (i >= 0) {
+        cut = Math.min(cut, i);
+      }
+    }
+    return message.substring(0, cut).stripTrailing();
   }
 
   private static boolean isSparkSubmit() {

@@ -13,14 +13,15 @@ import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 import org.semiweak.testing.IdxSubset;
 
 /**
  * Kills a real {@code semiweak run} process (SIGKILL) in the middle of a training stage and starts
- * the pipeline again: committed stages are not redone and the training resumes from its last
- * round checkpoint.
+ * the pipeline again: committed stages are not redone, the training resumes from its last round
+ * checkpoint and ends with the weights of an undisturbed run.
  */
 class KillAndResumeTest {
   @TempDir Path tmp;
@@ -77,6 +78,23 @@ class KillAndResumeTest {
     assertThat(((Number) training.get("rounds-resumed")).intValue()).as("training resumed from a checkpoint").isGreaterThanOrEqualTo(2);
     assertThat(run.committed("evaluate")).as("the pipeline finished").isPresent();
     assertThat(Files.exists(tmp.resolve("run/_work/teacher+semi-supervised"))).as("work folder removed after commit").isFalse();
+
+    // The killed stage, resumed, ends where an undisturbed run ends: the same teacher weights, bit
+    // for bit. Every later stage is a deterministic function of the teacher and the prepared data
+    // (DeterminismAndInputDamageTest), so the final outputs equal an undisturbed run's.
+    String undisturbed = tmp.resolve("undisturbed").toUri().toString();
+    for (String[] stage : List.of(new String[] {"prep"}, new String[] {"train-teacher", "--recipe", "semi-supervised"})) {
+      List<String> args = new ArrayList<>(List.of(stage[0], "--config", config.toString(), "--run-dir", undisturbed));
+      args.addAll(List.of(stage).subList(1, stage.length));
+      String[] u = PipelineTest.cli(args.toArray(String[]::new));
+      assertThat(u[0]).as("undisturbed %s; stderr: %s", stage[0], u[2]).isEqualTo("0");
+    }
+    RunDir reference = RunDir.open(undisturbed, new Configuration());
+    assertThat(run.committed("teacher/semi-supervised").orElseThrow().fingerprint())
+        .as("same planned inputs and options").isEqualTo(reference.committed("teacher/semi-supervised").orElseThrow().fingerprint());
+    assertThat(StageModel.read(run, "teacher/semi-supervised").fingerprint())
+        .as("the resumed teacher has the weights of an undisturbed one")
+        .isEqualTo(StageModel.read(reference, "teacher/semi-supervised").fingerprint());
   }
 
   private static long countRounds(Path checkpoints) throws Exception {

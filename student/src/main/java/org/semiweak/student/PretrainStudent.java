@@ -23,6 +23,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
 import org.semiweak.stage.ModelTraining;
+import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
 import org.semiweak.train.TrainOptions;
@@ -102,8 +103,8 @@ public final class PretrainStudent implements Stage {
     try {
       if (!run.fs().exists(new Path(dir, "_SUCCESS"))) {
         spark.sparkContext().setJobDescription("materialize the pseudo-labeled training set of " + path());
-        Dataset<Row> selection = spark.read().schema(SelectionSchema.SCHEMA)
-            .parquet(run.stagePath(selectionStage()).toString());
+        Dataset<Row> selection = new ParquetInput(run.stagePath(selectionStage()), SelectionSchema.SCHEMA,
+            "SelectionSchema", "select").read(spark);
         Dataset<Row> images = prep.read(spark, PrepInfo.UNLABELED).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
         selection.join(images, SelectionSchema.IMAGE_ID)
             .select(concat(col(ImageSchema.IMAGE_ID), lit("#"), col(SelectionSchema.CLASS).cast("string"))

@@ -25,6 +25,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
+import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.teacher.select.ClassStats;
 import org.semiweak.teacher.select.SelectTopK;
@@ -125,7 +126,8 @@ public final class SelectPseudoLabels implements Stage {
   @Override
   public StageManifest execute(SparkSession spark, ManifestBuilder m) {
     PrepInfo prep = PrepInfo.require(run, "select");
-    Dataset<Row> scores = spark.read().schema(ScoreSchema.SCHEMA).parquet(run.stagePath(scoresStage()).toString());
+    Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema", "score")
+        .read(spark);
     try (StageWriter w = run.begin(path());
         SelectTopK.Result result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
       spark.sparkContext().setJobDescription("write selection " + path());

@@ -1,0 +1,285 @@
+package org.semiweak.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.data.ScoreSchema;
+import org.semiweak.data.SelectionSchema;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.SparkSessions;
+
+/**
+ * Two independent runs of prep, teacher, score and select with the same config and seed give
+ * identical rows; and a damaged Parquet input of {@code score} (the prepared images) or of
+ * {@code select} (the scores), truncated or with a missing or mistyped column, is refused before
+ * the stage starts, naming the file, the column and the stage to run again, and nothing is
+ * committed; a file damaged inside (a corrupt page) is named, with its stage, when a task reads it.
+ *
+ * <p>Run A is made once; each damage case works on its own copy of it.
+ */
+class DeterminismAndInputDamageTest {
+  @TempDir static Path tmp;
+  static Path config;
+  /** Run A after prep and train-teacher. */
+  static Path prepared;
+  /** Run A after score and select too. */
+  static Path scored;
+
+  static final String TEACHER = "semi-supervised";
+  static final String SELECTION = "selection/" + TEACHER + "/k30-p2";
+
+  @BeforeAll
+  static void runA() throws Exception {
+    Path data = IdxSubset.write(tmp.resolve("fmnist"), 700, 100);
+    config = tmp.resolve("run.yaml");
+    Files.writeString(config, String.join("\n",
+        "spark-master: local[2]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 10, image-size: 28, channels: 1}",
+        // A few rounds of 2 workers, so the check covers the averaging of their weights too.
+        "train-teacher: {recipe: " + TEACHER + ", widths: [8, 16], epochs: 4, local-steps: 2}",
+        "score: {teacher: " + TEACHER + ", pmax: 3, partitions: 3}",
+        "select: {teacher: " + TEACHER + ", k: 30, p: 2}",
+        ""));
+    scored = tmp.resolve("run-a");
+    runStages(scored, "prep", "train-teacher");
+    prepared = tmp.resolve("run-a-prepared");
+    copyTree(scored, prepared);
+    runStages(scored, "score", "select");
+  }
+
+  static void runStages(Path run, String... commands) {
+    for (String command : commands) {
+      String[] r = cli(command, run);
+      assertThat(r[0]).as("%s in %s; stderr: %s", command, run, r[2]).isEqualTo("0");
+    }
+  }
+
+  static String[] cli(String command, Path run, String... more) {
+    String[] args = Stream.concat(Stream.of(command, "--config", config.toString(), "--run-dir", run.toUri().toString()),
+        Stream.of(more)).toArray(String[]::new);
+    return PipelineTest.cli(args);
+  }
+
+  @Test
+  void sameConfigAndSeedGiveIdenticalScoresAndSelections() {
+    Path b = tmp.resolve("run-b");
+    runStages(b, "prep", "train-teacher", "score", "select");
+    RunDir runA = RunDir.open(scored.toUri().toString(), new Configuration());
+    RunDir runB = RunDir.open(b.toUri().toString(), new Configuration());
+    assertThat(runB.committed("scores/" + TEACHER).orElseThrow().metrics().get("model-fingerprint"))
+        .as("the teachers have identical weights")
+        .isEqualTo(runA.committed("scores/" + TEACHER).orElseThrow().metrics().get("model-fingerprint"));
+
+    SparkSession spark = SparkSessions.getOrCreate("determinism-check", "local[1]");
+    try {
+      List<String> scoresA = rows(spark, scored.resolve("scores/" + TEACHER), ScoreSchema.IMAGE_ID);
+      List<String> scoresB = rows(spark, b.resolve("scores/" + TEACHER), ScoreSchema.IMAGE_ID);
+      long unlabeled = runA.committed("prep").orElseThrow().count("written.unlabeled");
+      assertThat(scoresA).as("one score row per unlabeled image").hasSize((int) unlabeled);
+      assertThat(scoresB).as("scores of run B, row by row (sorted by image id), equal run A's").isEqualTo(scoresA);
+
+      List<String> selectionA = rows(spark, scored.resolve(SELECTION), SelectionSchema.CLASS, SelectionSchema.RANK);
+      List<String> selectionB = rows(spark, b.resolve(SELECTION), SelectionSchema.CLASS, SelectionSchema.RANK);
+      assertThat(selectionA).as("the selection is not empty").isNotEmpty();
+      assertThat(selectionB).as("selection of run B, row by row (sorted by class and rank), equals run A's")
+          .isEqualTo(selectionA);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void aTruncatedImageShardIsRefusedBeforeScoringNamingTheFile() throws Exception {
+    Path run = copyOf(prepared, "truncated-images");
+    Path victim = largestPart(run.resolve("prep/unlabeled"));
+    truncate(victim);
+
+    String[] r = cli("score", run);
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    assertThat(r[2]).as("names the file and says it is truncated or corrupt")
+        .contains(victim.getFileName().toString()).contains("is not a readable Parquet file, truncated or corrupt")
+        .as("names the dataset and says what to do")
+        .contains("prep/unlabeled").contains("ImageSchema").contains("semiweak run CONFIG --from prep");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(run, "scores/" + TEACHER);
+  }
+
+  @Test
+  void anImageShardWithAMissingOrMistypedColumnIsRefusedBeforeScoringNamingTheColumn() throws Exception {
+    Path run = copyOf(prepared, "bad-columns-images");
+    Path victim = largestPart(run.resolve("prep/unlabeled"));
+    rewrite(victim, df -> df.withColumn(ImageSchema.IMAGE, df.col(ImageSchema.IMAGE).cast("string"))
+        .drop(ImageSchema.LABEL));
+
+    String[] r = cli("score", run);
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    String file = victim.getFileName().toString();
+    assertThat(r[2]).as("names the file and each column with what was expected")
+        .contains(file + ": column 'image' has type string, expected binary")
+        .contains(file + ": column 'label' is missing (expected int)")
+        .contains("prep/unlabeled").contains("semiweak run CONFIG --from prep");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(run, "scores/" + TEACHER);
+  }
+
+  @Test
+  void aFileDamagedInsideIsReportedWhenATaskReadsItNamingTheFileAndTheStage() throws Exception {
+    Path run = copyOf(prepared, "corrupt-page");
+    Path victim = largestPart(run.resolve("prep/unlabeled"));
+    // The first page header, right after the leading magic number: the footer stays intact, so the
+    // file passes the check before the stage and fails only when a task decodes the page.
+    try (FileChannel ch = FileChannel.open(victim, StandardOpenOption.WRITE)) {
+      byte[] garbage = new byte[64];
+      java.util.Arrays.fill(garbage, (byte) 0xff);
+      ch.write(java.nio.ByteBuffer.wrap(garbage), 4);
+    }
+    Files.deleteIfExists(crc(victim));
+
+    String[] r = cli("score", run);
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    assertThat(r[2]).as("names the file, the stage it belongs to and what to do")
+        .contains("cannot read ").contains(victim.getFileName().toString())
+        .contains("belongs to the committed output of stage 'prep'").contains("semiweak run CONFIG --from prep");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(run, "scores/" + TEACHER);
+  }
+
+  @Test
+  void truncatedOrMistypedScoresAreRefusedBeforeSelecting() throws Exception {
+    Path truncated = copyOf(scored, "truncated-scores");
+    Path victim = largestPart(truncated.resolve("scores/" + TEACHER));
+    truncate(victim);
+
+    String[] r = cli("select", truncated, "--k", "10");
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    assertThat(r[2]).contains(victim.getFileName().toString()).contains("is not a readable Parquet file")
+        .contains("scores/" + TEACHER).contains("ScoreSchema").contains("semiweak run CONFIG --from score");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(truncated, "selection/" + TEACHER + "/k10-p2");
+
+    Path mistyped = copyOf(scored, "bad-columns-scores");
+    victim = largestPart(mistyped.resolve("scores/" + TEACHER));
+    rewrite(victim, df -> df.withColumn(ScoreSchema.LABEL, df.col(ScoreSchema.LABEL).cast("string"))
+        .drop(ScoreSchema.PROBS));
+
+    r = cli("select", mistyped, "--k", "10");
+
+    assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
+    String file = victim.getFileName().toString();
+    assertThat(r[2]).contains(file + ": column 'probs' is missing (expected array<float>)")
+        .contains(file + ": column 'label' has type string, expected int")
+        .contains("semiweak run CONFIG --from score");
+    assertNoStackTrace(r[2]);
+    assertNothingCommitted(mistyped, "selection/" + TEACHER + "/k10-p2");
+  }
+
+  private static void assertNoStackTrace(String stderr) {
+    assertThat(stderr).as("a message for the user, not a stack trace").doesNotContain("\tat ").doesNotContain("Exception:");
+  }
+
+  private static void assertNothingCommitted(Path run, String stage) throws IOException {
+    RunDir r = RunDir.open(run.toUri().toString(), new Configuration());
+    assertThat(r.committed(stage)).as("%s is not committed", stage).isEmpty();
+    assertThat(Files.exists(run.resolve(stage))).as("no folder for %s", stage).isFalse();
+    Path temp = run.resolve(RunDir.TMP);
+    if (Files.isDirectory(temp)) {
+      try (Stream<Path> s = Files.list(temp)) {
+        assertThat(s.toList()).as("no temporary output left behind").isEmpty();
+      }
+    }
+  }
+
+  /** Rows of a Parquet folder as strings, sorted by the given columns. */
+  private static List<String> rows(SparkSession spark, Path dir, String first, String... more) {
+    Dataset<Row> df = spark.read().parquet(dir.toUri().toString()).orderBy(first, more);
+    return df.collectAsList().stream().map(Row::toString).toList();
+  }
+
+  private static Path copyOf(Path run, String name) throws IOException {
+    Path copy = tmp.resolve(name);
+    copyTree(run, copy);
+    return copy;
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  /** The largest data file of a Parquet folder (the one holding rows, when some are empty). */
+  private static Path largestPart(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("part-"))
+          .max(Comparator.comparingLong(p -> {
+            try {
+              return Files.size(p);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          }))
+          .orElseThrow(() -> new AssertionError("no part file in " + dir));
+    }
+  }
+
+  /**
+   * Cuts a file to half its length, as an interrupted copy leaves it. Its Hadoop {@code .crc} is
+   * removed too, as on a file system whose checksums follow the data (HDFS after a partial copy).
+   */
+  private static void truncate(Path file) throws IOException {
+    long size = Files.size(file);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.truncate(size / 2);
+    }
+    Files.deleteIfExists(crc(file));
+  }
+
+  /** Replaces a Parquet file by one with the same name, rows changed by {@code change}, written by Spark. */
+  private static void rewrite(Path file, UnaryOperator<Dataset<Row>> change) throws IOException {
+    Path out = Files.createTempDirectory(tmp, "rewritten-").resolve("out");
+    SparkSession spark = SparkSessions.getOrCreate("damage-a-file", "local[1]");
+    try {
+      change.apply(spark.read().parquet(file.toUri().toString())).coalesce(1).write().parquet(out.toUri().toString());
+    } finally {
+      spark.stop();
+    }
+    Path written;
+    try (Stream<Path> s = Files.list(out)) {
+      written = s.filter(p -> p.getFileName().toString().startsWith("part-")).findFirst().orElseThrow();
+    }
+    Files.move(written, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.deleteIfExists(crc(file));
+  }
+
+  private static Path crc(Path file) {
+    return file.resolveSibling("." + file.getFileName() + ".crc");
+  }
+}
