@@ -24,6 +24,7 @@ import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.SparkSessions;
+import org.semiweak.testing.IdxSubset;
 
 /**
  * Two independent runs of prep, teacher, score and select with the same config and seed give

@@ -33,6 +33,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.testing.IdxSubset;
 import org.semiweak.testing.cluster.StandaloneCluster;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -69,18 +70,8 @@ class ScoreWithAKilledExecutorTest {
         new ManifestBuilder("teacher/untrained", "train-teacher", Map.of("seed", 11)));
     cluster.awaitReady();
 
-    SparkSession spark = SparkSession.builder()
-        .appName("score-with-a-killed-executor")
-        .master(cluster.masterUrl())
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.executor.cores", "1")
-        .config("spark.executor.memory", "1g")
-        .config("spark.cores.max", "2")
+    SparkSession spark = cluster.sessionBuilder("score-with-a-killed-executor")
         .config("spark.task.maxFailures", "4")
-        .config("spark.scheduler.minRegisteredResourcesRatio", "1.0")
-        .config("spark.scheduler.maxRegisteredResourcesWaitingTime", "90s")
-        .config("spark.jars", cluster.applicationJarsConf())
         .getOrCreate();
     KillOnFirstScoreTask killer = new KillOnFirstScoreTask();
     try {
