@@ -131,6 +131,16 @@ public final class TrainBenchmark {
     public double imagesPerCpuSecond() {
       return images / cpuSeconds;
     }
+
+    /** The faster of two runs, with the smaller CPU time of the two (see {@link Probes.Timing#best}). */
+    static Measurement best(Measurement a, Measurement b) {
+      if (a == null) {
+        return b;
+      }
+      Measurement fast = a.seconds() <= b.seconds() ? a : b;
+      return new Measurement(fast.method(), fast.workers(), fast.threads(), fast.images(), fast.seconds(),
+          Math.min(a.cpuSeconds(), b.cpuSeconds()), fast.loadAverage(), fast.detail());
+    }
   }
 
   /** Everything a run produced. */
@@ -204,12 +214,12 @@ public final class TrainBenchmark {
                 "InProcessTrainer, %d rounds of %d steps, final loss %.3f", o.rounds(), o.localStepsPerRound(),
                 t.value().finalLoss()));
         log(m);
-        bestSemiweak = bestSemiweak == null || m.seconds() < bestSemiweak.seconds() ? m : bestSemiweak;
+        bestSemiweak = Measurement.best(bestSemiweak, m);
       }
       if (config.methods().contains("pytorch")) {
         Measurement m = pytorch(config, script);
         log(m);
-        bestTorch = bestTorch == null || m.seconds() < bestTorch.seconds() ? m : bestTorch;
+        bestTorch = Measurement.best(bestTorch, m);
       }
     }
     List<Measurement> out = new ArrayList<>();
@@ -312,7 +322,7 @@ public final class TrainBenchmark {
                 "DistributedTrainer on %s, %d rounds of %d steps, final loss %.3f", config.master(), o.rounds(),
                 o.localStepsPerRound(), t.value().finalLoss()));
         log(m);
-        best[workers] = best[workers] == null || m.seconds() < best[workers].seconds() ? m : best[workers];
+        best[workers] = Measurement.best(best[workers], m);
       }
     }
     return new Report(config, load0, Probes.loadAverage(), List.of(best[1], best[2]));
