@@ -59,12 +59,13 @@ public final class ScoreBenchmark {
 
   /** What to run; every field has a command-line flag of the same name in kebab case. */
   public record Config(int[] images, int batchSize, String dataDir, String fashionMnist, String master, int files,
-      int repeat, boolean warmup, int decodeImages, List<String> methods, int[] widths, int blocks) {
+      int repeat, boolean warmup, int decodeImages, List<String> methods, int[] widths, int blocks,
+      int scorePartitions) {
 
     public static Config defaults() {
       return new Config(new int[] {10_000, 20_000, 40_000}, 256,
           System.getProperty("java.io.tmpdir") + "/semiweak-bench/score", FashionMnistIdx.DEFAULT_DIR, "local[2]", 8, 2,
-          true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1);
+          true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1, 0);
     }
 
     static Config parse(String[] args) {
@@ -81,6 +82,7 @@ public final class ScoreBenchmark {
       List<String> methods = c.methods;
       int[] widths = c.widths;
       int blocks = c.blocks;
+      int scorePartitions = c.scorePartitions;
       for (int i = 0; i < args.length; i++) {
         String flag = args[i];
         if (flag.equals("--help") || flag.equals("-h")) {
@@ -106,11 +108,12 @@ public final class ScoreBenchmark {
           case "--methods" -> methods = List.of(v.split(","));
           case "--widths" -> widths = ints(v);
           case "--blocks" -> blocks = Integer.parseInt(v);
+          case "--score-partitions" -> scorePartitions = Integer.parseInt(v);
           default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
         }
       }
       return new Config(images, batchSize, dir, fmnist, master, files, repeat, warmup, decodeImages, methods, widths,
-          blocks);
+          blocks, scorePartitions);
     }
   }
 
@@ -131,10 +134,12 @@ public final class ScoreBenchmark {
       usage: ScoreBenchmark [--images N1,N2,N3] [--batch-size 256] [--data-dir DIR] [--fashion-mnist DIR]
                             [--master local[2]] [--files 8] [--repeat 2] [--no-warmup] [--decode-images 500]
                             [--methods prep,score,forward,decode] [--widths 16,32,64] [--blocks 1]
+                            [--score-partitions 0]
         --images         training images of Fashion-MNIST given to prep (at most 60,000 each); the
                          unlabeled split that score reads is N minus 10 labeled per class
         --files          Parquet files per split written by prep (Spark reads one task per file)
-        --decode-images  images per format and size in the decode table""";
+        --decode-images  images per format and size in the decode table
+        --score-partitions  the score stage's partitions option (0: as read from Parquet)""";
 
   /**
    * One measured stage or method at one input size.
@@ -300,10 +305,11 @@ public final class ScoreBenchmark {
   /** Runs the real score stage once (deleting an earlier output first) and times it. */
   static Measurement score(SparkSession spark, RunDir run, Config config, int n) {
     ScoreImages stage = new ScoreImages(run, Options.parse("score", ScoreImages.OPTIONS,
-        Map.of("teacher", "bench", "batch-size", config.batchSize())));
+        Map.of("teacher", "bench", "batch-size", config.batchSize(), "partitions", config.scorePartitions())));
     run.delete(stage.path());
     Probes.Timed<StageManifest> t = Probes.time(() -> stage.execute(spark, stage.plan()));
-    int tasks = PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED).rdd().getNumPartitions();
+    int tasks = config.scorePartitions() > 0 ? config.scorePartitions()
+        : PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED).rdd().getNumPartitions();
     Measurement m = new Measurement(n, "score", t.value().count("scored"), t.timing(), String.format(Locale.ROOT,
         "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", tasks, config.batchSize(),
         t.value().metrics().get("model-loads")));

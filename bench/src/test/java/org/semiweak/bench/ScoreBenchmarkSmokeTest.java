@@ -17,7 +17,7 @@ class ScoreBenchmarkSmokeTest {
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
     ScoreBenchmark.Config config = new ScoreBenchmark.Config(new int[] {1_000}, 64, dir.toString(),
         System.getProperty("semiweak.fashionMnistDir", FashionMnistIdx.DEFAULT_DIR), "local[2]", 2, 1, false, 10,
-        List.of("prep", "score", "forward", "decode"), new int[] {8, 16}, 1);
+        List.of("prep", "score", "forward", "decode"), new int[] {8, 16}, 1, 0);
 
     ScoreBenchmark.Report report = ScoreBenchmark.run(spark, config);
 
