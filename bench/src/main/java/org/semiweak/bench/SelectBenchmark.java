@@ -8,9 +8,6 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 
 import java.io.IOException;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -181,7 +178,7 @@ public final class SelectBenchmark {
         String data = config.dataDir() + String.format(Locale.ROOT, "/scores-n%d-c%d-p%d-s%d", config.images(),
             classes, config.p(), config.seed());
         if (!Files.exists(Path.of(data, "_SUCCESS"))) {
-          log("writing %,d synthetic score rows to %s", config.images(), data);
+          Probes.log("writing %,d synthetic score rows to %s", config.images(), data);
           SyntheticScoreData.write(spark, data, config.images(), classes, config.p(), config.files(), config.seed());
         }
         Dataset<Row> scores = spark.read().parquet(data);
@@ -223,7 +220,7 @@ public final class SelectBenchmark {
             // Equal counts and nothing of a missing from b (with multiplicity) make the two equal.
             boolean same = a.count() == b.count() && a.exceptAll(b).isEmpty();
             agreement.put("classes=" + classes + " k=" + k, same);
-            log("verify classes=%d k=%d: select and window outputs %s", classes, k, same ? "are identical" : "DIFFER");
+            Probes.log("verify classes=%d k=%d: select and window outputs %s", classes, k, same ? "are identical" : "DIFFER");
           }
         }
       }
@@ -241,7 +238,7 @@ public final class SelectBenchmark {
     long images = Math.min(config.images(), 20_000);
     int classes = config.classes()[0];
     String data = config.dataDir() + String.format(Locale.ROOT, "/warmup-n%d-c%d-p%d", images, classes, config.p());
-    log("warming up on %,d images", images);
+    Probes.log("warming up on %,d images", images);
     SyntheticScoreData.write(spark, data, images, classes, config.p(), 2, config.seed());
     Dataset<Row> scores = spark.read().parquet(data);
     scores.count();
@@ -275,9 +272,9 @@ public final class SelectBenchmark {
       int k, long candidates, Supplier<Outcome> body) {
     System.gc(); // start each run from a similar heap, so the peaks compare
     tasks.reset();
-    HeapSampler heap = HeapSampler.start();
-    double gcBefore = gcSeconds();
-    double cpuBefore = cpuSeconds();
+    Probes.HeapSampler heap = Probes.HeapSampler.start();
+    double gcBefore = Probes.gcSeconds();
+    double cpuBefore = Probes.cpuSeconds();
     long start = System.nanoTime();
     Outcome outcome;
     spark.sparkContext().setJobDescription("bench: " + method + " classes=" + classes + (k > 0 ? " k=" + k : ""));
@@ -287,39 +284,16 @@ public final class SelectBenchmark {
       spark.sparkContext().setJobDescription(null);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    double cpu = cpuSeconds() - cpuBefore;
+    double cpu = Probes.cpuSeconds() - cpuBefore;
     long heapPeak = heap.stop();
     tasks.drain();
     Measurement m = new Measurement(method, classes, k, candidates, seconds, cpu, heapPeak,
-        tasks.maxPeakExecution.get(), tasks.spilled.get(), gcSeconds() - gcBefore, outcome.rows(), loadAverage(),
+        tasks.maxPeakExecution.get(), tasks.spilled.get(), Probes.gcSeconds() - gcBefore, outcome.rows(), Probes.loadAverage(),
         outcome.detail());
-    log("%-10s classes=%-5d k=%-6d %6.1f s (cpu %6.1f s)  heap peak %,6d MiB  task peak %,5d MiB  spilled %,5d MiB"
+    Probes.log("%-10s classes=%-5d k=%-6d %6.1f s (cpu %6.1f s)  heap peak %,6d MiB  task peak %,5d MiB  spilled %,5d MiB"
         + "  rows %,d", method, classes, k, seconds, cpu, heapPeak >> 20, m.taskPeakExecutionBytes() >> 20,
         m.spilledBytes() >> 20, m.outputRows());
     return m;
-  }
-
-  private static double loadAverage() {
-    try {
-      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
-    }
-  }
-
-  private static double cpuSeconds() {
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-      return os.getProcessCpuTime() / 1e9;
-    }
-    return Double.NaN;
-  }
-
-  private static double gcSeconds() {
-    long ms = 0;
-    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      ms += Math.max(0, gc.getCollectionTime());
-    }
-    return ms / 1000.0;
   }
 
   /** The results as a Markdown table with ratios to the scan and to the window baseline. */
@@ -359,48 +333,6 @@ public final class SelectBenchmark {
     return report.measurements().stream()
         .filter(m -> m.method().equals(method) && m.classes() == classes && m.k() == k)
         .mapToDouble(Measurement::seconds).findFirst().orElse(Double.NaN);
-  }
-
-  private static void log(String format, Object... args) {
-    System.err.println("[bench] " + String.format(Locale.ROOT, format, args));
-  }
-
-  /** Samples the JVM's heap use every 10 ms and keeps the largest value. */
-  static final class HeapSampler implements Runnable {
-    private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-    private final AtomicLong peak = new AtomicLong();
-    private volatile boolean running = true;
-    private Thread thread;
-
-    static HeapSampler start() {
-      HeapSampler s = new HeapSampler();
-      s.thread = new Thread(s, "bench-heap-sampler");
-      s.thread.setDaemon(true);
-      s.thread.start();
-      return s;
-    }
-
-    @Override
-    public void run() {
-      while (running) {
-        peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-        try {
-          Thread.sleep(10);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }
-
-    long stop() {
-      running = false;
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-    }
   }
 
   /** Spark's per-task memory accounting: largest execution-memory peak, and bytes spilled. */

@@ -1,2 +1,2 @@
-/** Benchmarks of semiweak stages on synthetic data, run by hand (see docs/BENCHMARKS.md), not by CI. */
+/** Benchmarks of semiweak stages (synthetic scores, Fashion-MNIST images), run by hand (see docs/BENCHMARKS.md), not by CI. */
 package org.semiweak.bench;

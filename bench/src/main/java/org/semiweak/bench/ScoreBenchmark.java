@@ -1,0 +1,524 @@
+package org.semiweak.bench;
+
+import ai.djl.Device;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.model.ImageTensors;
+import org.semiweak.model.Inference;
+import org.semiweak.model.ModelIO;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.prep.PrepareImages;
+import org.semiweak.prep.image.ImageCodec;
+import org.semiweak.prep.image.ImageRejectedException;
+import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageWriter;
+import org.semiweak.stage.PrepInfo;
+import org.semiweak.run.SparkSessions;
+import org.semiweak.teacher.ScoreImages;
+
+/**
+ * The overhead of the {@code score} stage: end-to-end throughput of {@link ScoreImages} (Parquet
+ * read, PNG decode, batching, forward pass, top-P, Parquet write, the stage's counts) against raw
+ * DJL forward passes ({@link Inference#probabilities}) on the same images already decoded into
+ * float tensors, same model, same batch size, as many threads as Spark has cores. Also the
+ * {@code prep} stage time at each size (for extrapolation) and the per-image cost of decoding PNG
+ * and JPEG at 28 and 224 px.
+ *
+ * <p>Input: the first N Fashion-MNIST training images, through the real {@link PrepareImages} stage
+ * (idx source) into a run directory; the teacher is a committed model stage holding the demo's
+ * small ResNet with random weights ({@link ModelWeights#initial}): its cost does not depend on
+ * training. Score and forward are measured alternately, {@code --repeat} times each, and the
+ * fastest run of each is kept.
+ *
+ * <pre>
+ * java -Xmx4g [spark.jvm.opens] -cp ... org.semiweak.bench.ScoreBenchmark --images 10000,20000,40000
+ * </pre>
+ */
+public final class ScoreBenchmark {
+
+  /** What to run; every field has a command-line flag of the same name in kebab case. */
+  public record Config(int[] images, int batchSize, String dataDir, String fashionMnist, String master, int files,
+      int repeat, boolean warmup, int decodeImages, List<String> methods, int[] widths, int blocks,
+      int scorePartitions) {
+
+    public static Config defaults() {
+      return new Config(new int[] {10_000, 20_000, 40_000}, 256,
+          System.getProperty("java.io.tmpdir") + "/semiweak-bench/score", FashionMnistIdx.DEFAULT_DIR, "local[2]", 8, 2,
+          true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1, 0);
+    }
+
+    static Config parse(String[] args) {
+      Config c = defaults();
+      int[] images = c.images;
+      int batchSize = c.batchSize;
+      String dir = c.dataDir;
+      String fmnist = c.fashionMnist;
+      String master = c.master;
+      int files = c.files;
+      int repeat = c.repeat;
+      boolean warmup = c.warmup;
+      int decodeImages = c.decodeImages;
+      List<String> methods = c.methods;
+      int[] widths = c.widths;
+      int blocks = c.blocks;
+      int scorePartitions = c.scorePartitions;
+      for (int i = 0; i < args.length; i++) {
+        String flag = args[i];
+        if (flag.equals("--help") || flag.equals("-h")) {
+          throw new HelpRequested(USAGE);
+        }
+        if (flag.equals("--no-warmup")) {
+          warmup = false;
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
+        }
+        String v = args[++i].replace("_", "");
+        switch (flag) {
+          case "--images" -> images = ints(v);
+          case "--batch-size" -> batchSize = Integer.parseInt(v);
+          case "--data-dir" -> dir = v;
+          case "--fashion-mnist" -> fmnist = v;
+          case "--master" -> master = v;
+          case "--files" -> files = Integer.parseInt(v);
+          case "--repeat" -> repeat = Integer.parseInt(v);
+          case "--decode-images" -> decodeImages = Integer.parseInt(v);
+          case "--methods" -> methods = List.of(v.split(","));
+          case "--widths" -> widths = ints(v);
+          case "--blocks" -> blocks = Integer.parseInt(v);
+          case "--score-partitions" -> scorePartitions = Integer.parseInt(v);
+          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
+        }
+      }
+      return new Config(images, batchSize, dir, fmnist, master, files, repeat, warmup, decodeImages, methods, widths,
+          blocks, scorePartitions);
+    }
+  }
+
+  static int[] ints(String v) {
+    return Arrays.stream(v.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+  }
+
+  /** Thrown by a parser for {@code --help}: the message is the usage. */
+  static final class HelpRequested extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    HelpRequested(String usage) {
+      super(usage);
+    }
+  }
+
+  static final String USAGE = """
+      usage: ScoreBenchmark [--images N1,N2,N3] [--batch-size 256] [--data-dir DIR] [--fashion-mnist DIR]
+                            [--master local[2]] [--files 8] [--repeat 2] [--no-warmup] [--decode-images 500]
+                            [--methods prep,score,forward,decode] [--widths 16,32,64] [--blocks 1]
+                            [--score-partitions 0]
+        --images         training images of Fashion-MNIST given to prep (at most 60,000 each); the
+                         unlabeled split that score reads is N minus 10 labeled per class
+        --files          Parquet files per split written by prep (Spark reads one task per file)
+        --decode-images  images per format and size in the decode table
+        --score-partitions  the score stage's partitions option (0: as read from Parquet)""";
+
+  /**
+   * One measured stage or method at one input size.
+   *
+   * @param images images processed (scored, forwarded, or prepared)
+   */
+  public record Measurement(int inputImages, String method, long images, Probes.Timing timing, String detail) {
+    public double imagesPerSecond() {
+      return images / timing.seconds();
+    }
+
+    /** Images per second of this JVM's CPU time (all its threads): less sensitive to other processes. */
+    public double imagesPerCpuSecond() {
+      return images / timing.cpuSeconds();
+    }
+
+    /** The faster of two runs, with the smaller CPU time of the two ({@link Probes.Timing#best}). */
+    static Measurement best(Measurement a, Measurement b) {
+      if (a == null) {
+        return b;
+      }
+      Measurement fast = a.timing().seconds() <= b.timing().seconds() ? a : b;
+      return new Measurement(fast.inputImages(), fast.method(), fast.images(), Probes.Timing.best(a.timing(),
+          b.timing()), fast.detail());
+    }
+  }
+
+  /**
+   * Per-image decode cost of one format and size.
+   *
+   * @param decodeMicros {@link ImageTensors#decodePixels} per image, microseconds, one thread
+   * @param prepMicros data-prep's {@link ImageCodec#canonicalize} per image (checks, decode, PNG encode, hash)
+   */
+  public record DecodeCost(String format, int size, int channels, double meanBytes, double decodeMicros,
+      double prepMicros) {}
+
+  /** Everything a run produced. */
+  public record Report(Config config, int threads, double loadAtStart, double loadAtEnd, List<Measurement> measurements,
+      List<DecodeCost> decode) {}
+
+  private ScoreBenchmark() {}
+
+  public static void main(String[] args) {
+    Config config;
+    try {
+      config = Config.parse(args);
+    } catch (HelpRequested h) {
+      System.out.println(h.getMessage());
+      return;
+    }
+    SparkSession spark = SparkSessions.getOrCreate("semiweak-score-benchmark", config.master());
+    try {
+      System.out.println(markdown(run(spark, config)));
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** The model scored with: the demo's small ResNet for 28 px gray images, 10 classes. */
+  static ModelSpec spec(Config c) {
+    return ModelSpec.smallResNet(1, 28, 10, c.blocks(), c.widths()).withNormalization(new float[] {0.286f},
+        new float[] {0.353f});
+  }
+
+  /** Runs the benchmark on a session; the same code the smoke test runs at a tiny size. */
+  public static Report run(SparkSession spark, Config config) {
+    double load0 = Probes.loadAverage();
+    int threads = spark.sparkContext().defaultParallelism();
+    ModelSpec spec = spec(config);
+    ModelWeights weights = ModelWeights.initial(spec, 1);
+    List<Measurement> out = new ArrayList<>();
+    if (config.warmup() && (config.methods().contains("score") || config.methods().contains("forward"))) {
+      int n = Math.min(2_000, Arrays.stream(config.images()).min().orElse(2_000));
+      Probes.log("warming up on %,d images", n);
+      RunDir run = preparedRun(spark, config, n, spec, weights, new ArrayList<>(), 1);
+      score(spark, run, config, n);
+      forward(spec, weights, decoded(spark, run, spec), config.batchSize(), threads);
+    }
+    for (int n : config.images()) {
+      RunDir run = preparedRun(spark, config, n, spec, weights, out, config.repeat());
+      List<float[]> tensors = config.methods().contains("forward") ? decoded(spark, run, spec) : List.of();
+      Measurement bestScore = null;
+      Measurement bestForward = null;
+      // Alternate the two, so that a change in the machine's load hits both alike.
+      for (int r = 0; r < Math.max(1, config.repeat()); r++) {
+        if (config.methods().contains("score")) {
+          Measurement m = score(spark, run, config, n);
+          bestScore = Measurement.best(bestScore, m);
+        }
+        if (config.methods().contains("forward")) {
+          Probes.Timed<Long> t = Probes.time(() -> forward(spec, weights, tensors, config.batchSize(), threads));
+          Measurement m = new Measurement(n, "forward", t.value(), t.timing(), String.format(Locale.ROOT,
+              "Inference.probabilities on pre-decoded float tensors, %d threads, batch %d", threads,
+              config.batchSize()));
+          log(m);
+          bestForward = Measurement.best(bestForward, m);
+        }
+      }
+      if (bestScore != null) {
+        out.add(bestScore);
+      }
+      if (bestForward != null) {
+        out.add(bestForward);
+      }
+    }
+    List<DecodeCost> decode = config.methods().contains("decode") ? decodeCosts(config) : List.of();
+    return new Report(config, threads, load0, Probes.loadAverage(), List.copyOf(out), decode);
+  }
+
+  private static void log(Measurement m) {
+    Probes.log("%-8s n=%-6d %7.2f s  %8.0f images/s  cpu %6.1f s  heap peak %,5d MiB  load %.1f", m.method(),
+        m.inputImages(), m.timing().seconds(), m.imagesPerSecond(), m.timing().cpuSeconds(),
+        m.timing().heapPeakBytes() >> 20, m.timing().loadAverage());
+  }
+
+  /**
+   * A run directory with a committed {@code prep} of the first {@code n} Fashion-MNIST training
+   * images and a committed teacher {@code teacher/bench} (random weights); prep is timed when it
+   * runs and {@code prep} is among the methods ({@code repeat} times, the fastest kept).
+   */
+  static RunDir preparedRun(SparkSession spark, Config config, int n, ModelSpec spec, ModelWeights weights,
+      List<Measurement> out, int repeat) {
+    Path root = Path.of(config.dataDir(), "run-n" + n);
+    Path idx = Path.of(config.dataDir(), "idx-n" + n);
+    if (!Files.exists(idx.resolve("t10k-labels-idx1-ubyte.gz"))) {
+      FashionMnistIdx.writeSubset(Path.of(config.fashionMnist()), idx, n, 100);
+    }
+    RunDir run = RunDir.open(root.toUri().toString(), new Configuration());
+    int unlabeled = Math.max(1, n - 100);
+    Options prepOptions = Options.parse("prep", PrepareImages.OPTIONS, Map.of(
+        "source", "idx", "input", idx.toString(), "labeled-per-class", 10,
+        "shard-records", (unlabeled + config.files() - 1) / config.files()));
+    boolean measure = config.methods().contains("prep") && out != null;
+    if (run.committed(PrepInfo.STAGE).isEmpty() || measure) {
+      Measurement best = null;
+      for (int r = 0; r < (measure ? Math.max(1, repeat) : 1); r++) {
+        run.delete(PrepInfo.STAGE);
+        PrepareImages prep = new PrepareImages(run, prepOptions);
+        Probes.Timed<StageManifest> t = Probes.time(() -> prep.execute(spark, prep.plan()));
+        long written = t.value().count("written.labeled") + t.value().count("written.unlabeled")
+            + t.value().count("written.test");
+        Measurement m = new Measurement(n, "prep", t.value().count("in"), t.timing(), String.format(Locale.ROOT,
+            "PrepareImages (idx): %,d written, %,d in %d unlabeled files", written,
+            t.value().count("written.unlabeled"), config.files()));
+        log(m);
+        best = Measurement.best(best, m);
+      }
+      if (measure) {
+        out.add(best);
+      }
+    }
+    String teacher = "teacher/bench";
+    if (run.committed(teacher).isEmpty()) {
+      try (StageWriter w = run.begin(teacher)) {
+        ModelIO.write(run.fs(), w.tempDir(), spec, weights);
+        w.commit(new ManifestBuilder(teacher, "teacher",
+            Map.of("weights", "random (ModelWeights.initial seed 1)", "architecture", spec.toString())).build());
+      }
+    }
+    return run;
+  }
+
+  /** Runs the real score stage once (deleting an earlier output first) and times it. */
+  static Measurement score(SparkSession spark, RunDir run, Config config, int n) {
+    ScoreImages stage = new ScoreImages(run, Options.parse("score", ScoreImages.OPTIONS,
+        Map.of("teacher", "bench", "batch-size", config.batchSize(), "partitions", config.scorePartitions())));
+    run.delete(stage.path());
+    Probes.Timed<StageManifest> t = Probes.time(() -> stage.execute(spark, stage.plan()));
+    int tasks = config.scorePartitions() > 0 ? config.scorePartitions()
+        : PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED).rdd().getNumPartitions();
+    Measurement m = new Measurement(n, "score", t.value().count("scored"), t.timing(), String.format(Locale.ROOT,
+        "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", tasks, config.batchSize(),
+        t.value().metrics().get("model-loads")));
+    log(m);
+    return m;
+  }
+
+  /**
+   * The unlabeled images the score stage reads, decoded and normalized into one float array per
+   * forward thread (contiguous CHW images), not timed.
+   */
+  static List<float[]> decoded(SparkSession spark, RunDir run, ModelSpec spec) {
+    List<Row> rows = PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED)
+        .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE).collectAsList();
+    int threads = spark.sparkContext().defaultParallelism();
+    int values = spec.imageValues();
+    List<float[]> out = new ArrayList<>();
+    int per = (rows.size() + threads - 1) / threads;
+    for (int t = 0; t < threads; t++) {
+      int from = Math.min(rows.size(), t * per);
+      int to = Math.min(rows.size(), from + per);
+      float[] a = new float[(to - from) * values];
+      for (int i = from; i < to; i++) {
+        Row r = rows.get(i);
+        ImageTensors.normalize(ImageTensors.decodePixels((byte[]) r.get(1), spec, r.getString(0)), spec, a,
+            (i - from) * values);
+      }
+      out.add(a);
+    }
+    return out;
+  }
+
+  /**
+   * Forward passes over pre-decoded images: one thread per array, each with its own model (libtorch
+   * with one thread each, as in a Spark task), in batches of {@code batchSize}. Returns the images done.
+   */
+  static long forward(ModelSpec spec, ModelWeights weights, List<float[]> tensors, int batchSize, int threads) {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Long>> done = new ArrayList<>();
+      for (float[] images : tensors) {
+        done.add(pool.submit(() -> {
+          int count = images.length / spec.imageValues();
+          try (Inference model = Inference.open(spec, weights, Device.cpu(), batchSize)) {
+            float[][] probs = model.probabilities(images, count);
+            if (probs.length != count) {
+              throw new IllegalStateException("forward returned " + probs.length + " rows for " + count + " images");
+            }
+          }
+          return (long) count;
+        }));
+      }
+      long total = 0;
+      for (Future<Long> f : done) {
+        total += f.get();
+      }
+      return total;
+    } catch (Exception e) {
+      throw new IllegalStateException("forward pass failed: " + e.getMessage(), e);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * Decode costs: PNG (as data-prep writes it) and JPEG (ImageIO, quality 0.75) of Fashion-MNIST
+   * images at 28 px gray and upscaled to 224 px RGB (bilinear, tinted per channel so that the three
+   * channels differ), {@code decode-images} of each, best of {@code repeat} passes.
+   */
+  static List<DecodeCost> decodeCosts(Config config) {
+    FashionMnistIdx source = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.decodeImages());
+    List<DecodeCost> out = new ArrayList<>();
+    for (int size : new int[] {28, 224}) {
+      int channels = size == 28 ? 1 : 3;
+      ImageCodec codec = new ImageCodec(size, channels, 40_000_000L);
+      ModelSpec spec = ModelSpec.smallResNet(channels, size, 10, 1, 8);
+      List<byte[]> pixels = new ArrayList<>();
+      for (byte[] p : source.pixels()) {
+        pixels.add(size == 28 ? p : tintedRgb(p, size));
+      }
+      for (String format : List.of("png", "jpeg")) {
+        List<byte[]> encoded = new ArrayList<>();
+        for (byte[] p : pixels) {
+          encoded.add(format.equals("png") ? codec.fromPixels(p, size, size, channels).png()
+              : jpeg(p, size, channels));
+        }
+        double bytes = encoded.stream().mapToInt(b -> b.length).average().orElse(0);
+        double decode = Double.MAX_VALUE;
+        double prep = Double.MAX_VALUE;
+        for (int r = 0; r < Math.max(2, config.repeat() + 1); r++) { // the first pass warms the JIT up
+          long t0 = System.nanoTime();
+          long check = 0;
+          for (int i = 0; i < encoded.size(); i++) {
+            check += ImageTensors.decodePixels(encoded.get(i), spec, "decode-" + i).length;
+          }
+          decode = Math.min(decode, (System.nanoTime() - t0) / 1e3 / encoded.size());
+          t0 = System.nanoTime();
+          for (byte[] e : encoded) {
+            try {
+              check += codec.canonicalize(e).png().length;
+            } catch (ImageRejectedException ex) {
+              throw new IllegalStateException("data-prep rejected a benchmark " + format + ": " + ex.getMessage(), ex);
+            }
+          }
+          prep = Math.min(prep, (System.nanoTime() - t0) / 1e3 / encoded.size());
+          if (check <= 0) {
+            throw new IllegalStateException("nothing decoded");
+          }
+        }
+        DecodeCost d = new DecodeCost(format, size, channels, bytes, decode, prep);
+        Probes.log("decode %-4s %3d px x%d: %,.0f bytes, decodePixels %.1f us, canonicalize %.1f us", format, size,
+            channels, bytes, decode, prep);
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  /** A 28 px gray image upscaled bilinearly to {@code size} px, as interleaved RGB with a colour gradient. */
+  static byte[] tintedRgb(byte[] gray28, int size) {
+    byte[] rgb = new byte[size * size * 3];
+    double scale = 28.0 / size;
+    for (int y = 0; y < size; y++) {
+      double sy = Math.max(0, (y + 0.5) * scale - 0.5);
+      int y0 = Math.min(27, (int) sy);
+      int y1 = Math.min(27, y0 + 1);
+      double fy = sy - y0;
+      for (int x = 0; x < size; x++) {
+        double sx = Math.max(0, (x + 0.5) * scale - 0.5);
+        int x0 = Math.min(27, (int) sx);
+        int x1 = Math.min(27, x0 + 1);
+        double fx = sx - x0;
+        double g = (1 - fy) * ((1 - fx) * u(gray28[y0 * 28 + x0]) + fx * u(gray28[y0 * 28 + x1]))
+            + fy * ((1 - fx) * u(gray28[y1 * 28 + x0]) + fx * u(gray28[y1 * 28 + x1]));
+        int i = (y * size + x) * 3;
+        rgb[i] = (byte) Math.round(g);
+        rgb[i + 1] = (byte) Math.round(0.75 * g + 0.25 * 255.0 * x / size);
+        rgb[i + 2] = (byte) Math.round(0.5 * (255 - g) + 0.5 * 255.0 * y / size);
+      }
+    }
+    return rgb;
+  }
+
+  private static int u(byte b) {
+    return b & 0xff;
+  }
+
+  /** Interleaved pixels as a JPEG of ImageIO's default quality (0.75). */
+  static byte[] jpeg(byte[] interleaved, int size, int channels) {
+    BufferedImage img = new BufferedImage(size, size,
+        channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
+    int[] band = new int[size * size];
+    for (int c = 0; c < channels; c++) {
+      for (int i = 0; i < band.length; i++) {
+        band[i] = interleaved[i * channels + c] & 0xff;
+      }
+      img.getRaster().setSamples(0, 0, size, size, channels == 3 ? 2 - c : c, band);
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      if (!ImageIO.write(img, "jpg", bytes)) {
+        throw new IllegalStateException("no JPEG writer in this JVM");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** The results as Markdown: throughput per size with the score/forward ratio, then decode costs. */
+  public static String markdown(Report report) {
+    StringBuilder sb = new StringBuilder();
+    Config c = report.config();
+    Runtime rt = Runtime.getRuntime();
+    sb.append(String.format(Locale.ROOT,
+        "model %s, batch %d, master %s (%d task threads), cores=%d, max-heap=%,d MiB, best of %d runs, "
+            + "load average %.1f at start, %.1f at end%n%n",
+        spec(c), c.batchSize(), c.master(), report.threads(), rt.availableProcessors(), rt.maxMemory() >> 20,
+        Math.max(1, c.repeat()), report.loadAtStart(), report.loadAtEnd()));
+    if (!report.measurements().isEmpty()) {
+      sb.append("| input images | method | images | seconds | images/s | score / forward | CPU s | images per CPU s "
+          + "| score / forward (CPU) | heap peak MiB | GC s | load | notes |\n");
+      sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+      for (Measurement m : report.measurements()) {
+        String ratio = "";
+        String cpuRatio = "";
+        Measurement f = m.method().equals("score") ? report.measurements().stream()
+            .filter(x -> x.method().equals("forward") && x.inputImages() == m.inputImages()).findFirst().orElse(null)
+            : null;
+        if (f != null) {
+          ratio = String.format(Locale.ROOT, "%.2fx", m.imagesPerSecond() / f.imagesPerSecond());
+          cpuRatio = String.format(Locale.ROOT, "%.2fx", m.imagesPerCpuSecond() / f.imagesPerCpuSecond());
+        }
+        Probes.Timing t = m.timing();
+        sb.append(String.format(Locale.ROOT,
+            "| %,d | %s | %,d | %.2f | %,.0f | %s | %.1f | %,.0f | %s | %,d | %.1f | %.1f | %s |%n",
+            m.inputImages(), m.method(), m.images(), t.seconds(), m.imagesPerSecond(), ratio, t.cpuSeconds(),
+            m.imagesPerCpuSecond(), cpuRatio, t.heapPeakBytes() >> 20, t.gcSeconds(), t.loadAverage(), m.detail()));
+      }
+    }
+    if (!report.decode().isEmpty()) {
+      sb.append("\n| format | size | channels | bytes per image | decodePixels us/image | decode images/s (1 thread) "
+          + "| prep canonicalize us/image |\n");
+      sb.append("|---|---:|---:|---:|---:|---:|---:|\n");
+      for (DecodeCost d : report.decode()) {
+        sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %,.0f | %.1f | %,.0f | %.1f |%n", d.format(), d.size(),
+            d.channels(), d.meanBytes(), d.decodeMicros(), 1e6 / d.decodeMicros(), d.prepMicros()));
+      }
+    }
+    return sb.toString();
+  }
+}

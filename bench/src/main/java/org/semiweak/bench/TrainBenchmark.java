@@ -1,0 +1,358 @@
+package org.semiweak.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.model.Engines;
+import org.semiweak.model.ImageTensors;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.run.SparkSessions;
+import org.semiweak.train.DistributedTrainer;
+import org.semiweak.train.ExampleShard;
+import org.semiweak.train.InProcessTrainer;
+import org.semiweak.train.TrainOptions;
+import org.semiweak.train.TrainingResult;
+
+/**
+ * Student training throughput: semiweak's training loop ({@link InProcessTrainer}, one worker, the
+ * real rounds of {@link org.semiweak.train.LocalTrainer#trainSteps}) against the same network,
+ * optimizer and augmentation in a plain PyTorch script ({@code train_reference.py}, Debian's
+ * python3-torch), both with the same libtorch thread count; or, with {@code --distributed},
+ * {@link DistributedTrainer} with 1 and 2 workers on Spark local mode.
+ *
+ * <p>The two in-process methods run alternately, {@code --repeat} times each, and the fastest run
+ * of each is kept. Both report images per wall second and per CPU second of their process (the
+ * latter varies less when other processes compete for the cores).
+ *
+ * <pre>
+ * java -Xmx4g -cp ... org.semiweak.bench.TrainBenchmark --steps 100
+ * java -Xmx4g [spark.jvm.opens] -cp ... org.semiweak.bench.TrainBenchmark --distributed --steps 100
+ * </pre>
+ */
+public final class TrainBenchmark {
+
+  /** What to run; every field has a command-line flag of the same name in kebab case. */
+  public record Config(int images, int steps, int warmupSteps, int batchSize, int threads, int repeat,
+      String fashionMnist, String python, boolean distributed, String master, List<String> methods, int[] widths,
+      int blocks) {
+
+    public static Config defaults() {
+      return new Config(10_000, 100, 10, TrainOptions.BATCH_SIZE_DEFAULT, 2, 2, FashionMnistIdx.DEFAULT_DIR,
+          "/usr/bin/python3", false, "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 32, 64}, 1);
+    }
+
+    static Config parse(String[] args) {
+      Config c = defaults();
+      int images = c.images;
+      int steps = c.steps;
+      int warmup = c.warmupSteps;
+      int batch = c.batchSize;
+      int threads = c.threads;
+      int repeat = c.repeat;
+      String fmnist = c.fashionMnist;
+      String python = c.python;
+      boolean distributed = c.distributed;
+      String master = c.master;
+      List<String> methods = c.methods;
+      int[] widths = c.widths;
+      int blocks = c.blocks;
+      for (int i = 0; i < args.length; i++) {
+        String flag = args[i];
+        if (flag.equals("--help") || flag.equals("-h")) {
+          throw new ScoreBenchmark.HelpRequested(USAGE);
+        }
+        if (flag.equals("--distributed")) {
+          distributed = true;
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
+        }
+        String v = args[++i].replace("_", "");
+        switch (flag) {
+          case "--images" -> images = Integer.parseInt(v);
+          case "--steps" -> steps = Integer.parseInt(v);
+          case "--warmup-steps" -> warmup = Integer.parseInt(v);
+          case "--batch-size" -> batch = Integer.parseInt(v);
+          case "--threads" -> threads = Integer.parseInt(v);
+          case "--repeat" -> repeat = Integer.parseInt(v);
+          case "--fashion-mnist" -> fmnist = v;
+          case "--python" -> python = v;
+          case "--master" -> master = v;
+          case "--methods" -> methods = List.of(v.split(","));
+          case "--widths" -> widths = ScoreBenchmark.ints(v);
+          case "--blocks" -> blocks = Integer.parseInt(v);
+          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
+        }
+      }
+      return new Config(images, steps, warmup, batch, threads, repeat, fmnist, python, distributed, master, methods,
+          widths, blocks);
+    }
+  }
+
+  static final String USAGE = """
+      usage: TrainBenchmark [--images 10000] [--steps 100] [--warmup-steps 10] [--batch-size 64] [--threads 2]
+                            [--repeat 2] [--fashion-mnist DIR] [--python /usr/bin/python3]
+                            [--methods semiweak,pytorch] [--widths 16,32,64] [--blocks 1]
+                            [--distributed [--master local[2]]]
+        --threads      libtorch threads of both methods (semiweak: ai.djl.pytorch.num_threads;
+                       the script: torch.set_num_threads)
+        --distributed  instead: DistributedTrainer with 1 then 2 workers on Spark (libtorch 1 thread per task)
+        --steps        timed SGD steps per worker and run, after --warmup-steps untimed ones""";
+
+  /**
+   * One timed training run.
+   *
+   * @param workers training workers (1 for the in-process methods)
+   * @param images images trained on (steps x batch x workers)
+   */
+  public record Measurement(String method, int workers, int threads, long images, double seconds, double cpuSeconds,
+      double loadAverage, String detail) {
+    public double imagesPerSecond() {
+      return images / seconds;
+    }
+
+    public double imagesPerCpuSecond() {
+      return images / cpuSeconds;
+    }
+
+    /** The faster of two runs, with the smaller CPU time of the two (see {@link Probes.Timing#best}). */
+    static Measurement best(Measurement a, Measurement b) {
+      if (a == null) {
+        return b;
+      }
+      Measurement fast = a.seconds() <= b.seconds() ? a : b;
+      return new Measurement(fast.method(), fast.workers(), fast.threads(), fast.images(), fast.seconds(),
+          Math.min(a.cpuSeconds(), b.cpuSeconds()), fast.loadAverage(), fast.detail());
+    }
+  }
+
+  /** Everything a run produced. */
+  public record Report(Config config, double loadAtStart, double loadAtEnd, List<Measurement> measurements) {}
+
+  private TrainBenchmark() {}
+
+  public static void main(String[] args) {
+    Config config;
+    try {
+      config = Config.parse(args);
+    } catch (ScoreBenchmark.HelpRequested h) {
+      System.out.println(h.getMessage());
+      return;
+    }
+    if (config.distributed()) {
+      SparkSession spark = SparkSessions.getOrCreate("semiweak-train-benchmark", config.master());
+      try {
+        System.out.println(markdown(runDistributed(spark, config)));
+      } finally {
+        spark.stop();
+      }
+    } else {
+      System.out.println(markdown(run(config)));
+    }
+  }
+
+  static ModelSpec spec(Config c) {
+    return ModelSpec.smallResNet(1, 28, 10, c.blocks(), c.widths()).withNormalization(new float[] {0.286f},
+        new float[] {0.353f});
+  }
+
+  /** The pipeline's student augmentation (crop padding 2, flip), SGD Nesterov defaults, one worker. */
+  static TrainOptions options(Config c, long steps, int workers) {
+    return TrainOptions.builder().setTotalSteps(steps).optBatchSize(c.batchSize()).optWorkers(workers)
+        .optCropPadding(2).optHorizontalFlip(true).optSeed(1).build();
+  }
+
+  /**
+   * semiweak in this JVM against the PyTorch script, alternately. libtorch's thread count is fixed
+   * when the engine loads, so this must run before anything else in the JVM touches DJL.
+   */
+  public static Report run(Config config) {
+    double load0 = Probes.loadAverage();
+    System.setProperty(Engines.NUM_THREADS, String.valueOf(config.threads()));
+    System.setProperty(Engines.NUM_INTEROP_THREADS, "1");
+    Engines.configure();
+    ModelSpec spec = spec(config);
+    FashionMnistIdx data = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.images());
+    ExampleShard.Builder b = ExampleShard.builder(spec);
+    for (int i = 0; i < data.size(); i++) {
+      b.addPixels("fmnist-train-" + i, data.pixels()[i], data.labels()[i]);
+    }
+    List<ExampleShard> shards = List.of(b.build());
+    ModelWeights initial = ModelWeights.initial(spec, 1);
+    Path script = extractScript();
+    if (config.warmupSteps() > 0 && config.methods().contains("semiweak")) {
+      Probes.log("warming up semiweak: %d steps", config.warmupSteps());
+      new InProcessTrainer().optLabel("bench-warmup").train(shards, spec, initial,
+          options(config, config.warmupSteps(), 1));
+    }
+    Measurement bestSemiweak = null;
+    Measurement bestTorch = null;
+    for (int r = 0; r < Math.max(1, config.repeat()); r++) {
+      if (config.methods().contains("semiweak")) {
+        TrainOptions o = options(config, config.steps(), 1);
+        Probes.Timed<TrainingResult> t = Probes.time(() ->
+            new InProcessTrainer().optLabel("bench").train(shards, spec, initial, o));
+        Measurement m = new Measurement("semiweak", 1, config.threads(), (long) config.steps() * config.batchSize(),
+            t.timing().seconds(), t.timing().cpuSeconds(), t.timing().loadAverage(), String.format(Locale.ROOT,
+                "InProcessTrainer, %d rounds of %d steps, final loss %.3f", o.rounds(), o.localStepsPerRound(),
+                t.value().finalLoss()));
+        log(m);
+        bestSemiweak = Measurement.best(bestSemiweak, m);
+      }
+      if (config.methods().contains("pytorch")) {
+        Measurement m = pytorch(config, script);
+        log(m);
+        bestTorch = Measurement.best(bestTorch, m);
+      }
+    }
+    List<Measurement> out = new ArrayList<>();
+    if (bestSemiweak != null) {
+      out.add(bestSemiweak);
+    }
+    if (bestTorch != null) {
+      out.add(bestTorch);
+    }
+    return new Report(config, load0, Probes.loadAverage(), List.copyOf(out));
+  }
+
+  private static void log(Measurement m) {
+    Probes.log("%-9s workers=%d %7.1f s  %6.1f images/s  %6.1f images/CPU s  load %.1f  %s", m.method(), m.workers(),
+        m.seconds(), m.imagesPerSecond(), m.imagesPerCpuSecond(), m.loadAverage(), m.detail());
+  }
+
+  /** The reference script, copied from the classpath to a temporary file. */
+  static Path extractScript() {
+    try (InputStream in = TrainBenchmark.class.getResourceAsStream("/train_reference.py")) {
+      if (in == null) {
+        throw new IllegalStateException("train_reference.py is not on the classpath (bench/src/main/python)");
+      }
+      Path file = Files.createTempFile("semiweak-train-reference-", ".py");
+      Files.write(file, in.readAllBytes());
+      file.toFile().deleteOnExit();
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot extract train_reference.py: " + e.getMessage(), e);
+    }
+  }
+
+  private static final Pattern JSON_NUMBER = Pattern.compile("\"(\\w+)\": ([-0-9.eE+]+)");
+
+  /** Runs the PyTorch script once; its own timing excludes Python start-up and its warm-up steps. */
+  static Measurement pytorch(Config config, Path script) {
+    List<String> cmd = List.of(config.python(), script.toString(), "--idx", config.fashionMnist(),
+        "--images", String.valueOf(config.images()), "--steps", String.valueOf(config.steps()),
+        "--warmup", String.valueOf(config.warmupSteps()), "--batch-size", String.valueOf(config.batchSize()),
+        "--threads", String.valueOf(config.threads()), "--widths",
+        String.join(",", java.util.Arrays.stream(config.widths()).mapToObj(String::valueOf).toList()),
+        "--blocks", String.valueOf(config.blocks()), "--crop-padding", "2");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String output = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(1, TimeUnit.HOURS) || p.exitValue() != 0) {
+        throw new IllegalStateException("the reference script failed (" + String.join(" ", cmd) + "); it needs "
+            + "Debian's python3-torch: " + output);
+      }
+      String json = output.lines().filter(l -> l.startsWith("{")).reduce((a, z) -> z).orElseThrow(() ->
+          new IllegalStateException("the reference script printed no result: " + output));
+      java.util.Map<String, Double> v = new java.util.HashMap<>();
+      Matcher m = JSON_NUMBER.matcher(json);
+      while (m.find()) {
+        v.put(m.group(1), Double.parseDouble(m.group(2)));
+      }
+      String torch = json.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1");
+      return new Measurement("pytorch", 1, v.get("threads").intValue(), v.get("images").longValue(),
+          v.get("seconds"), v.get("cpu_seconds"), Probes.loadAverage(), String.format(Locale.ROOT,
+              "train_reference.py, torch %s, mean loss %.3f", torch, v.get("mean_loss")));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + config.python() + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /**
+   * {@link DistributedTrainer} with 1 and then 2 workers on {@code spark} (each worker a task with
+   * libtorch on one thread), the same steps per worker: 2 workers train on twice the images.
+   */
+  public static Report runDistributed(SparkSession spark, Config config) {
+    double load0 = Probes.loadAverage();
+    ModelSpec spec = spec(config);
+    FashionMnistIdx data = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.images());
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < data.size(); i++) {
+      rows.add(RowFactory.create("fmnist-train-" + i, ImageTensors.encodePng(data.pixels()[i], 1, 28, 28),
+          data.labels()[i]));
+    }
+    StructType schema = new StructType().add(ImageSchema.IMAGE_ID, DataTypes.StringType)
+        .add(ImageSchema.IMAGE, DataTypes.BinaryType).add(ImageSchema.LABEL, DataTypes.IntegerType);
+    Dataset<Row> images = spark.createDataFrame(rows, schema).repartition(2).cache();
+    images.count();
+    ModelWeights initial = ModelWeights.initial(spec, 1);
+    if (config.warmupSteps() > 0) {
+      new DistributedTrainer(spark).optLabel("bench-warmup").train(images, spec, initial,
+          options(config, config.warmupSteps(), 2));
+    }
+    Measurement[] best = new Measurement[3];
+    for (int r = 0; r < Math.max(1, config.repeat()); r++) {
+      for (int workers : new int[] {1, 2}) {
+        TrainOptions o = options(config, config.steps(), workers);
+        Probes.Timed<TrainingResult> t = Probes.time(() ->
+            new DistributedTrainer(spark).optLabel("bench").train(images, spec, initial, o));
+        Measurement m = new Measurement("distributed", workers, 1,
+            (long) config.steps() * config.batchSize() * workers, t.timing().seconds(), t.timing().cpuSeconds(),
+            t.timing().loadAverage(), String.format(Locale.ROOT,
+                "DistributedTrainer on %s, %d rounds of %d steps, final loss %.3f", config.master(), o.rounds(),
+                o.localStepsPerRound(), t.value().finalLoss()));
+        log(m);
+        best[workers] = Measurement.best(best[workers], m);
+      }
+    }
+    return new Report(config, load0, Probes.loadAverage(), List.of(best[1], best[2]));
+  }
+
+  /** The results as a Markdown table with ratios to the PyTorch script (or to 1 worker). */
+  public static String markdown(Report report) {
+    Config c = report.config();
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT,
+        "model %s, batch %d, %d timed steps per worker after %d warm-up steps, crop padding 2 + flip, SGD Nesterov, "
+            + "%d training images, cores=%d, best of %d runs, load average %.1f at start, %.1f at end%n%n",
+        spec(c), c.batchSize(), c.steps(), c.warmupSteps(), c.images(), Runtime.getRuntime().availableProcessors(),
+        Math.max(1, c.repeat()), report.loadAtStart(), report.loadAtEnd()));
+    sb.append("| method | workers | libtorch threads | images | seconds | images/s | images/s per thread "
+        + "| images per CPU s | vs reference (wall) | vs reference (CPU) | load | notes |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    Measurement reference = report.measurements().stream()
+        .filter(m -> m.method().equals("pytorch") || (m.method().equals("distributed") && m.workers() == 1))
+        .findFirst().orElse(null);
+    for (Measurement m : report.measurements()) {
+      int threads = m.threads() * m.workers();
+      String wall = reference == null ? "" : String.format(Locale.ROOT, "%.2fx",
+          m.imagesPerSecond() / reference.imagesPerSecond());
+      String cpu = reference == null ? "" : String.format(Locale.ROOT, "%.2fx",
+          m.imagesPerCpuSecond() / reference.imagesPerCpuSecond());
+      sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %,d | %.1f | %.1f | %.1f | %.1f | %s | %s | %.1f | %s |%n",
+          m.method(), m.workers(), m.threads(), m.images(), m.seconds(), m.imagesPerSecond(),
+          m.imagesPerSecond() / threads, m.imagesPerCpuSecond(), wall, cpu, m.loadAverage(), m.detail()));
+    }
+    return sb.toString();
+  }
+}

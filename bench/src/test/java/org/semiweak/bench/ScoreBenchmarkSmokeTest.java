@@ -1,0 +1,44 @@
+package org.semiweak.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the score benchmark on 1,000 images: every row is there with positive numbers. */
+class ScoreBenchmarkSmokeTest {
+
+  @Test
+  void benchmarkMeasuresPrepScoreForwardAndDecode(@TempDir Path dir) {
+    SparkSession spark = SparkSession.builder().master("local[2]").appName("score-benchmark-smoke")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    ScoreBenchmark.Config config = new ScoreBenchmark.Config(new int[] {1_000}, 64, dir.toString(),
+        System.getProperty("semiweak.fashionMnistDir", FashionMnistIdx.DEFAULT_DIR), "local[2]", 2, 1, false, 10,
+        List.of("prep", "score", "forward", "decode"), new int[] {8, 16}, 1, 0);
+
+    ScoreBenchmark.Report report = ScoreBenchmark.run(spark, config);
+
+    assertThat(report.measurements()).extracting(ScoreBenchmark.Measurement::method)
+        .containsExactly("prep", "score", "forward");
+    assertThat(report.measurements()).allSatisfy(m -> {
+      assertThat(m.timing().seconds()).as("%s time", m.method()).isPositive();
+      assertThat(m.timing().heapPeakBytes()).as("%s heap peak", m.method()).isPositive();
+    });
+    assertThat(report.measurements().get(0).images()).as("prep reads every image").isEqualTo(1_100);
+    assertThat(report.measurements().get(1).images()).as("score and forward see the same unlabeled images")
+        .isEqualTo(report.measurements().get(2).images()).isEqualTo(900);
+    assertThat(report.decode()).extracting(d -> d.format() + "@" + d.size())
+        .containsExactly("png@28", "jpeg@28", "png@224", "jpeg@224");
+    assertThat(report.decode()).allSatisfy(d -> {
+      assertThat(d.meanBytes()).isPositive();
+      assertThat(d.decodeMicros()).isPositive();
+      assertThat(d.prepMicros()).isPositive();
+    });
+    String table = ScoreBenchmark.markdown(report);
+    assertThat(table).contains("| 1,000 | score | 900 |").containsPattern("\\| 1,000 \\| score \\| 900 \\|[^\\n]*x \\|")
+        .contains("| jpeg | 224 | 3 |");
+  }
+}

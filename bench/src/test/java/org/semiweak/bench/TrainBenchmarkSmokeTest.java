@@ -1,0 +1,44 @@
+package org.semiweak.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/** Runs the training benchmark for a few steps: semiweak, the PyTorch script, and 1 vs 2 workers. */
+class TrainBenchmarkSmokeTest {
+  static TrainBenchmark.Config tiny(boolean distributed) {
+    return new TrainBenchmark.Config(500, 3, distributed ? 0 : 1, 16, 1, 1,
+        System.getProperty("semiweak.fashionMnistDir", FashionMnistIdx.DEFAULT_DIR), "/usr/bin/python3", distributed,
+        "local[2]", List.of("semiweak", "pytorch"), new int[] {4, 8}, 1);
+  }
+
+  @Test
+  void semiweakAndTheReferenceScriptAreMeasured() {
+    TrainBenchmark.Report report = TrainBenchmark.run(tiny(false));
+
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::method)
+        .containsExactly("semiweak", "pytorch");
+    assertThat(report.measurements()).allSatisfy(m -> {
+      assertThat(m.images()).as("%s images", m.method()).isEqualTo(3 * 16);
+      assertThat(m.seconds()).as("%s time", m.method()).isPositive();
+      assertThat(m.cpuSeconds()).as("%s CPU time", m.method()).isPositive();
+    });
+    assertThat(report.measurements().get(1).detail()).as("the script's loss is a number").containsPattern("loss \\d");
+    assertThat(TrainBenchmark.markdown(report)).contains("| semiweak | 1 | 1 | 48 |").contains("| pytorch | 1 | 1 | 48 |")
+        .contains("| 1.00x | 1.00x |");
+  }
+
+  @Test
+  void distributedTrainingWithOneAndTwoWorkersIsMeasured() {
+    SparkSession spark = SparkSession.builder().master("local[2]").appName("train-benchmark-smoke")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    TrainBenchmark.Report report = TrainBenchmark.runDistributed(spark, tiny(true));
+
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::workers).containsExactly(1, 2);
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::images).containsExactly(48L, 96L);
+    assertThat(report.measurements()).allSatisfy(m -> assertThat(m.seconds()).isPositive());
+    assertThat(TrainBenchmark.markdown(report)).contains("| distributed | 2 | 1 | 96 |");
+  }
+}
