@@ -69,64 +69,15 @@ public final class ScoreBenchmark {
     }
 
     static Config parse(String[] args) {
-      Config c = defaults();
-      int[] images = c.images;
-      int batchSize = c.batchSize;
-      String dir = c.dataDir;
-      String fmnist = c.fashionMnist;
-      String master = c.master;
-      int files = c.files;
-      int repeat = c.repeat;
-      boolean warmup = c.warmup;
-      int decodeImages = c.decodeImages;
-      List<String> methods = c.methods;
-      int[] widths = c.widths;
-      int blocks = c.blocks;
-      int scorePartitions = c.scorePartitions;
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        if (flag.equals("--help") || flag.equals("-h")) {
-          throw new HelpRequested(USAGE);
-        }
-        if (flag.equals("--no-warmup")) {
-          warmup = false;
-          continue;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
-        }
-        String v = args[++i].replace("_", "");
-        switch (flag) {
-          case "--images" -> images = ints(v);
-          case "--batch-size" -> batchSize = Integer.parseInt(v);
-          case "--data-dir" -> dir = v;
-          case "--fashion-mnist" -> fmnist = v;
-          case "--master" -> master = v;
-          case "--files" -> files = Integer.parseInt(v);
-          case "--repeat" -> repeat = Integer.parseInt(v);
-          case "--decode-images" -> decodeImages = Integer.parseInt(v);
-          case "--methods" -> methods = List.of(v.split(","));
-          case "--widths" -> widths = ints(v);
-          case "--blocks" -> blocks = Integer.parseInt(v);
-          case "--score-partitions" -> scorePartitions = Integer.parseInt(v);
-          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
-        }
-      }
-      return new Config(images, batchSize, dir, fmnist, master, files, repeat, warmup, decodeImages, methods, widths,
-          blocks, scorePartitions);
-    }
-  }
-
-  static int[] ints(String v) {
-    return Arrays.stream(v.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
-  }
-
-  /** Thrown by a parser for {@code --help}: the message is the usage. */
-  static final class HelpRequested extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    HelpRequested(String usage) {
-      super(usage);
+      Config d = defaults();
+      BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--images", "--batch-size", "--data-dir", "--fashion-mnist",
+          "--master", "--files", "--repeat", "--decode-images", "--methods", "--widths", "--blocks",
+          "--score-partitions"), List.of("--no-warmup"));
+      return new Config(f.ints("--images", d.images), f.integer("--batch-size", d.batchSize),
+          f.string("--data-dir", d.dataDir), f.string("--fashion-mnist", d.fashionMnist), f.string("--master", d.master),
+          f.integer("--files", d.files), f.integer("--repeat", d.repeat), d.warmup && !f.has("--no-warmup"),
+          f.integer("--decode-images", d.decodeImages), f.strings("--methods", d.methods), f.ints("--widths", d.widths),
+          f.integer("--blocks", d.blocks), f.integer("--score-partitions", d.scorePartitions));
     }
   }
 
@@ -183,13 +134,7 @@ public final class ScoreBenchmark {
   private ScoreBenchmark() {}
 
   public static void main(String[] args) {
-    Config config;
-    try {
-      config = Config.parse(args);
-    } catch (HelpRequested h) {
-      System.out.println(h.getMessage());
-      return;
-    }
+    Config config = BenchFlags.parseOrExit(() -> Config.parse(args));
     SparkSession spark = SparkSessions.getOrCreate("semiweak-score-benchmark", config.master());
     try {
       System.out.println(markdown(run(spark, config)));

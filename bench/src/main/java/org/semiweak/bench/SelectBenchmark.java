@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,53 +69,15 @@ public final class SelectBenchmark {
     }
 
     static Config parse(String[] args) {
-      Config c = defaults();
-      long images = c.images;
-      int p = c.p;
-      int[] classes = c.classes;
-      int[] k = c.k;
-      String dir = c.dataDir;
-      String master = c.master;
-      int files = c.files;
-      long seed = c.seed;
-      boolean verify = c.verify;
-      List<String> methods = c.methods;
-      boolean warmup = c.warmup;
-      int repeat = c.repeat;
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        if (flag.equals("--verify")) {
-          verify = true;
-          continue;
-        }
-        if (flag.equals("--no-warmup")) {
-          warmup = false;
-          continue;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
-        }
-        String v = args[++i].replace("_", "");
-        switch (flag) {
-          case "--images" -> images = Long.parseLong(v);
-          case "--p" -> p = Integer.parseInt(v);
-          case "--classes" -> classes = ints(v);
-          case "--k" -> k = ints(v);
-          case "--data-dir" -> dir = v;
-          case "--master" -> master = v;
-          case "--files" -> files = Integer.parseInt(v);
-          case "--seed" -> seed = Long.parseLong(v);
-          case "--methods" -> methods = List.of(v.split(","));
-          case "--repeat" -> repeat = Integer.parseInt(v);
-          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
-        }
-      }
-      return new Config(images, p, classes, k, dir, master, files, seed, verify, methods, warmup, repeat);
+      Config d = defaults();
+      BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--images", "--p", "--classes", "--k", "--data-dir",
+          "--master", "--files", "--seed", "--methods", "--repeat"), List.of("--verify", "--no-warmup"));
+      return new Config(f.longValue("--images", d.images), f.integer("--p", d.p), f.ints("--classes", d.classes),
+          f.ints("--k", d.k), f.string("--data-dir", d.dataDir), f.string("--master", d.master),
+          f.integer("--files", d.files), f.longValue("--seed", d.seed), d.verify || f.has("--verify"),
+          f.strings("--methods", d.methods), d.warmup && !f.has("--no-warmup"), f.integer("--repeat", d.repeat));
     }
 
-    private static int[] ints(String v) {
-      return Arrays.stream(v.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
-    }
   }
 
   static final String USAGE = """
@@ -149,7 +110,7 @@ public final class SelectBenchmark {
   private SelectBenchmark() {}
 
   public static void main(String[] args) throws IOException {
-    Config config = Config.parse(args);
+    Config config = BenchFlags.parseOrExit(() -> Config.parse(args));
     SparkSession spark = SparkSessions.getOrCreate("semiweak-select-benchmark", config.master());
     try {
       Report report = run(spark, config);

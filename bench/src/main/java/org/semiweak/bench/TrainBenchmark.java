@@ -58,51 +58,15 @@ public final class TrainBenchmark {
     }
 
     static Config parse(String[] args) {
-      Config c = defaults();
-      int images = c.images;
-      int steps = c.steps;
-      int warmup = c.warmupSteps;
-      int batch = c.batchSize;
-      int threads = c.threads;
-      int repeat = c.repeat;
-      String fmnist = c.fashionMnist;
-      String python = c.python;
-      boolean distributed = c.distributed;
-      String master = c.master;
-      List<String> methods = c.methods;
-      int[] widths = c.widths;
-      int blocks = c.blocks;
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        if (flag.equals("--help") || flag.equals("-h")) {
-          throw new ScoreBenchmark.HelpRequested(USAGE);
-        }
-        if (flag.equals("--distributed")) {
-          distributed = true;
-          continue;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("flag " + flag + " needs a value\n" + USAGE);
-        }
-        String v = args[++i].replace("_", "");
-        switch (flag) {
-          case "--images" -> images = Integer.parseInt(v);
-          case "--steps" -> steps = Integer.parseInt(v);
-          case "--warmup-steps" -> warmup = Integer.parseInt(v);
-          case "--batch-size" -> batch = Integer.parseInt(v);
-          case "--threads" -> threads = Integer.parseInt(v);
-          case "--repeat" -> repeat = Integer.parseInt(v);
-          case "--fashion-mnist" -> fmnist = v;
-          case "--python" -> python = v;
-          case "--master" -> master = v;
-          case "--methods" -> methods = List.of(v.split(","));
-          case "--widths" -> widths = ScoreBenchmark.ints(v);
-          case "--blocks" -> blocks = Integer.parseInt(v);
-          default -> throw new IllegalArgumentException("unknown flag " + flag + "\n" + USAGE);
-        }
-      }
-      return new Config(images, steps, warmup, batch, threads, repeat, fmnist, python, distributed, master, methods,
-          widths, blocks);
+      Config d = defaults();
+      BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--images", "--steps", "--warmup-steps", "--batch-size",
+          "--threads", "--repeat", "--fashion-mnist", "--python", "--master", "--methods", "--widths", "--blocks"),
+          List.of("--distributed"));
+      return new Config(f.integer("--images", d.images), f.integer("--steps", d.steps),
+          f.integer("--warmup-steps", d.warmupSteps), f.integer("--batch-size", d.batchSize),
+          f.integer("--threads", d.threads), f.integer("--repeat", d.repeat), f.string("--fashion-mnist", d.fashionMnist),
+          f.string("--python", d.python), d.distributed || f.has("--distributed"), f.string("--master", d.master),
+          f.strings("--methods", d.methods), f.ints("--widths", d.widths), f.integer("--blocks", d.blocks));
     }
   }
 
@@ -149,13 +113,7 @@ public final class TrainBenchmark {
   private TrainBenchmark() {}
 
   public static void main(String[] args) {
-    Config config;
-    try {
-      config = Config.parse(args);
-    } catch (ScoreBenchmark.HelpRequested h) {
-      System.out.println(h.getMessage());
-      return;
-    }
+    Config config = BenchFlags.parseOrExit(() -> Config.parse(args));
     if (config.distributed()) {
       SparkSession spark = SparkSessions.getOrCreate("semiweak-train-benchmark", config.master());
       try {
