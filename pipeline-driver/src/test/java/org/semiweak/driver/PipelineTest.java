@@ -93,6 +93,13 @@ class PipelineTest {
     assertThat(selection.count("selected")).as("min(K, candidates) per class")
         .isEqualTo(expectedSelected("selection/semi-weak/k50-p3", 50))
         .isGreaterThan(0);
+    long labeled = prep.count("written.labeled");
+    for (String stage : List.of("teacher/semi-supervised", "student/semi-weak/k50-p3/finetune", "baseline")) {
+      assertThat(run().committed(stage).orElseThrow().count("training-examples.labeled"))
+          .as("%s trained on the whole labeled split", stage).isEqualTo(labeled);
+    }
+    assertThat(run().committed("student/semi-weak/k50-p3/pretrain").orElseThrow().count("training-examples.pseudo-labels"))
+        .as("pretrained on the whole selection").isEqualTo(selection.count("selected"));
     assertThat(r[1]).as("the final table").contains("baseline").contains("top-1 %").contains("precision %");
     List<?> models = (List<?>) run().committed("evaluate").orElseThrow().metrics().get("models");
     assertThat(models).as("teachers, students and baseline evaluated").hasSize(5);
