@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# Builds the bench module (offline) and runs one benchmark class with the JVM flags Spark needs.
+# Builds the bench module (offline) and runs one benchmark class with the JVM flags Spark needs,
+# or, with "all", every benchmark with the flags of the tables in docs/BENCHMARKS.md.
 # usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark [flags...]   (from the repository root)
+#        bench/bench.sh all      (about an hour on a 2-core machine; Markdown tables on stdout)
 # JAVA_OPTS adds JVM flags (default -Xmx4g); SKIP_BUILD=1 reuses the last build.
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
-main="$1"; shift
+main="${1:?usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark [flags...] | all}"; shift
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   mvn -o -q -B -pl bench -am package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+fi
+if [[ "$main" == all ]]; then
+  run() { echo "## bench/bench.sh $*"; SKIP_BUILD=1 "$self" "$@"; echo; }
+  run SelectBenchmark --images 1000000 --classes 1000,100 --k 1000,16000 --verify
+  for n in 250000 1000000 2000000; do
+    run SelectBenchmark --images "$n" --classes 1000 --k 1000 --methods scan,select
+  done
+  run ScoreBenchmark --images 10000,20000,40000 --repeat 3
+  run ScoreBenchmark --images 40000 --repeat 3 --methods score,forward --score-partitions 8
+  run ScoreBenchmark --images 40000 --repeat 3 --methods score,forward --score-partitions 0
+  run TrainBenchmark --steps 100 --repeat 3 --threads 1
+  run TrainBenchmark --steps 100 --repeat 3 --threads 2
+  run TrainBenchmark --distributed --steps 100 --repeat 2
+  exit 0
 fi
 opens=$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' pom.xml)
 echo "# uptime at start: $(uptime)" >&2
