@@ -183,10 +183,11 @@ public final class ModelWeights implements Serializable {
   }
 
   /**
-   * Copies values into a parameter with a native in-place op. DJL's {@code NDArray.set(Buffer)}
-   * re-points a CPU tensor at a Java direct buffer (torch {@code set_} on foreign storage); under GC
-   * pressure such parameters were seen to turn into garbage mid-training (NaN losses that came
-   * and went with garbage collection), so the parameter keeps the storage libtorch allocated.
+   * Copies values into a parameter with a native in-place op, so that the parameter keeps the
+   * storage libtorch allocated: DJL's {@code NDArray.set(Buffer)} would re-point a CPU tensor at a
+   * Java direct buffer (torch {@code set_} on foreign storage). This was first suspected of the NaN
+   * losses seen in training, which turned out to come from oneDNN (see LocalTrainer); owning the
+   * storage natively is kept as the simpler lifetime.
    */
   public static void copyNative(NDArray target, float[] values) {
     try (NDManager scratch = target.getManager().newSubManager()) {
@@ -416,12 +417,6 @@ public final class ModelWeights implements Serializable {
   /** A copy of the values of tensor {@code name}, row-major. */
   public float[] values(String name) {
     return values[require(name)].clone();
-  }
-
-  /** Creates an NDArray holding tensor {@code name}, attached to {@code manager}. */
-  public NDArray toNDArray(String name, NDManager manager) {
-    int i = require(name);
-    return manager.create(values[i], new Shape(shapes[i]));
   }
 
   /** Total number of values over all tensors. */

@@ -207,8 +207,8 @@ public final class LocalTrainer {
       }
       ModelWeights newWeights = ModelWeights.fromBlock(block);
       ModelWeights newState = ModelWeights.fromArrays(names, buffers);
-      // Weights read back from libtorch must be finite: a non-finite value here is the same
-      // transient corruption as a NaN loss and is retried the same way (see trainSteps).
+      // Weights read back from libtorch must be finite; with finite losses and gradients they are,
+      // so this is a backstop that the attempt retry of trainSteps handles like a NaN loss.
       requireFinite(newWeights, "weights", fromGlobalStep + steps, workerIndex);
       requireFinite(newState, "optimizer state", fromGlobalStep + steps, workerIndex);
       return new LocalTrainingOutcome(
