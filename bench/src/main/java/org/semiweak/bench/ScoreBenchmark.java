@@ -36,6 +36,8 @@ import org.semiweak.run.StageWriter;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.teacher.ScoreImages;
+import org.semiweak.testing.FashionMnist;
+import org.semiweak.testing.IdxSubset;
 
 /**
  * The overhead of the {@code score} stage: end-to-end throughput of {@link ScoreImages} (Parquet
@@ -64,7 +66,7 @@ public final class ScoreBenchmark {
 
     public static Config defaults() {
       return new Config(new int[] {10_000, 20_000, 40_000}, 256,
-          System.getProperty("java.io.tmpdir") + "/semiweak-bench/score", FashionMnistIdx.DEFAULT_DIR, "local[2]", 8, 2,
+          System.getProperty("java.io.tmpdir") + "/semiweak-bench/score", FashionMnist.dir().toString(), "local[2]", 8, 2,
           true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1, 0);
     }
 
@@ -205,12 +207,20 @@ public final class ScoreBenchmark {
    * images and a committed teacher {@code teacher/bench} (random weights); prep is timed when it
    * runs and {@code prep} is among the methods ({@code repeat} times, the fastest kept).
    */
+  private static void writeIdxSubset(Path source, Path idx, int n) {
+    try {
+      IdxSubset.write(source, idx, n, 100);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write an IDX subset to " + idx + ": " + e.getMessage(), e);
+    }
+  }
+
   static RunDir preparedRun(SparkSession spark, Config config, int n, ModelSpec spec, ModelWeights weights,
       List<Measurement> out, int repeat) {
     Path root = Path.of(config.dataDir(), "run-n" + n);
     Path idx = Path.of(config.dataDir(), "idx-n" + n);
     if (!Files.exists(idx.resolve("t10k-labels-idx1-ubyte.gz"))) {
-      FashionMnistIdx.writeSubset(Path.of(config.fashionMnist()), idx, n, 100);
+      writeIdxSubset(Path.of(config.fashionMnist()), idx, n);
     }
     RunDir run = RunDir.open(root.toUri().toString(), new Configuration());
     int unlabeled = Math.max(1, n - 100);
@@ -325,15 +335,15 @@ public final class ScoreBenchmark {
    * channels differ), {@code decode-images} of each, best of {@code repeat} passes.
    */
   static List<DecodeCost> decodeCosts(Config config) {
-    FashionMnistIdx source = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.decodeImages());
+    FashionMnist source = FashionMnist.load(Path.of(config.fashionMnist()), "train", config.decodeImages());
     List<DecodeCost> out = new ArrayList<>();
     for (int size : new int[] {28, 224}) {
       int channels = size == 28 ? 1 : 3;
       ImageCodec codec = new ImageCodec(size, channels, 40_000_000L);
       ModelSpec spec = ModelSpec.smallResNet(channels, size, 10, 1, 8);
       List<byte[]> pixels = new ArrayList<>();
-      for (byte[] p : source.pixels()) {
-        pixels.add(size == 28 ? p : tintedRgb(p, size));
+      for (int i = 0; i < source.size(); i++) {
+        pixels.add(size == 28 ? source.pixels(i) : tintedRgb(source.pixels(i), size));
       }
       for (String format : List.of("png", "jpeg")) {
         List<byte[]> encoded = new ArrayList<>();

@@ -19,10 +19,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.model.Engines;
-import org.semiweak.model.ImageTensors;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.run.SparkSessions;
+import org.semiweak.testing.FashionMnist;
 import org.semiweak.train.DistributedTrainer;
 import org.semiweak.train.ExampleShard;
 import org.semiweak.train.InProcessTrainer;
@@ -53,7 +53,7 @@ public final class TrainBenchmark {
       int blocks) {
 
     public static Config defaults() {
-      return new Config(10_000, 100, 10, TrainOptions.BATCH_SIZE_DEFAULT, 2, 2, FashionMnistIdx.DEFAULT_DIR,
+      return new Config(10_000, 100, 10, TrainOptions.BATCH_SIZE_DEFAULT, 2, 2, FashionMnist.dir().toString(),
           "/usr/bin/python3", false, "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 32, 64}, 1);
     }
 
@@ -147,10 +147,10 @@ public final class TrainBenchmark {
     System.setProperty(Engines.NUM_INTEROP_THREADS, "1");
     Engines.configure();
     ModelSpec spec = spec(config);
-    FashionMnistIdx data = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.images());
+    FashionMnist data = FashionMnist.load(Path.of(config.fashionMnist()), "train", config.images());
     ExampleShard.Builder b = ExampleShard.builder(spec);
     for (int i = 0; i < data.size(); i++) {
-      b.addPixels("fmnist-train-" + i, data.pixels()[i], data.labels()[i]);
+      b.addPixels("fmnist-train-" + i, data.pixels(i), data.label(i));
     }
     List<ExampleShard> shards = List.of(b.build());
     ModelWeights initial = ModelWeights.initial(spec, 1);
@@ -253,11 +253,10 @@ public final class TrainBenchmark {
   public static Report runDistributed(SparkSession spark, Config config) {
     double load0 = Probes.loadAverage();
     ModelSpec spec = spec(config);
-    FashionMnistIdx data = FashionMnistIdx.load(Path.of(config.fashionMnist()), "train", config.images());
+    FashionMnist data = FashionMnist.load(Path.of(config.fashionMnist()), "train", config.images());
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < data.size(); i++) {
-      rows.add(RowFactory.create("fmnist-train-" + i, ImageTensors.encodePng(data.pixels()[i], 1, 28, 28),
-          data.labels()[i]));
+      rows.add(RowFactory.create("fmnist-train-" + i, data.png(i), data.label(i)));
     }
     StructType schema = new StructType().add(ImageSchema.IMAGE_ID, DataTypes.StringType)
         .add(ImageSchema.IMAGE, DataTypes.BinaryType).add(ImageSchema.LABEL, DataTypes.IntegerType);

@@ -7,6 +7,7 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.testing.FashionMnist;
 
 /** Runs the score benchmark on 1,000 images: every row is there with positive numbers. */
 class ScoreBenchmarkSmokeTest {
@@ -16,7 +17,7 @@ class ScoreBenchmarkSmokeTest {
     SparkSession spark = SparkSession.builder().master("local[2]").appName("score-benchmark-smoke")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
     ScoreBenchmark.Config config = new ScoreBenchmark.Config(new int[] {1_000}, 64, dir.toString(),
-        System.getProperty("semiweak.fashionMnistDir", FashionMnistIdx.DEFAULT_DIR), "local[2]", 2, 1, false, 10,
+        FashionMnist.dir().toString(), "local[2]", 2, 1, false, 10,
         List.of("prep", "score", "forward", "decode"), new int[] {8, 16}, 1, 0);
 
     ScoreBenchmark.Report report = ScoreBenchmark.run(spark, config);

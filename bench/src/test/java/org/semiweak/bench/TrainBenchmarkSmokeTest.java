@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
+import org.semiweak.testing.FashionMnist;
 
 /** Runs the training benchmark for a few steps: semiweak, the PyTorch script, and 1 vs 2 workers. */
 class TrainBenchmarkSmokeTest {
   static TrainBenchmark.Config tiny(boolean distributed) {
     return new TrainBenchmark.Config(500, 3, distributed ? 0 : 1, 16, 1, 1,
-        System.getProperty("semiweak.fashionMnistDir", FashionMnistIdx.DEFAULT_DIR), "/usr/bin/python3", distributed,
+        FashionMnist.dir().toString(), "/usr/bin/python3", distributed,
         "local[2]", List.of("semiweak", "pytorch"), new int[] {4, 8}, 1);
   }
 

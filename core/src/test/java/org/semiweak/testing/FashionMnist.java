@@ -58,8 +58,13 @@ public final class FashionMnist {
    * @throws UncheckedIOException if the files are missing (install package dataset-fashion-mnist)
    */
   public static FashionMnist load(String split, int limit) {
-    Path images = dir().resolve(split + "-images-idx3-ubyte.gz");
-    Path labelFile = dir().resolve(split + "-labels-idx1-ubyte.gz");
+    return load(dir(), split, limit);
+  }
+
+  /** Reads the first {@code limit} images of {@code split} from the IDX files in {@code dir}. */
+  public static FashionMnist load(Path dir, String split, int limit) {
+    Path images = dir.resolve(split + "-images-idx3-ubyte.gz");
+    Path labelFile = dir.resolve(split + "-labels-idx1-ubyte.gz");
     try (DataInputStream in = open(images);
         DataInputStream lin = open(labelFile)) {
       int magic = in.readInt();
@@ -87,7 +92,7 @@ public final class FashionMnist {
       }
       return new FashionMnist(split, px, lb);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read Fashion-MNIST '" + split + "' from " + dir()
+      throw new UncheckedIOException("cannot read Fashion-MNIST '" + split + "' from " + dir
           + " (apt-get install dataset-fashion-mnist): " + e.getMessage(), e);
     }
   }

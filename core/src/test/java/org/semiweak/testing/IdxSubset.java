@@ -13,9 +13,14 @@ public final class IdxSubset {
 
   /** Writes {@code train-*} and {@code t10k-*} gzipped IDX files under {@code dir}; returns {@code dir}. */
   public static Path write(Path dir, int trainImages, int testImages) throws IOException {
+    return write(FashionMnist.dir(), dir, trainImages, testImages);
+  }
+
+  /** The same, reading the full data set from {@code source}. */
+  public static Path write(Path source, Path dir, int trainImages, int testImages) throws IOException {
     Files.createDirectories(dir);
-    write(dir, "train", FashionMnist.load("train", trainImages));
-    write(dir, "t10k", FashionMnist.load("t10k", testImages));
+    write(dir, "train", FashionMnist.load(source, "train", trainImages));
+    write(dir, "t10k", FashionMnist.load(source, "t10k", testImages));
     return dir;
   }
 
