@@ -1,15 +1,17 @@
 package org.semiweak.model;
 
+import org.semiweak.run.result.ModelDescription;
+
 import ai.djl.Device;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.StageId;
 import org.semiweak.util.Fingerprint;
 import org.semiweak.util.Json;
 
@@ -28,7 +30,10 @@ public final class StageModel implements Serializable {
   public record TorchScriptInfo(int channels, int inputSize, int numClasses, float[] normMean, float[] normStd,
       String outputs, String sha256, String importedFrom) implements Serializable {
 
-    /** The input format as a spec (the architecture fields are placeholders: the file has its own). */
+    /**
+     * The input format as a spec, for decoding and normalizing images. Its architecture fields mean
+     * nothing (the file has its own architecture): {@link StageModel#description()} reports it as external.
+     */
     public ModelSpec format() {
       return new ModelSpec(ModelSpec.STEM_SMALL, new int[] {1}, new int[] {1}, channels, inputSize, numClasses,
           normMean, normStd);
@@ -59,8 +64,8 @@ public final class StageModel implements Serializable {
   }
 
   /** Reads the committed model of {@code stage}; a TorchScript file must still have its recorded checksum. */
-  public static StageModel read(RunDir run, String stage) {
-    return read(run.fs(), run.stagePath(stage), stage);
+  public static StageModel read(RunDir run, StageId stage) {
+    return read(run.fs(), run.stagePath(stage), stage.path());
   }
 
   /** Reads a model folder (committed or still temporary); {@code stage} names it in messages. */
@@ -149,10 +154,36 @@ public final class StageModel implements Serializable {
     });
   }
 
-  /** For messages and manifests. */
-  public Map<String, Object> describe() {
+  /** A user's TorchScript teacher held in memory (e.g. being imported), named {@code name} in messages. */
+  public static StageModel torchScript(String name, byte[] file, TorchScriptInfo info) {
+    return new StageModel(name, info.format(), file.clone(), info, info.sha256());
+  }
+
+  /**
+   * Writes the model into a stage folder: {@code model.json} + {@code weights.bin} for a native model,
+   * {@code model.pt} + {@code torchscript.json} for a TorchScript one. {@link #read} reads either back.
+   */
+  public void write(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path dir) {
+    if (!isTorchScript()) {
+      ModelIO.write(fs, dir, spec, weights());
+      return;
+    }
+    try {
+      ModelIO.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE), payload);
+      ModelIO.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_INFO),
+          Json.write(torchScript).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the TorchScript model of " + stage + " to " + dir + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** For manifests and messages: a TorchScript file's architecture is {@code external}, not known to semiweak. */
+  public ModelDescription description() {
     return isTorchScript()
-        ? Map.of("type", "torchscript", "sha256", fingerprint, "imported-from", torchScript.importedFrom())
-        : Map.of("type", "semiweak-resnet", "fingerprint", fingerprint, "architecture", List.of(spec.toString()));
+        ? new ModelDescription("torchscript", ModelDescription.EXTERNAL, fingerprint, spec.inputSize(),
+            spec.inputChannels(), spec.numClasses(), torchScript.importedFrom())
+        : new ModelDescription("semiweak-resnet", spec.toString(), fingerprint, spec.inputSize(),
+            spec.inputChannels(), spec.numClasses(), null);
   }
 }

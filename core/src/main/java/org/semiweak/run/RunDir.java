@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A run directory: one folder per stage on any Hadoop file system ({@code file://}, {@code hdfs://},
- * {@code s3a://}), each committed atomically with a manifest.
+ * {@code s3a://}), each committed atomically with a manifest. Its paths are {@link RunLayout}'s.
  *
  * <p>Commit protocol (see {@link StageWriter}): a stage writes everything under
  * {@code _tmp/<stage>-<uuid>/}, then the folder is renamed to its final place, then
@@ -35,30 +34,26 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * RunDir run = RunDir.open("hdfs://nn/runs/r1", hadoopConf);
- * StageWriter w = run.begin("scores/semi-weak");
- * df.write().parquet(w.tempDir().toString());
- * w.commit(manifest);
+ * try (StageWriter w = run.begin(RunLayout.scores("semi-weak"))) {
+ *   df.write().parquet(w.tempDir().toString());
+ *   w.commit(plan, output);
+ * }
  * }</pre>
  */
 public final class RunDir {
   private static final Logger LOG = LoggerFactory.getLogger(RunDir.class);
 
-  /** Version of the run-directory layout. A run written by a newer version is refused. */
-  public static final int FORMAT_VERSION = 1;
-
-  public static final String MANIFEST = "_MANIFEST.json";
-  public static final String RUN_FILE = "_RUN.json";
-  public static final String LOCK_FILE = "_LOCK";
-  public static final String TMP = "_tmp";
-
-  private static final Pattern STAGE_NAME = Pattern.compile("[a-z0-9][a-z0-9._=-]*(/[a-z0-9][a-z0-9._=-]*)*");
+  /** Version of the run-directory layout. A run written by a newer version is refused; 2 added typed results. */
+  public static final int FORMAT_VERSION = 2;
 
   private final FileSystem fs;
   private final Path root;
+  private final RunLayout layout;
 
   private RunDir(FileSystem fs, Path root) {
     this.fs = fs;
     this.root = root;
+    this.layout = new RunLayout(root);
   }
 
   /** Opens (creating if needed) the run directory at {@code uri}. */
@@ -79,7 +74,7 @@ public final class RunDir {
   }
 
   private void initialize() throws IOException {
-    Path runFile = new Path(root, RUN_FILE);
+    Path runFile = layout.runFile();
     if (fs.exists(runFile)) {
       Map<?, ?> info = Json.read(readString(runFile), Map.class);
       Object v = info.get("formatVersion");
@@ -88,17 +83,23 @@ public final class RunDir {
         throw new IllegalStateException(
             "run directory " + root + " was written by semiweak " + info.get("semiweakVersion")
                 + " (run format " + version + "); this semiweak reads format " + FORMAT_VERSION
-                + " or older. Use a newer semiweak, or start a new run directory.");
+                + ". Use a newer semiweak, or start a new run directory.");
       }
       if (version < 1) {
-        throw new IllegalStateException(root + "/" + RUN_FILE + " has no valid formatVersion: is this a semiweak run directory?");
+        throw new IllegalStateException(runFile + " has no valid formatVersion: is this a semiweak run directory?");
+      }
+      if (version < FORMAT_VERSION) {
+        throw new IllegalStateException(
+            "run directory " + root + " was written by semiweak " + info.get("semiweakVersion") + " (run format "
+                + version + "), whose manifests have no typed results; this semiweak reads format " + FORMAT_VERSION
+                + ". Start a new run directory (the stages are deterministic for a seed).");
       }
       return;
     }
     if (fs.exists(root) && fs.listStatus(root).length > 0) {
       throw new IllegalStateException(
-          "refusing to use " + root + " as a run directory: it exists, is not empty and has no " + RUN_FILE
-              + ". Choose an empty or new folder.");
+          "refusing to use " + root + " as a run directory: it exists, is not empty and has no "
+              + RunLayout.RUN_FILE + ". Choose an empty or new folder.");
     }
     fs.mkdirs(root);
     writeAtomically(runFile, Json.write(Map.of(
@@ -115,22 +116,19 @@ public final class RunDir {
     return root;
   }
 
-  /** The final folder of a stage, whether committed or not. */
-  public Path stagePath(String stage) {
-    checkStageName(stage);
-    return new Path(root, stage);
+  /** Every path of this run directory. */
+  public RunLayout layout() {
+    return layout;
   }
 
-  static void checkStageName(String stage) {
-    if (stage == null || !STAGE_NAME.matcher(stage).matches() || stage.contains("..")) {
-      throw new IllegalArgumentException(
-          "invalid stage name '" + stage + "': use lower-case letters, digits, '.', '_', '=', '-' and '/' between parts");
-    }
+  /** The final folder of a stage, whether committed or not. */
+  public Path stagePath(StageId stage) {
+    return layout.stage(stage);
   }
 
   /** The committed manifest of a stage, or empty when the stage has not been committed. */
-  public Optional<StageManifest> committed(String stage) {
-    Path m = new Path(stagePath(stage), MANIFEST);
+  public Optional<StageManifest> committed(StageId stage) {
+    Path m = layout.manifest(stage);
     try {
       return Optional.of(StageManifest.fromJson(readString(m)));
     } catch (FileNotFoundException e) {
@@ -141,7 +139,7 @@ public final class RunDir {
   }
 
   /** The committed manifest of a stage the caller depends on; a clear error if it is missing. */
-  public StageManifest require(String stage, String neededBy) {
+  public StageManifest require(StageId stage, String neededBy) {
     return committed(stage).orElseThrow(() -> new IllegalStateException(
         neededBy + " needs the committed output of stage '" + stage + "' in " + root
             + ", which is missing. Run that stage first (semiweak status " + root + " lists what is committed)."));
@@ -149,13 +147,11 @@ public final class RunDir {
 
   /** The committed stage whose folder holds {@code file} (a path or URI), if any. */
   public Optional<StageManifest> committedStageOf(String file) {
-    String path = fs.makeQualified(new Path(file)).toUri().getPath();
-    String rootPath = root.toUri().getPath();
-    if (!path.startsWith(rootPath + "/")) {
+    Optional<String> rel = layout.relative(fs.makeQualified(new Path(file)).toUri().getPath());
+    if (rel.isEmpty()) {
       return Optional.empty();
     }
-    String rel = path.substring(rootPath.length() + 1);
-    return listCommitted().stream().filter(m -> rel.startsWith(m.stage() + "/")).findFirst();
+    return listCommitted().stream().filter(m -> rel.get().startsWith(m.stage() + "/")).findFirst();
   }
 
   /** All committed stages, found by their manifests, in path order. */
@@ -179,7 +175,7 @@ public final class RunDir {
       if (!st.isDirectory() || name.startsWith("_") || name.startsWith(".")) {
         continue;
       }
-      Path m = new Path(st.getPath(), MANIFEST);
+      Path m = new Path(st.getPath(), RunLayout.MANIFEST);
       if (fs.exists(m)) {
         out.add(StageManifest.fromJson(readString(m)));
       } else {
@@ -189,9 +185,8 @@ public final class RunDir {
   }
 
   /** Starts writing a stage: a fresh temporary folder that becomes the stage on commit. */
-  public StageWriter begin(String stage) {
-    checkStageName(stage);
-    Path tmp = new Path(new Path(root, TMP), stage.replace('/', '+') + "-" + UUID.randomUUID());
+  public StageWriter begin(StageId stage) {
+    Path tmp = layout.temp(stage, UUID.randomUUID().toString());
     try {
       fs.mkdirs(tmp);
     } catch (IOException e) {
@@ -201,20 +196,29 @@ public final class RunDir {
   }
 
   /** Removes a committed stage (used by reruns, e.g. {@code run --from}). */
-  public void delete(String stage) {
+  public void delete(StageId stage) {
     Path p = stagePath(stage);
     try {
       // The manifest goes first so that a crash midway leaves an uncommitted folder, never a half stage.
-      fs.delete(new Path(p, MANIFEST), false);
+      fs.delete(layout.manifest(stage), false);
       fs.delete(p, true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete stage " + p + ": " + e.getMessage(), e);
     }
   }
 
+  /** Deletes a stage's resumable work (after its commit, when it is no longer needed). */
+  public void deleteWork(StageId stage) {
+    try {
+      fs.delete(layout.work(stage), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + layout.work(stage) + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Takes the run's lock, refusing if another process holds it. */
   public RunLock lock(String purpose) {
-    Path lock = new Path(root, LOCK_FILE);
+    Path lock = layout.lockFile();
     String owner = Json.write(Map.of(
         "host", hostName(),
         "pid", ProcessHandle.current().pid(),
@@ -281,10 +285,10 @@ public final class RunDir {
   void commit(StageWriter writer, StageManifest manifest) throws IOException {
     Path target = stagePath(writer.stage());
     if (fs.exists(target)) {
-      if (fs.exists(new Path(target, MANIFEST))) {
+      if (fs.exists(layout.manifest(writer.stage()))) {
         throw new IllegalStateException(
             "stage " + writer.stage() + " is already committed in " + root
-                + "; delete it first (semiweak run --from " + writer.stage().split("/")[0] + ") to rerun it");
+                + "; delete it first (semiweak run CONFIG --from " + writer.stage().kind().command() + ") to rerun it");
       }
       LOG.info("replacing uncommitted leftover of stage {} at {}", writer.stage(), target);
       fs.delete(target, true);
@@ -293,7 +297,7 @@ public final class RunDir {
     if (!fs.rename(writer.tempDir(), target)) {
       throw new IOException("rename " + writer.tempDir() + " -> " + target + " returned false");
     }
-    writeAtomically(new Path(target, MANIFEST), manifest.toJson());
+    writeAtomically(layout.manifest(writer.stage()), manifest.toJson());
   }
 
   @Override

@@ -9,6 +9,6 @@ public final class RunLockedException extends IllegalStateException {
   public RunLockedException(Path root, String owner) {
     super("run directory " + root + " is in use by another semiweak process " + owner
         + ". Wait for it to finish. If that process is gone (crashed or killed), delete "
-        + root + "/" + RunDir.LOCK_FILE + " and start again.");
+        + root + "/" + RunLayout.LOCK_FILE + " and start again.");
   }
 }

@@ -3,30 +3,27 @@ package org.semiweak.run;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * One stage of the pipeline: a clear input (committed stages or files), options, and one committed
+ * One stage of the pipeline: a clear input (upstream stages or files), options, and one committed
  * output folder in the run directory.
  *
- * <p>The driver calls {@link #plan()} for every stage before the first Spark job starts (fail fast
- * on bad options, paths or schemas), compares the planned fingerprint with the committed manifest
- * to skip up-to-date stages, and then calls {@link #execute}.
+ * <p>The pipeline runner calls {@link #validate()} and then {@link #plan(Upstream)} for every stage
+ * before the first Spark job starts, folding each plan's publication into the {@link Upstream} the
+ * next stage is planned against; compares the planned fingerprint with the committed manifest to
+ * skip up-to-date stages; and then, for each stage to run, opens a {@link StageWriter}, calls
+ * {@link #execute} and commits. Stages never commit themselves.
  *
  * <pre>{@code
- * Stage prep = new PrepareImages(run, options);
- * ManifestBuilder plan = prep.plan();               // validates, fingerprints inputs+options
- * StageManifest done = prep.execute(spark, plan);   // writes under a temp dir, commits, returns manifest
+ * Stage score = StageCatalog.SCORE.create(run, Map.of("teacher", "semi-weak"));
+ * new PipelineRunner(run, () -> spark, System.out).run(List.of(score), null, false);
  * }</pre>
  */
 public interface Stage {
-  /** The stage's folder inside the run directory, e.g. {@code prep} or {@code scores/semi-weak}. */
-  String path();
-
-  /** The kind of stage, e.g. {@code prep}, {@code score}, {@code select}. */
-  String kind();
+  /** Which stage output this is; its folder is {@code id().path()}. */
+  StageId id();
 
   /**
-   * Checks what can be checked before any upstream stage has run: options, external files (inputs,
-   * model files), their formats. The driver validates every stage of a pipeline this way before the
-   * first Spark job starts. Upstream outputs are checked by {@link #plan()}.
+   * Checks what can be checked without any upstream stage: options, external files (inputs, model
+   * files), their formats.
    */
   default void validate() {}
 
@@ -39,13 +36,15 @@ public interface Stage {
   }
 
   /**
-   * Validates options and inputs without running Spark jobs and returns the manifest under
-   * construction, whose {@link ManifestBuilder#fingerprint()} identifies the output. Throws
-   * {@link org.semiweak.config.ConfigException} or {@link IllegalStateException} with a message
-   * for the user.
+   * Checks this stage against what its upstream stages publish (committed or planned before it) and
+   * returns its immutable plan. Runs no Spark job. Throws {@link org.semiweak.config.ConfigException}
+   * with a message for the user.
    */
-  ManifestBuilder plan();
+  StagePlan plan(Upstream upstream);
 
-  /** Runs the stage, commits its output atomically and returns the committed manifest. */
-  StageManifest execute(SparkSession spark, ManifestBuilder plan);
+  /**
+   * Runs the stage: writes its output under {@code out.tempDir()} and returns its counts and typed
+   * result. Upstream stages are committed by then. The caller commits.
+   */
+  StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out);
 }

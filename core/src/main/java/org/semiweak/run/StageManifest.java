@@ -1,9 +1,13 @@
 package org.semiweak.run;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.semiweak.run.result.StageResult;
 import org.semiweak.util.Json;
 
 /**
@@ -11,15 +15,15 @@ import org.semiweak.util.Json;
  * makes a stage folder trustworthy. Readers trust only stage folders that hold a manifest.
  *
  * @param formatVersion run-directory format version that wrote it (see {@link RunDir#FORMAT_VERSION})
- * @param stage stage path inside the run directory, e.g. {@code prep} or {@code selection/semi-weak/k4000-p10}
- * @param kind the stage kind ({@code prep}, {@code train-teacher}, {@code score}, ...)
+ * @param stage stage path inside the run directory, e.g. {@code prep} or {@code selection/semi-weak/k4000-p2}
+ * @param kind the stage kind's command ({@code prep}, {@code train-teacher}, {@code score}, ...)
  * @param semiweakVersion software version that wrote it
  * @param fingerprint hash of kind, effective options and input fingerprints: equal fingerprints mean
  *     the stage would produce the same output, so a rerun may skip it
  * @param options the effective options (defaults filled in)
  * @param inputs the stages or files it read, with their fingerprints
  * @param counts record accounting, e.g. {@code in}, {@code written}, {@code quarantined}
- * @param metrics anything measured: accuracy, throughput, per-class statistics, learning curve
+ * @param result the stage's typed result ({@link StageKind#resultType()}), as JSON
  * @param startedAt ISO-8601 instant
  * @param finishedAt ISO-8601 instant
  * @param seconds wall time
@@ -34,7 +38,7 @@ public record StageManifest(
     Map<String, Object> options,
     List<Input> inputs,
     Map<String, Long> counts,
-    Map<String, Object> metrics,
+    JsonNode result,
     String startedAt,
     String finishedAt,
     double seconds) {
@@ -46,7 +50,17 @@ public record StageManifest(
     options = options == null ? Map.of() : new LinkedHashMap<>(options);
     inputs = inputs == null ? List.of() : List.copyOf(inputs);
     counts = counts == null ? Map.of() : new LinkedHashMap<>(counts);
-    metrics = metrics == null ? Map.of() : new LinkedHashMap<>(metrics);
+  }
+
+  /** The stage this manifest commits. */
+  @JsonIgnore
+  public StageId id() {
+    return RunLayout.parse(stage);
+  }
+
+  @JsonIgnore
+  public StageKind stageKind() {
+    return StageKind.parse(kind);
   }
 
   public long count(String name) {
@@ -57,6 +71,31 @@ public record StageManifest(
     return v;
   }
 
+  /** The typed result, of the type of this stage's kind. */
+  public StageResult typedResult() {
+    return result(stageKind().resultType());
+  }
+
+  /** The typed result as {@code type}; a clear error if this stage's kind records another type. */
+  public <R extends StageResult> R result(Class<R> type) {
+    Class<? extends StageResult> expected = stageKind().resultType();
+    if (!type.isAssignableFrom(expected)) {
+      throw new IllegalArgumentException("stage " + stage + " is a " + kind + " stage: its result is a "
+          + expected.getSimpleName() + ", not a " + type.getSimpleName());
+    }
+    if (result == null || result.isNull()) {
+      throw new IllegalStateException("the manifest of stage " + stage + " has no result: it was written by an older"
+          + " semiweak; run the stage again (semiweak run CONFIG --from " + kind + ")");
+    }
+    try {
+      return Json.MAPPER.treeToValue(result, type);
+    } catch (Exception e) {
+      throw new IllegalStateException("the result in the manifest of stage " + stage + " is not a "
+          + type.getSimpleName() + ": " + e.getMessage() + "; run the stage again (semiweak run CONFIG --from "
+          + kind + ")", e);
+    }
+  }
+
   public String toJson() {
     return Json.write(this);
   }
@@ -64,7 +103,7 @@ public record StageManifest(
   public static StageManifest fromJson(String json) {
     try {
       return Json.MAPPER.readerFor(StageManifest.class)
-          .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .readValue(json);
     } catch (Exception e) {
       throw new IllegalArgumentException("not a semiweak stage manifest: " + e.getMessage(), e);

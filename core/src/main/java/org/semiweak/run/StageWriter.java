@@ -2,29 +2,34 @@ package org.semiweak.run;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
 import org.apache.hadoop.fs.Path;
+import org.semiweak.util.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The temporary output of one stage until it is committed. Write everything under
- * {@link #tempDir()}, then call {@link #commit} once; on failure call {@link #abort}.
+ * The temporary output of one stage until it is committed. The stage writes everything under
+ * {@link #tempDir()}; the pipeline runner then calls {@link #commit} once (the one commit path of
+ * semiweak), or closes the writer, which deletes the temporary output.
  */
 public final class StageWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StageWriter.class);
 
   private final RunDir run;
-  private final String stage;
+  private final StageId stage;
   private final Path tempDir;
+  private final Instant startedAt = Instant.now();
   private boolean done;
 
-  StageWriter(RunDir run, String stage, Path tempDir) {
+  StageWriter(RunDir run, StageId stage, Path tempDir) {
     this.run = run;
     this.stage = stage;
     this.tempDir = tempDir;
   }
 
-  public String stage() {
+  public StageId stage() {
     return stage;
   }
 
@@ -38,14 +43,27 @@ public final class StageWriter implements AutoCloseable {
     return new Path(tempDir, child);
   }
 
-  /** Moves the output into place and writes the manifest last. */
-  public void commit(StageManifest manifest) {
+  /**
+   * Moves the output into place, writes the manifest (plan + output + timing) last, deletes the
+   * stage's resumable work, and returns the manifest.
+   */
+  public StageManifest commit(StagePlan plan, StageOutput output) {
     if (done) {
       throw new IllegalStateException("stage " + stage + " was already committed or aborted");
     }
-    if (!stage.equals(manifest.stage())) {
-      throw new IllegalArgumentException("manifest is for stage " + manifest.stage() + ", not " + stage);
+    if (!stage.equals(plan.id())) {
+      throw new IllegalArgumentException("the plan is for stage " + plan.id() + ", not " + stage);
     }
+    Class<?> expected = stage.kind().resultType();
+    if (!expected.isInstance(output.result())) {
+      throw new IllegalArgumentException("a " + stage.kind().command() + " stage records a " + expected.getSimpleName()
+          + ", not " + (output.result() == null ? "nothing" : output.result().getClass().getSimpleName()));
+    }
+    Instant end = Instant.now();
+    StageManifest manifest = new StageManifest(RunDir.FORMAT_VERSION, stage.path(), stage.kind().command(),
+        Versions.semiweak(), plan.fingerprint(), plan.options(), plan.inputs(), output.counts(),
+        Json.MAPPER.valueToTree(output.result()), startedAt.toString(), end.toString(),
+        Duration.between(startedAt, end).toMillis() / 1000.0);
     try {
       run.commit(this, manifest);
       done = true;
@@ -53,6 +71,8 @@ public final class StageWriter implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot commit stage " + stage + ": " + e.getMessage(), e);
     }
+    run.deleteWork(stage);
+    return manifest;
   }
 
   /** Deletes the temporary output. Safe to call after a failed write. */

@@ -1,5 +1,7 @@
 package org.semiweak.stage;
 
+import org.semiweak.run.StageId;
+
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,7 +40,8 @@ import org.apache.spark.sql.types.StructType;
  * missing column as nulls.
  *
  * <pre>{@code
- * ParquetInput scores = new ParquetInput(run.stagePath("scores/t"), ScoreSchema.SCHEMA, "ScoreSchema", "score");
+ * StageId stage = RunLayout.scores("semi-weak");
+ * ParquetInput scores = new ParquetInput(run.stagePath(stage), ScoreSchema.SCHEMA, "ScoreSchema", stage);
  * Dataset<Row> df = scores.read(spark);   // checks every file first
  * }</pre>
  */
@@ -51,15 +54,15 @@ public final class ParquetInput {
   private final Path dir;
   private final StructType schema;
   private final String schemaName;
-  private final String producer;
+  private final StageId producer;
 
   /**
    * @param dir the dataset folder
    * @param schema the columns the dataset must have (extra columns are allowed; nullability is not checked)
    * @param schemaName the schema's name in messages, e.g. {@code ImageSchema}
-   * @param producer the command of the stage that wrote the dataset, e.g. {@code prep}: what to rerun
+   * @param producer the stage that wrote the dataset: what to rerun
    */
-  public ParquetInput(Path dir, StructType schema, String schemaName, String producer) {
+  public ParquetInput(Path dir, StructType schema, String schemaName, StageId producer) {
     this.dir = dir;
     this.schema = schema;
     this.schemaName = schemaName;
@@ -226,6 +229,7 @@ public final class ParquetInput {
   private IllegalStateException damaged(String what) {
     return new IllegalStateException(dir + " " + what + "\nThis " + schemaName + " dataset, the committed output of the '"
         + producer + "' stage, is damaged or was not written by this semiweak. Run that stage again: "
-        + "semiweak run CONFIG --from " + producer + " (or semiweak " + producer + " ... --force).");
+        + "semiweak run CONFIG --from " + producer.kind().command() + " (or semiweak " + producer.kind().command()
+        + " ... --force).");
   }
 }

@@ -2,61 +2,51 @@ package org.semiweak.stage;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.Vocabulary;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
 import org.semiweak.run.StageManifest;
+import org.semiweak.run.result.PrepResult;
 
 /**
- * The committed output of data-prep as later stages see it: its manifest, the class vocabulary,
- * the image format, and the three splits.
+ * The committed output of data-prep as later stages see it: its manifest and typed result, the
+ * class vocabulary, the image format, and the three splits.
  */
 public final class PrepInfo {
-  public static final String STAGE = "prep";
-  public static final String LABELED = "labeled";
-  public static final String UNLABELED = "unlabeled";
-  public static final String TEST = "test";
-  public static final String VOCABULARY_FILE = "vocabulary.json";
-
   private final RunDir run;
   private final StageManifest manifest;
+  private final PrepResult result;
   private final Vocabulary vocabulary;
-  private final int imageSize;
-  private final int channels;
 
-  private PrepInfo(RunDir run, StageManifest manifest, Vocabulary vocabulary, int imageSize, int channels) {
+  private PrepInfo(RunDir run, StageManifest manifest, PrepResult result, Vocabulary vocabulary) {
     this.run = run;
     this.manifest = manifest;
+    this.result = result;
     this.vocabulary = vocabulary;
-    this.imageSize = imageSize;
-    this.channels = channels;
   }
 
   /** Reads the committed prep stage, or fails saying that prep must run first. */
   public static PrepInfo require(RunDir run, String neededBy) {
-    StageManifest m = run.require(STAGE, neededBy);
+    StageManifest m = run.require(RunLayout.prep(), neededBy);
     try {
-      Vocabulary v = Vocabulary.fromJson(run.readString(new Path(run.stagePath(STAGE), VOCABULARY_FILE)));
-      return new PrepInfo(run, m, v, intOption(m, "image-size"), intOption(m, "channels"));
+      Vocabulary v = Vocabulary.fromJson(run.readString(run.layout().vocabulary()));
+      return new PrepInfo(run, m, m.result(PrepResult.class), v);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the vocabulary of " + run.stagePath(STAGE) + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read the vocabulary of " + run.layout().vocabulary() + ": " + e.getMessage(), e);
     }
-  }
-
-  private static int intOption(StageManifest m, String key) {
-    Object v = m.options().get(key);
-    if (!(v instanceof Number n)) {
-      throw new IllegalStateException("the prep manifest has no numeric option '" + key + "' (found " + v + ")");
-    }
-    return n.intValue();
   }
 
   public StageManifest manifest() {
     return manifest;
+  }
+
+  public PrepResult result() {
+    return result;
   }
 
   public Vocabulary vocabulary() {
@@ -68,27 +58,23 @@ public final class PrepInfo {
   }
 
   public int imageSize() {
-    return imageSize;
+    return result.imageSize();
   }
 
   public int channels() {
-    return channels;
-  }
-
-  public Path splitPath(String split) {
-    return new Path(run.stagePath(STAGE), split);
+    return result.channels();
   }
 
   /**
    * Reads one split with the image-shard schema, after checking that every file of it is a whole
    * Parquet file with the schema's columns ({@link ParquetInput}).
    */
-  public Dataset<Row> read(SparkSession spark, String split) {
+  public Dataset<Row> read(SparkSession spark, Split split) {
     return input(split).read(spark);
   }
 
   /** One split as a checked stage input. */
-  public ParquetInput input(String split) {
-    return new ParquetInput(splitPath(split), ImageSchema.SCHEMA, "ImageSchema", STAGE);
+  public ParquetInput input(Split split) {
+    return new ParquetInput(run.layout().split(split), ImageSchema.SCHEMA, "ImageSchema", RunLayout.prep());
   }
 }

@@ -1,7 +1,13 @@
 package org.semiweak.stage;
 
+import java.util.Arrays;
 import java.util.List;
+import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
+import org.semiweak.config.Options;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.run.result.Publication;
+import org.semiweak.train.TrainOptions;
 
 /**
  * The options every training stage shares (architecture, optimizer, schedule, data parallelism),
@@ -11,6 +17,8 @@ public final class TrainingOptionSpecs {
   public final OptionSpec<String> stem;
   public final OptionSpec<int[]> widths;
   public final OptionSpec<int[]> blocks;
+  public final OptionSpec<String> normMean;
+  public final OptionSpec<String> normStd;
   public final OptionSpec<Integer> epochs;
   public final OptionSpec<Integer> batchSize;
   public final OptionSpec<Double> learningRate;
@@ -40,6 +48,10 @@ public final class TrainingOptionSpecs {
         "channels of each ResNet stage; each stage after the first halves the resolution") : null;
     blocks = withArchitecture ? OptionSpec.intListOption(prefix + "blocks", d.blocks(),
         "residual blocks in each stage (one number per stage, or one for all)") : null;
+    normMean = withArchitecture ? OptionSpec.stringOption(prefix + "norm-mean", "0.5",
+        "per-channel mean subtracted from pixels scaled to [0, 1] (comma-separated, or one for all channels)") : null;
+    normStd = withArchitecture ? OptionSpec.stringOption(prefix + "norm-std", "0.5",
+        "per-channel standard deviation the centered pixels are divided by (comma-separated, or one for all)") : null;
     epochs = OptionSpec.intOption(prefix + "epochs", d.epochs(), 1, 100_000, "passes over the training set");
     batchSize = OptionSpec.intOption(prefix + "batch-size", d.batchSize(), 1, 65_536,
         "images per step and worker (the global batch is batch-size x workers)");
@@ -60,6 +72,80 @@ public final class TrainingOptionSpecs {
     flip = OptionSpec.boolOption(prefix + "flip", true, "augmentation: random horizontal flip");
   }
 
+  /** The architecture these options describe, for images of the given format. */
+  public ModelSpec modelSpec(Options o, Publication.Images images) {
+    int[] w = o.get(widths);
+    int[] b = o.get(blocks);
+    if (b.length == 1 && w.length > 1) {
+      int n = b[0];
+      b = new int[w.length];
+      Arrays.fill(b, n);
+    }
+    if (b.length != w.length) {
+      throw new ConfigException(o.scope() + ": 'blocks' has " + b.length + " entries but 'widths' has "
+          + w.length + "; give one number of blocks per stage, or a single number for all");
+    }
+    try {
+      return new ModelSpec(o.get(stem), b, w, images.channels(), images.imageSize(), images.numClasses(),
+          perChannel(o, normMean, images.channels()), perChannel(o, normStd, images.channels()));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(o.scope() + ": " + e.getMessage());
+    }
+  }
+
+  /** Per-channel values of a comma-separated option: one per channel, or one for all. */
+  public static float[] perChannel(Options o, OptionSpec<String> spec, int channels) {
+    String[] parts = o.get(spec).split(",");
+    float[] v = new float[parts.length];
+    try {
+      for (int i = 0; i < parts.length; i++) {
+        v[i] = Float.parseFloat(parts[i].strip());
+      }
+    } catch (NumberFormatException e) {
+      throw new ConfigException(o.scope() + "." + spec.key() + ": expected comma-separated numbers, found '"
+          + o.get(spec) + "'");
+    }
+    if (v.length == 1 && channels > 1) {
+      float[] out = new float[channels];
+      Arrays.fill(out, v[0]);
+      return out;
+    }
+    if (v.length != channels) {
+      throw new ConfigException(o.scope() + "." + spec.key() + ": " + v.length + " values for " + channels
+          + "-channel images; give one per channel or one for all");
+    }
+    return v;
+  }
+
+  /** The schedule: {@code epochs} passes over {@code examples} images with the global batch. */
+  public TrainOptions schedule(Options o, long examples) {
+    return schedule(o, examples, o.get(epochs), o.get(learningRate));
+  }
+
+  /** The schedule with another number of epochs and peak learning rate (e.g. a fine-tuning phase). */
+  public TrainOptions schedule(Options o, long examples, int epochCount, double peakLearningRate) {
+    int batch = o.get(batchSize);
+    int workerCount = o.get(workers);
+    long perEpoch = Math.max(1, (examples + (long) batch * workerCount - 1) / ((long) batch * workerCount));
+    long total = perEpoch * epochCount;
+    // Warm-up never takes more than half of a (short) schedule.
+    long warmup = Math.min(perEpoch * o.get(warmupEpochs), total / 2);
+    return TrainOptions.builder()
+        .setTotalSteps(total)
+        .optBatchSize(batch)
+        .optBaseLearningRate(peakLearningRate)
+        .optMomentum(o.get(momentum))
+        .optNesterov(o.get(nesterov))
+        .optWeightDecay(o.get(weightDecay))
+        .optWarmupSteps(warmup)
+        .optLocalStepsPerRound(o.get(localSteps))
+        .optWorkers(workerCount)
+        .optSeed(o.get(seed))
+        .optCropPadding(o.get(cropPadding))
+        .optHorizontalFlip(o.get(flip))
+        .build();
+  }
+
   /** A stage's option list: its own {@code leading} options, then {@link #all()}. */
   public List<OptionSpec<?>> after(OptionSpec<?>... leading) {
     List<OptionSpec<?>> out = new java.util.ArrayList<>(List.of(leading));
@@ -73,6 +159,8 @@ public final class TrainingOptionSpecs {
       out.add(stem);
       out.add(widths);
       out.add(blocks);
+      out.add(normMean);
+      out.add(normStd);
     }
     out.addAll(List.of(epochs, batchSize, learningRate, momentum, nesterov, weightDecay, warmupEpochs, workers,
         localSteps, seed, cropPadding, flip));

@@ -48,7 +48,8 @@ class ParquetInputTest {
   }
 
   static ParquetInput input(Path dir) {
-    return new ParquetInput(new org.apache.hadoop.fs.Path(dir.toString()), SelectionSchema.SCHEMA, "SelectionSchema", "select");
+    return new ParquetInput(new org.apache.hadoop.fs.Path(dir.toString()), SelectionSchema.SCHEMA, "SelectionSchema",
+        org.semiweak.run.RunLayout.selection("semi-weak", "k2-p1"));
   }
 
   static Path write(String name, Dataset<Row> rows, int files) {
@@ -86,7 +87,7 @@ class ParquetInputTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(dir.getFileName() + " has a damaged file (2 files checked)")
         .hasMessageContaining(victim.getFileName() + " (" + Files.size(victim) + " bytes) is not a readable Parquet file")
-        .hasMessageContaining("This SelectionSchema dataset, the committed output of the 'select' stage")
+        .hasMessageContaining("This SelectionSchema dataset, the committed output of the 'selection/semi-weak/k2-p1' stage")
         .hasMessageContaining("semiweak run CONFIG --from select");
   }
 

@@ -1,0 +1,198 @@
+package org.semiweak.run;
+
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The one owner of every path in a run directory: the stage folders (built from a {@link StageId}
+ * and parsed back into one, side by side below), the files every stage folder holds, the run's own
+ * files, and the work and temporary folders. No other class concatenates or splits a run path.
+ *
+ * <pre>
+ * _RUN.json  _LOCK  _tmp/  _work/
+ * prep/{labeled,unlabeled,test,quarantine}/  prep/vocabulary.json
+ * teacher/&lt;recipe&gt;/
+ * scores/&lt;teacher&gt;/
+ * selection/&lt;teacher&gt;/&lt;selection&gt;/
+ * student/&lt;teacher&gt;/&lt;selection&gt;/{pretrain,finetune}/
+ * baseline/   evaluate/
+ * </pre>
+ */
+public final class RunLayout {
+  /** Written last into a stage folder; a folder without it is not committed and is never read. */
+  public static final String MANIFEST = "_MANIFEST.json";
+  /** The run directory's format and creator. */
+  public static final String RUN_FILE = "_RUN.json";
+  /** Held by the process that runs stages in this directory. */
+  public static final String LOCK_FILE = "_LOCK";
+  /** Stage outputs being written, until their commit. */
+  public static final String TMP = "_tmp";
+  /** Resumable work of stages (checkpoints, materialized training sets), until their commit. */
+  public static final String WORK = "_work";
+  /** Under {@code prep/}: the class vocabulary. */
+  public static final String VOCABULARY_FILE = "vocabulary.json";
+  /** Under {@code prep/}: records that could not be prepared, with the reason. */
+  public static final String QUARANTINE = "quarantine";
+
+  /** A name inside a stage path: a teacher recipe or a selection. */
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._=-]*");
+
+  private final Path root;
+
+  public RunLayout(Path root) {
+    this.root = root;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  // ---- stage ids: factories, then the path of an id and the id of a path, beside each other ----
+
+  public static StageId prep() {
+    return new StageId(StageKind.PREP, null, null);
+  }
+
+  public static StageId teacher(String recipe) {
+    return new StageId(StageKind.TRAIN_TEACHER, name("teacher", recipe), null);
+  }
+
+  public static StageId scores(String teacher) {
+    return new StageId(StageKind.SCORE, name("teacher", teacher), null);
+  }
+
+  public static StageId selection(String teacher, String selection) {
+    return new StageId(StageKind.SELECT, name("teacher", teacher), name("selection", selection));
+  }
+
+  public static StageId pretrain(String teacher, String selection) {
+    return new StageId(StageKind.PRETRAIN, name("teacher", teacher), name("selection", selection));
+  }
+
+  public static StageId finetune(String teacher, String selection) {
+    return new StageId(StageKind.FINETUNE, name("teacher", teacher), name("selection", selection));
+  }
+
+  public static StageId baseline() {
+    return new StageId(StageKind.BASELINE, null, null);
+  }
+
+  public static StageId evaluate() {
+    return new StageId(StageKind.EVALUATE, null, null);
+  }
+
+  /** The folder of a stage relative to the run directory. */
+  public static String path(StageId id) {
+    return switch (id.kind()) {
+      case PREP -> "prep";
+      case TRAIN_TEACHER -> "teacher/" + id.teacher();
+      case SCORE -> "scores/" + id.teacher();
+      case SELECT -> "selection/" + id.teacher() + "/" + id.selection();
+      case PRETRAIN -> "student/" + id.teacher() + "/" + id.selection() + "/pretrain";
+      case FINETUNE -> "student/" + id.teacher() + "/" + id.selection() + "/finetune";
+      case BASELINE -> "baseline";
+      case EVALUATE -> "evaluate";
+    };
+  }
+
+  /** The stage of a relative folder path such as {@code scores/semi-weak}; the inverse of {@link #path}. */
+  public static StageId parse(String path) {
+    String[] p = path == null ? new String[0] : path.split("/", -1);
+    try {
+      StageId id = switch (p.length == 0 ? "" : p[0]) {
+        case "prep" -> p.length == 1 ? prep() : null;
+        case "teacher" -> p.length == 2 ? teacher(p[1]) : null;
+        case "scores" -> p.length == 2 ? scores(p[1]) : null;
+        case "selection" -> p.length == 3 ? selection(p[1], p[2]) : null;
+        case "student" -> p.length == 4 && p[3].equals("pretrain") ? pretrain(p[1], p[2])
+            : p.length == 4 && p[3].equals("finetune") ? finetune(p[1], p[2]) : null;
+        case "baseline" -> p.length == 1 ? baseline() : null;
+        case "evaluate" -> p.length == 1 ? evaluate() : null;
+        default -> null;
+      };
+      if (id != null) {
+        return id;
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("'" + path + "' is not a stage of a run directory: " + e.getMessage(), e);
+    }
+    throw new IllegalArgumentException("'" + path + "' is not a stage of a run directory; stages are prep,"
+        + " teacher/RECIPE, scores/TEACHER, selection/TEACHER/NAME, student/TEACHER/SELECTION/{pretrain,finetune},"
+        + " baseline and evaluate");
+  }
+
+  private static String name(String what, String value) {
+    if (value == null || !NAME.matcher(value).matches()) {
+      throw new IllegalArgumentException("invalid " + what + " name '" + value
+          + "': use lower-case letters, digits, '.', '_', '=' and '-', starting with a letter or digit");
+    }
+    return value;
+  }
+
+  /** Whether {@code value} may name a teacher or a selection. */
+  public static boolean isValidName(String value) {
+    return value != null && NAME.matcher(value).matches();
+  }
+
+  // ---- paths under this run directory ----
+
+  public Path stage(StageId id) {
+    return new Path(root, path(id));
+  }
+
+  public Path manifest(StageId id) {
+    return new Path(stage(id), MANIFEST);
+  }
+
+  public Path runFile() {
+    return new Path(root, RUN_FILE);
+  }
+
+  public Path lockFile() {
+    return new Path(root, LOCK_FILE);
+  }
+
+  public Path tmpRoot() {
+    return new Path(root, TMP);
+  }
+
+  /** A fresh temporary folder for a stage's output ({@code unique} keeps concurrent attempts apart). */
+  public Path temp(StageId id, String unique) {
+    return new Path(tmpRoot(), path(id).replace('/', '+') + "-" + unique);
+  }
+
+  public Path workRoot() {
+    return new Path(root, WORK);
+  }
+
+  /** The resumable work of a stage. */
+  public Path work(StageId id) {
+    return new Path(workRoot(), path(id).replace('/', '+'));
+  }
+
+  /** The stage a work folder name belongs to (for status). */
+  public static String stageOfWorkFolder(String name) {
+    return name.replace('+', '/');
+  }
+
+  public Path split(Split split) {
+    return new Path(stage(prep()), split.dirName());
+  }
+
+  public Path quarantine() {
+    return new Path(stage(prep()), QUARANTINE);
+  }
+
+  public Path vocabulary() {
+    return new Path(stage(prep()), VOCABULARY_FILE);
+  }
+
+  /** The stage whose folder holds {@code absolutePath} (a path below this run directory), if any. */
+  public java.util.Optional<String> relative(String absolutePath) {
+    String rootPath = root.toUri().getPath();
+    if (!absolutePath.startsWith(rootPath + "/")) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(absolutePath.substring(rootPath.length() + 1));
+  }
+}

@@ -1,0 +1,73 @@
+package org.semiweak.run;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.semiweak.config.ConfigException;
+import org.semiweak.run.result.Publication;
+
+/**
+ * What the stages of a run directory publish, whether committed or only planned earlier in the same
+ * pipeline. The pipeline folds every stage's {@link Stage#plan(Upstream)} over it before the first
+ * Spark job, so that a stage whose input does not exist or does not fit fails at once.
+ */
+public final class Upstream {
+  /** An upstream stage: where its output is, its fingerprint, and what it publishes. */
+  public record Known(StageId id, String path, String fingerprint, Publication publication, boolean committed) {}
+
+  private final RunDir run;
+  private final Map<StageId, Known> planned = new LinkedHashMap<>();
+
+  public Upstream(RunDir run) {
+    this.run = run;
+  }
+
+  /** Records a stage planned to run before the ones planned after it. */
+  public void planned(StagePlan plan) {
+    planned.put(plan.id(), new Known(plan.id(), run.stagePath(plan.id()).toString(), plan.fingerprint(),
+        plan.publication(), false));
+  }
+
+  /** The stage as planned earlier in this pipeline, else as committed, else empty. */
+  public Optional<Known> find(StageId id) {
+    Known p = planned.get(id);
+    if (p != null) {
+      return Optional.of(p);
+    }
+    return run.committed(id).map(m -> new Known(id, run.stagePath(id).toString(), m.fingerprint(),
+        m.typedResult().publication(), true));
+  }
+
+  /** The stage {@code neededBy} reads; a {@link ConfigException} naming the stage and what to run if it is neither planned nor committed. */
+  public Known require(StageId id, String neededBy) {
+    return find(id).orElseThrow(() -> new ConfigException(
+        neededBy + " needs the output of stage '" + id + "', which is neither committed in " + run.root()
+            + " nor planned before it. Run that stage first (semiweak status " + run.root()
+            + " lists what is committed)."));
+  }
+
+  /** The publication of an upstream stage, of the type its kind publishes. */
+  public <P extends Publication> P require(StageId id, Class<P> type, String neededBy) {
+    Known k = require(id, neededBy);
+    if (!type.isInstance(k.publication())) {
+      throw new ConfigException(neededBy + " needs a " + type.getSimpleName().toLowerCase(java.util.Locale.ROOT)
+          + " stage, but '" + id + "' is a " + id.kind().command() + " stage");
+    }
+    return type.cast(k.publication());
+  }
+
+  /** Every model stage planned in this pipeline or committed, in path order. */
+  public List<Known> models() {
+    Map<StageId, Known> all = new java.util.TreeMap<>();
+    for (StageManifest m : run.listCommitted()) {
+      StageId id = m.id();
+      if (id.kind().producesModel()) {
+        find(id).ifPresent(k -> all.put(id, k));
+      }
+    }
+    planned.values().stream().filter(k -> k.id().kind().producesModel()).forEach(k -> all.put(k.id(), k));
+    return new ArrayList<>(all.values());
+  }
+}

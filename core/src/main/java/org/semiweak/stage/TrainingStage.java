@@ -1,0 +1,103 @@
+package org.semiweak.stage;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.model.Inference;
+import org.semiweak.run.SparkJobs;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.model.StageModel;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.Split;
+import org.semiweak.run.Stage;
+import org.semiweak.run.StageOutput;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.StageWriter;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.run.result.TrainingPhase;
+import org.semiweak.train.CurvePoint;
+import org.semiweak.train.DistributedTrainer;
+import org.semiweak.train.Evaluator;
+import org.semiweak.train.TrainOptions;
+import org.semiweak.train.TrainingResult;
+
+/**
+ * The shape every model stage shares (train-teacher, pretrain, finetune, baseline): the subclass
+ * produces a model, in one or more training {@link Phases}; this class writes it, evaluates it on
+ * the test split, checks that each phase trained on all of its examples, and returns the
+ * {@link ModelResult}.
+ */
+public abstract class TrainingStage implements Stage {
+  protected final RunDir run;
+  protected final Options options;
+
+  protected TrainingStage(RunDir run, Options options) {
+    this.run = run;
+    this.options = options;
+  }
+
+  /** Produces the stage's model, training it through {@code phases}. */
+  protected abstract StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan);
+
+  @Override
+  public final StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
+    PrepInfo prep = PrepInfo.require(run, id().kind().command());
+    Phases phases = new Phases(spark);
+    StageModel model = produce(spark, prep, phases, plan);
+    model.write(run.fs(), out.tempDir());
+    SparkJobs.describe(spark, "evaluate " + id() + " on the test split");
+    Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), model,
+        Inference.defaultBatchSize(model.spec()));
+    Map<String, Long> counts = new LinkedHashMap<>();
+    phases.done.forEach((name, p) -> counts.put("training-examples." + name, p.examples()));
+    counts.put("test-images", e.count());
+    return new StageOutput(counts, new ModelResult(model.description(), phases.done, e.top1(), e.top5(), e.count()));
+  }
+
+  /** The labeled split as training examples: image id, image, label. */
+  protected static Dataset<Row> labeledExamples(SparkSession spark, PrepInfo prep) {
+    return prep.read(spark, Split.LABELED).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+  }
+
+  /** The trainings of one stage, each checkpointed under the stage's work folder and recorded by name. */
+  public final class Phases {
+    private final SparkSession spark;
+    private final Map<String, TrainingPhase> done = new LinkedHashMap<>();
+
+    private Phases(SparkSession spark) {
+      this.spark = spark;
+    }
+
+    /**
+     * Trains {@code data} (image id, image, label) from {@code initial} with {@code schedule}, resuming
+     * from the phase's last checkpoint after a crash, and records the phase.
+     *
+     * @param examples the number of rows of {@code data}, counted by the caller
+     */
+    public ModelWeights train(String phase, Dataset<Row> data, long examples, ModelSpec spec, ModelWeights initial,
+        TrainOptions schedule, int epochs) {
+      if (examples == 0) {
+        throw new IllegalStateException(id() + ": the " + phase + " training set is empty: nothing to train on");
+      }
+      SparkJobs.describe(spark, "semiweak " + id() + " (" + phase + ")");
+      Path checkpoints = new Path(run.layout().work(id()), "checkpoints-" + phase);
+      TrainingResult r = new DistributedTrainer(spark).optLabel(id().path())
+          .train(data, spec, initial, schedule, checkpoints, null);
+      done.put(phase, new TrainingPhase(examples, r.examplesSeen(), schedule.totalSteps(), epochs,
+          schedule.workers(), r.roundsRun(), r.roundsResumed(), r.seconds(), r.finalLoss(),
+          r.executors().stream().map(String::valueOf).sorted().toList(),
+          r.learningCurve().stream().map(Phases::point).toList()));
+      return r.weights();
+    }
+
+    private static TrainingPhase.CurvePoint point(CurvePoint p) {
+      return new TrainingPhase.CurvePoint(p.round(), p.globalStep(), p.meanLoss(), p.imagesPerSecond());
+    }
+  }
+}
