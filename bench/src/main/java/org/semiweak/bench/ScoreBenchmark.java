@@ -29,7 +29,11 @@ import org.semiweak.model.ModelWeights;
 import org.semiweak.prep.PrepareImages;
 import org.semiweak.prep.image.ImageCodec;
 import org.semiweak.prep.image.ImageRejectedException;
-import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageExecution;
+import org.semiweak.run.result.ScoreResult;
+import org.semiweak.testing.CommittedModels;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
@@ -228,12 +232,12 @@ public final class ScoreBenchmark {
         "source", "idx", "input", idx.toString(), "labeled-per-class", 10,
         "shard-records", (unlabeled + config.files() - 1) / config.files()));
     boolean measure = config.methods().contains("prep") && out != null;
-    if (run.committed(PrepInfo.STAGE).isEmpty() || measure) {
+    if (run.committed(RunLayout.prep()).isEmpty() || measure) {
       Measurement best = null;
       for (int r = 0; r < (measure ? Math.max(1, repeat) : 1); r++) {
-        run.delete(PrepInfo.STAGE);
+        run.delete(RunLayout.prep());
         PrepareImages prep = new PrepareImages(run, prepOptions);
-        Probes.Timed<StageManifest> t = Probes.time(() -> prep.execute(spark, prep.plan()));
+        Probes.Timed<StageManifest> t = Probes.time(() -> StageExecution.planAndRun(run, spark, prep));
         long written = t.value().count("written.labeled") + t.value().count("written.unlabeled")
             + t.value().count("written.test");
         Measurement m = new Measurement(n, "prep", t.value().count("in"), t.timing(), String.format(Locale.ROOT,
@@ -246,13 +250,9 @@ public final class ScoreBenchmark {
         out.add(best);
       }
     }
-    String teacher = "teacher/bench";
-    if (run.committed(teacher).isEmpty()) {
-      try (StageWriter w = run.begin(teacher)) {
-        ModelIO.write(run.fs(), w.tempDir(), spec, weights);
-        w.commit(new ManifestBuilder(teacher, "teacher",
-            Map.of("weights", "random (ModelWeights.initial seed 1)", "architecture", spec.toString())).build());
-      }
+    // An untrained teacher (random weights) costs the same to score as a trained one.
+    if (run.committed(RunLayout.teacher("bench")).isEmpty()) {
+      CommittedModels.commit(run, RunLayout.teacher("bench"), spec, weights);
     }
     return run;
   }
@@ -261,13 +261,13 @@ public final class ScoreBenchmark {
   static Measurement score(SparkSession spark, RunDir run, Config config, int n) {
     ScoreImages stage = new ScoreImages(run, Options.parse("score", ScoreImages.OPTIONS,
         Map.of("teacher", "bench", "batch-size", config.batchSize(), "partitions", config.scorePartitions())));
-    run.delete(stage.path());
-    Probes.Timed<StageManifest> t = Probes.time(() -> stage.execute(spark, stage.plan()));
+    run.delete(stage.id());
+    Probes.Timed<StageManifest> t = Probes.time(() -> StageExecution.planAndRun(run, spark, stage));
     int tasks = config.scorePartitions() > 0 ? config.scorePartitions()
-        : PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED).rdd().getNumPartitions();
+        : PrepInfo.require(run, "bench").read(spark, Split.UNLABELED).rdd().getNumPartitions();
     Measurement m = new Measurement(n, "score", t.value().count("scored"), t.timing(), String.format(Locale.ROOT,
         "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", tasks, config.batchSize(),
-        t.value().metrics().get("model-loads")));
+        t.value().result(ScoreResult.class).modelLoads()));
     log(m);
     return m;
   }
@@ -277,7 +277,7 @@ public final class ScoreBenchmark {
    * forward thread (contiguous CHW images), not timed.
    */
   static List<float[]> decoded(SparkSession spark, RunDir run, ModelSpec spec) {
-    List<Row> rows = PrepInfo.require(run, "bench").read(spark, PrepInfo.UNLABELED)
+    List<Row> rows = PrepInfo.require(run, "bench").read(spark, Split.UNLABELED)
         .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE).collectAsList();
     int threads = spark.sparkContext().defaultParallelism();
     int values = spec.imageValues();

@@ -51,10 +51,17 @@ import org.semiweak.prep.source.FolderSource;
 import org.semiweak.prep.source.IdxSource;
 import org.semiweak.prep.source.ImageSource;
 import org.semiweak.prep.source.WebDatasetSource;
-import org.semiweak.run.ManifestBuilder;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.SparkJobs;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StageOutput;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
+import org.semiweak.run.result.PrepResult;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
 import org.semiweak.util.Fingerprint;
 import org.slf4j.Logger;
@@ -106,11 +113,7 @@ import org.slf4j.LoggerFactory;
 public final class PrepareImages implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(PrepareImages.class);
 
-  public static final String PATH = "prep";
-  public static final String KIND = "prep";
-  public static final String VOCABULARY_FILE = "vocabulary.json";
-  public static final String QUARANTINE = "quarantine";
-  public static final List<String> SPLITS = List.of(Candidates.LABELED, Candidates.UNLABELED, Candidates.TEST);
+  public static final List<String> SPLITS = Split.names();
 
   public static final OptionSpec<String> SOURCE = OptionSpec.choiceOption("source", "idx",
       List.of("idx", "folder", "webdataset"),
@@ -175,13 +178,8 @@ public final class PrepareImages implements Stage {
   }
 
   @Override
-  public String path() {
-    return PATH;
-  }
-
-  @Override
-  public String kind() {
-    return KIND;
+  public StageId id() {
+    return RunLayout.prep();
   }
 
   /** Checks options and inputs (existence, headers, vocabulary); no Spark job. */
@@ -299,22 +297,23 @@ public final class PrepareImages implements Stage {
   }
 
   @Override
-  public ManifestBuilder plan() {
+  public StagePlan plan(Upstream upstream) {
     validate();
     Map<String, Object> effective = new TreeMap<>(options.effective());
     if (validated.source().equals("idx")) {
       effective.put(ID_PREFIX.key(), validated.idPrefix());
     }
-    ManifestBuilder m = new ManifestBuilder(PATH, KIND, effective);
+    StagePlan.Builder m = StagePlan.builder(id(), effective);
     for (ImageSource.InputFingerprint in : validated.input().inspect()) {
       m.input(in.name(), in.path(), in.fingerprint());
     }
     m.input("vocabulary", validated.vocabularyPath(), Fingerprint.of(validated.vocabulary().toJson()));
-    return m;
+    return m.publishes(new Publication.Images(options.get(IMAGE_SIZE), options.get(CHANNELS),
+        validated.vocabulary().classes())).build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder plan) {
+  public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter writer) {
     validate();
     long started = System.nanoTime();
     Validated v = validated;
@@ -326,10 +325,10 @@ public final class PrepareImages implements Stage {
         new HadoopConf(spark.sparkContext().hadoopConfiguration()));
     LOG.info("prep: source {} from {}, image {}x{}x{}, vocabulary {} ({} classes, {} tags), options {}",
         v.source(), options.get(INPUT), settings.imageSize(), settings.imageSize(), settings.channels(),
-        v.vocabularyPath(), v.vocabulary().numClasses(), v.vocabulary().tagToClass().size(), plan.build().options());
+        v.vocabularyPath(), v.vocabulary().numClasses(), v.vocabulary().tagToClass().size(), plan.options());
 
     List<Dataset<Row>> cached = new ArrayList<>();
-    try (StageWriter writer = run.begin(PATH)) {
+    try {
       // 1. Read and decode every record once; everything after works on the cached rows.
       LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
       Dataset<Row> cand = spark.createDataFrame(
@@ -337,7 +336,7 @@ public final class PrepareImages implements Stage {
           .persist(StorageLevel.MEMORY_AND_DISK());
       cached.add(cand);
       Map<String, Long> byStatus = new TreeMap<>();
-      describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
+      SparkJobs.describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
       try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
         for (Row r : cand.groupBy(Candidates.STATUS).count().collectAsList()) {
           byStatus.put(r.getString(0), r.getLong(1));
@@ -347,7 +346,7 @@ public final class PrepareImages implements Stage {
       double readSeconds = (System.nanoTime() - started) / 1e9;
 
       // 2. Deduplicate by image id, then by content.
-      describe(spark, "prep: find duplicate ids and duplicate pixels");
+      SparkJobs.describe(spark, "prep: find duplicate ids and duplicate pixels");
       Dataset<Row> ok = cand.filter(col(Candidates.STATUS).equalTo(Candidates.OK));
       Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
       cached.add(decisions);
@@ -364,7 +363,7 @@ public final class PrepareImages implements Stage {
       cached.add(kept);
 
       // 3. Count what will be written.
-      describe(spark, "prep: count images per split and class");
+      SparkJobs.describe(spark, "prep: count images per split and class");
       Map<String, Long> written = new LinkedHashMap<>();
       Map<String, Map<String, Long>> perClass = new LinkedHashMap<>();
       SPLITS.forEach(s -> {
@@ -429,20 +428,20 @@ public final class PrepareImages implements Stage {
         }
       }
       long quarantinedTotal = quarantined.values().stream().mapToLong(Long::longValue).sum();
-      describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
+      SparkJobs.describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
       writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
-          new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(QUARANTINE));
+          new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(RunLayout.QUARANTINE));
       cand.unpersist();
-      Map<String, Object> shardFiles = new LinkedHashMap<>();
+      Map<String, Long> shardFiles = new LinkedHashMap<>();
       String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
       for (String split : SPLITS) {
-        describe(spark, "prep: write " + written.get(split) + " " + split + " images");
+        SparkJobs.describe(spark, "prep: write " + written.get(split) + " " + split + " images");
         Dataset<Row> rows = kept.filter(col(Candidates.SPLIT).equalTo(split)).select(columns(imageColumns));
         writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
             writer.temp(split));
         shardFiles.put(split, countParts(fs, writer.temp(split)));
       }
-      writeText(fs, writer.temp(VOCABULARY_FILE), v.vocabulary().toJson());
+      writeText(fs, writer.temp(RunLayout.VOCABULARY_FILE), v.vocabulary().toJson());
 
       // 5. Account for every record, then commit.
       long in = byStatus.values().stream().mapToLong(Long::longValue).sum();
@@ -453,35 +452,31 @@ public final class PrepareImages implements Stage {
             + " + quarantined " + quarantinedTotal + " + duplicates " + duplicates + " (a bug; nothing was committed)");
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      plan.count("in", in).count("written", writtenTotal);
-      written.forEach((s, n) -> plan.count("written." + s, n));
-      plan.count("quarantined", quarantinedTotal);
-      quarantined.forEach((r, n) -> plan.count("quarantined." + r, n));
-      plan.count("duplicates", duplicates).count("tags.known", tagsKnown).count("tags.unknown", tagsUnknown);
-      perClass.forEach((s, m) -> plan.metric("classes." + s, m));
-      plan.metric("shard_files", shardFiles);
-      plan.metric("images_per_second", Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0);
-      plan.metric("seconds", Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
-          "write", round1(seconds - readSeconds - dedupSeconds)));
-      plan.metric("unlabeled_tag_coverage", ratio(unlabeledTagged, written.get(Candidates.UNLABELED)));
-      if (idx && v.simulator() != null) {
-        plan.metric("simulated_tag_accuracy", ratio(unlabeledTagHits, unlabeledWithLabel));
-      }
-      if (v.input() instanceof FolderSource folder) {
-        plan.metric("files.ignored", folder.ignoredFiles());
-      }
-      StageManifest manifest = plan.build();
-      writer.commit(manifest);
+      Map<String, Long> counts = new LinkedHashMap<>();
+      counts.put("in", in);
+      counts.put("written", writtenTotal);
+      written.forEach((s, n) -> counts.put("written." + s, n));
+      counts.put("quarantined", quarantinedTotal);
+      quarantined.forEach((r, n) -> counts.put("quarantined." + r, n));
+      counts.put("duplicates", duplicates);
+      counts.put("tags.known", tagsKnown);
+      counts.put("tags.unknown", tagsUnknown);
+      PrepResult result = new PrepResult(settings.imageSize(), settings.channels(), v.vocabulary().classes(), perClass,
+          shardFiles, Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0,
+          Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
+              "write", round1(seconds - readSeconds - dedupSeconds)),
+          ratio(unlabeledTagged, written.get(Candidates.UNLABELED)),
+          idx && v.simulator() != null ? ratio(unlabeledTagHits, unlabeledWithLabel) : null,
+          v.input() instanceof FolderSource folder ? folder.ignoredFiles() : null);
       LOG.info(String.format(Locale.ROOT,
           "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
               + "%.1f s, %,.0f images/s -> %s",
           in, writtenTotal, written.get(Candidates.LABELED), written.get(Candidates.UNLABELED),
           written.get(Candidates.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
-          run.stagePath(PATH)));
-      return manifest;
+          run.stagePath(id())));
+      return new StageOutput(counts, result);
     } finally {
       cached.forEach(Dataset::unpersist);
-      spark.sparkContext().setJobDescription(null);
     }
   }
 
@@ -606,7 +601,4 @@ public final class PrepareImages implements Stage {
     return b == 0 ? 0.0 : Math.round(1e6 * a / (double) b) / 1e6;
   }
 
-  private static void describe(SparkSession spark, String what) {
-    spark.sparkContext().setJobDescription(what);
-  }
 }

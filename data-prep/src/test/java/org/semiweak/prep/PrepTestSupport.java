@@ -1,5 +1,6 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.StageExecution;
 import java.io.DataInputStream;
 import java.io.File;
 import java.io.FileInputStream;
@@ -57,7 +58,7 @@ final class PrepTestSupport {
 
   static StageManifest prep(RunDir run, Map<String, ?> raw) {
     PrepareImages p = stage(run, raw);
-    return p.execute(spark(), p.plan());
+    return StageExecution.planAndRun(run, spark(), p);
   }
 
   /** CPU seconds used by this JVM so far (all threads): a load-independent cost measure. */

@@ -1,5 +1,6 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.RunLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.DataOutputStream;
@@ -95,8 +96,8 @@ class PrepareImagesDeterminismTest {
       List<String> rows4 = canonicalRows(four, split);
       assertThat(rows1).as(split + " rows with 1 and with 4 read partitions").isEqualTo(rows4);
     }
-    List<String> unlabeledIds = PrepareImagesFolderTest.ids(new Path(one.stagePath("prep"), "unlabeled"));
-    List<String> labeledIds = PrepareImagesFolderTest.ids(new Path(one.stagePath("prep"), "labeled"));
+    List<String> unlabeledIds = PrepareImagesFolderTest.ids(new Path(one.stagePath(RunLayout.prep()), "unlabeled"));
+    List<String> labeledIds = PrepareImagesFolderTest.ids(new Path(one.stagePath(RunLayout.prep()), "labeled"));
     assertThat(unlabeledIds).as("the train copy of a test image is removed").doesNotContain("mini-fmnist-train-00010");
     assertThat(labeledIds).as("nor labeled").doesNotContain("mini-fmnist-train-00010");
     List<String> trainIds = new java.util.ArrayList<>(unlabeledIds);
@@ -110,7 +111,7 @@ class PrepareImagesDeterminismTest {
   /** Every column of every row as text, sorted by image id. */
   private static List<String> canonicalRows(RunDir run, String split) {
     List<Row> rows = PrepTestSupport.spark().read().schema(ImageSchema.SCHEMA)
-        .parquet(new Path(run.stagePath("prep"), split).toString())
+        .parquet(new Path(run.stagePath(RunLayout.prep()), split).toString())
         .orderBy(functions.col(ImageSchema.IMAGE_ID)).collectAsList();
     return rows.stream().map(r -> {
       StringBuilder sb = new StringBuilder();

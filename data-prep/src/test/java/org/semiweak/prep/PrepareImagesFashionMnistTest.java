@@ -1,5 +1,7 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.result.PrepResult;
+import org.semiweak.run.RunLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -38,7 +40,7 @@ class PrepareImagesFashionMnistTest {
     double cpu0 = PrepTestSupport.processCpuSeconds();
     StageManifest m = PrepTestSupport.prep(run, Map.of("input", dir));
     System.out.printf("Fashion-MNIST prep: %.1f s wall, %.1f s CPU, counts %s, metrics %s%n", (System.nanoTime() - t0) / 1e9,
-        PrepTestSupport.processCpuSeconds() - cpu0, m.counts(), m.metrics());
+        PrepTestSupport.processCpuSeconds() - cpu0, m.counts(), m.result());
 
     // The oracle: distinct pixel arrays, computed here from the IDX files without data-prep.
     PrepTestSupport.Idx train = PrepTestSupport.loadIdx(dir, "train");
@@ -65,15 +67,17 @@ class PrepareImagesFashionMnistTest {
     assertThat(m.count("written.test")).as("test images kept = distinct test pixel arrays").isEqualTo(testPixels.size());
     assertThat(m.count("written.labeled") + m.count("written.unlabeled") + trainDuplicates(m, testPixels.size()))
         .as("labeled + unlabeled + train duplicates = 60,000").isEqualTo(60_000);
-    @SuppressWarnings("unchecked")
-    Map<String, Number> labeledPerClass = (Map<String, Number>) m.metrics().get("classes.labeled");
+    PrepResult result = m.result(PrepResult.class);
+    Map<String, Long> labeledPerClass = result.perClass().get("labeled");
     assertThat(labeledPerClass).as("labeled per class").hasSize(10);
-    labeledPerClass.forEach((cls, n) -> assertThat(n.longValue()).as("labeled images of " + cls).isEqualTo(100));
-    assertThat(((Number) m.metrics().get("simulated_tag_accuracy")).doubleValue())
+    labeledPerClass.forEach((cls, n) -> assertThat(n).as("labeled images of " + cls).isEqualTo(100));
+    assertThat(result.imageSize()).as("image size published for later stages").isEqualTo(28);
+    assertThat(result.classes()).as("classes published for later stages").hasSize(10);
+    assertThat(result.simulatedTagAccuracy())
         .as("simulated tags name the true class with probability 0.6").isCloseTo(0.6, within(0.015));
 
     // Read the shards back with plain parquet-hadoop, not Spark.
-    Path prep = run.stagePath("prep");
+    Path prep = run.stagePath(RunLayout.prep());
     MessageType schema = PrepTestSupport.parquetSchema(PrepTestSupport.parts(new Path(prep, "labeled")).get(0));
     assertSchema(schema);
     Vocabulary vocabulary = Vocabulary.fromJson(run.readString(new Path(prep, "vocabulary.json")));

@@ -1,5 +1,7 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.result.PrepResult;
+import org.semiweak.run.RunLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -110,9 +112,9 @@ class PrepareImagesFolderTest {
         .isEqualTo(m.count("written") + m.count("quarantined") + m.count("duplicates"));
     assertThat(m.count("tags.known")).as("tags the vocabulary maps").isEqualTo(7);
     assertThat(m.count("tags.unknown")).as("#fashion and #ootd are unknown").isEqualTo(2);
-    assertThat(((Number) m.metrics().get("files.ignored")).longValue()).as("README.txt is ignored").isEqualTo(1);
+    assertThat(m.result(PrepResult.class).ignoredFiles()).as("README.txt is ignored").isEqualTo(1L);
 
-    Path prep = run.stagePath("prep");
+    Path prep = run.stagePath(RunLayout.prep());
     List<Row> q2 = PrepTestSupport.spark().read().parquet(new Path(prep, "quarantine").toString()).collectAsList();
     Map<String, List<String>> files = q2.stream().collect(Collectors.groupingBy(r -> r.getAs(ImageSchema.REASON),
         Collectors.mapping(r -> r.getAs(ImageSchema.SOURCE_FILE), Collectors.toList())));
@@ -170,10 +172,10 @@ class PrepareImagesFolderTest {
     assertThat(m.count("quarantined.unsafe-path")).as("unsafe path").isEqualTo(1);
     assertThat(m.count("quarantined.bad-metadata")).as("a line that is not JSON").isEqualTo(1);
     assertThat(m.count("in")).as("accounting").isEqualTo(m.count("written") + m.count("quarantined") + m.count("duplicates"));
-    Map<String, Row> labeled = byId(new Path(run.stagePath("prep"), "labeled"));
+    Map<String, Row> labeled = byId(new Path(run.stagePath(RunLayout.prep()), "labeled"));
     assertThat(list(labeled.get("a.png"), ImageSchema.TAG_CLASSES)).as("two synonyms, one class")
         .containsExactly(1);
-    Map<String, Row> unlabeled = byId(new Path(run.stagePath("prep"), "unlabeled"));
+    Map<String, Row> unlabeled = byId(new Path(run.stagePath(RunLayout.prep()), "unlabeled"));
     assertThat(list(unlabeled.get("unlisted.png"), ImageSchema.TAGS)).as("unlisted image has no tags").isEmpty();
     assertThat(unlabeled.get("unlisted.png").isNullAt(unlabeled.get("unlisted.png").fieldIndex(ImageSchema.LABEL)))
         .as("unlisted image has no label").isTrue();

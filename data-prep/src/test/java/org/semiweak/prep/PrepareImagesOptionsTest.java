@@ -1,5 +1,7 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.Upstream;
+import org.semiweak.run.StagePlan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +11,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 
 /** Option and input validation: every mistake is reported before any Spark job, with a message that says what to do. */
@@ -18,7 +19,7 @@ class PrepareImagesOptionsTest {
   private final RunDir run = PrepTestSupport.newRun(tmp);
 
   private void assertPlanFails(Map<String, ?> raw, String... messageParts) {
-    assertThatThrownBy(() -> PrepTestSupport.stage(run, raw).plan())
+    assertThatThrownBy(() -> PrepTestSupport.stage(run, raw).plan(new Upstream(run)))
         .as("options " + raw)
         .isInstanceOfAny(ConfigException.class, IllegalStateException.class)
         .satisfies(e -> {
@@ -76,11 +77,11 @@ class PrepareImagesOptionsTest {
     java.nio.file.Path images = Files.createDirectories(tmp.resolve("fp"));
     Files.write(images.resolve("a.png"), TestImages.grayPng(new byte[28 * 28], 28, 28));
     Map<String, String> raw = Map.of("source", "folder", "input", images.toString(), "unlisted-files", "unlabeled");
-    ManifestBuilder first = PrepTestSupport.stage(run, raw).plan();
-    assertThat(PrepTestSupport.stage(run, raw).plan().fingerprint()).as("same inputs and options, same fingerprint")
+    StagePlan first = PrepTestSupport.stage(run, raw).plan(new Upstream(run));
+    assertThat(PrepTestSupport.stage(run, raw).plan(new Upstream(run)).fingerprint()).as("same inputs and options, same fingerprint")
         .isEqualTo(first.fingerprint());
     Files.write(images.resolve("b.png"), TestImages.grayPng(new byte[28 * 28], 28, 28));
-    assertThat(PrepTestSupport.stage(run, raw).plan().fingerprint()).as("a new input file changes the fingerprint")
+    assertThat(PrepTestSupport.stage(run, raw).plan(new Upstream(run)).fingerprint()).as("a new input file changes the fingerprint")
         .isNotEqualTo(first.fingerprint());
   }
 }

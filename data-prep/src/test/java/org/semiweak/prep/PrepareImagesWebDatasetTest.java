@@ -1,5 +1,6 @@
 package org.semiweak.prep;
 
+import org.semiweak.run.RunLayout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -86,7 +87,7 @@ class PrepareImagesWebDatasetTest {
     assertThat(m.count("written.unlabeled")).as("s2, s5").isEqualTo(2);
     assertThat(m.count("written.test")).as("t/a").isEqualTo(1);
 
-    Path prep = run.stagePath("prep");
+    Path prep = run.stagePath(RunLayout.prep());
     Map<String, Row> labeled = PrepareImagesFolderTest.byId(new Path(prep, "labeled"));
     Row s1 = labeled.get("shard-000.tar/s1");
     assertThat(s1).as("image id = <tar path>/<key>").isNotNull();

@@ -12,6 +12,12 @@ import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageId;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.run.result.ScoreResult;
+import org.semiweak.run.result.SelectionResult;
+import org.semiweak.run.result.TrainingPhase;
 import org.semiweak.run.StageManifest;
 import org.semiweak.testing.IdxSubset;
 import org.semiweak.testing.cluster.MiniHdfs;
@@ -27,7 +33,8 @@ import org.semiweak.testing.cluster.StandaloneCluster;
  */
 class SubmitPipelineIT {
   private static final String TEACHER = "semi-supervised";
-  private static final String SELECTION = "selection/" + TEACHER + "/k50-p3";
+  private static final StageId SELECTION = RunLayout.selection(TEACHER, "k50-p3");
+  private static final StageId PRETRAIN = RunLayout.pretrain(TEACHER, "k50-p3");
 
   @TempDir Path tmp;
 
@@ -75,39 +82,40 @@ class SubmitPipelineIT {
 
       RunDir run = RunDir.open(runDir, fs.getConf());
       assertThat(run.listCommitted()).extracting(StageManifest::stage).containsExactlyInAnyOrder(
-          "prep", "teacher/" + TEACHER, "scores/" + TEACHER, SELECTION, "student/" + TEACHER + "/k50-p3/pretrain");
+          "prep", "teacher/" + TEACHER, "scores/" + TEACHER, SELECTION.path(), PRETRAIN.path());
 
-      StageManifest prep = run.committed("prep").orElseThrow();
+      StageManifest prep = run.committed(RunLayout.prep()).orElseThrow();
       assertThat(prep.count("in")).as("every IDX record read").isEqualTo(2500);
       assertThat(prep.count("written.labeled") + prep.count("written.unlabeled") + prep.count("written.test"))
           .as("in = written + quarantined + duplicates").isEqualTo(2500 - prep.count("quarantined") - prep.count("duplicates"));
       assertThat(prep.count("written.labeled")).isEqualTo(200);
 
-      StageManifest scores = run.committed("scores/" + TEACHER).orElseThrow();
+      StageManifest scores = run.committed(RunLayout.scores(TEACHER)).orElseThrow();
       assertThat(scores.count("in")).as("every unlabeled image scored once")
           .isEqualTo(scores.count("scored")).isEqualTo(prep.count("written.unlabeled"));
       assertThat(scores.count("rejected")).isZero();
-      List<String> scoreExecutors = strings(scores.metrics().get("executors"));
+      ScoreResult scored = scores.result(ScoreResult.class);
+      List<String> scoreExecutors = scored.executors();
       assertThat(scoreExecutors).as("scoring ran on both executors").hasSize(2).doesNotContain("driver");
-      assertThat(((Number) scores.metrics().get("partitions")).intValue()).as("score tasks").isEqualTo(6);
-      assertThat(((Number) scores.metrics().get("model-loads")).intValue())
-          .as("the teacher was deserialized once per executor JVM, not once per task (6 tasks)").isEqualTo(2);
+      assertThat(scored.partitions()).as("score tasks").isEqualTo(6);
+      assertThat(scored.modelLoads())
+          .as("the teacher was deserialized once per executor JVM, not once per task (6 tasks)").isEqualTo(2L);
 
       StageManifest selection = run.committed(SELECTION).orElseThrow();
       assertThat(selection.count("in")).as("the selection read every score").isEqualTo(scores.count("scored"));
       assertThat(selection.count("selected")).as("min(K, candidates) per class")
           .isEqualTo(expectedSelected(selection, 50)).isPositive();
 
-      StageManifest pretrain = run.committed("student/" + TEACHER + "/k50-p3/pretrain").orElseThrow();
+      StageManifest pretrain = run.committed(PRETRAIN).orElseThrow();
       assertThat(pretrain.count("training-examples.pseudo-labels")).as("pretrained on the selection")
           .isEqualTo(selection.count("selected"));
-      Map<?, ?> training = (Map<?, ?>) pretrain.metrics().get("training.pseudo-labels");
-      assertThat(strings(training.get("executors"))).as("training rounds ran on both executors")
+      TrainingPhase training = pretrain.result(ModelResult.class).training().get("pseudo-labels");
+      assertThat(training.executors()).as("training rounds ran on both executors")
           .containsExactlyInAnyOrderElementsOf(scoreExecutors);
-      assertThat(((Number) training.get("final-loss")).doubleValue()).isFinite();
-      Map<?, ?> teacherTraining = (Map<?, ?>) run.committed("teacher/" + TEACHER).orElseThrow().metrics()
-          .get("training.labeled");
-      assertThat(strings(teacherTraining.get("executors"))).hasSize(2);
+      assertThat(training.finalLoss()).isFinite();
+      TrainingPhase teacherTraining = run.committed(RunLayout.teacher(TEACHER)).orElseThrow()
+          .result(ModelResult.class).training().get("labeled");
+      assertThat(teacherTraining.executors()).hasSize(2);
 
       assertThat(executorsGoneWithin(cluster, Duration.ofSeconds(60)))
           .as("the workers ended the application's executor JVMs; alive: %s", cluster.executors()).isTrue();
@@ -139,17 +147,10 @@ class SubmitPipelineIT {
         .as("processes still alive after close").isEmpty();
   }
 
-  private static List<String> strings(Object list) {
-    assertThat(list).as("a list in the manifest").isInstanceOf(List.class);
-    return ((List<?>) list).stream().map(String::valueOf).toList();
-  }
-
   /** The sum over classes of min(K, candidates), from the selection's per-class statistics. */
   private static long expectedSelected(StageManifest selection, int k) {
-    List<?> classes = (List<?>) selection.metrics().get("classes");
+    List<SelectionResult.ClassSelection> classes = selection.result(SelectionResult.class).classes();
     assertThat(classes).as("one statistics row per class").hasSize(10);
-    return classes.stream()
-        .mapToLong(c -> Math.min(k, ((Number) ((Map<?, ?>) c).get("candidates")).longValue()))
-        .sum();
+    return classes.stream().mapToLong(c -> Math.min(k, c.candidates())).sum();
   }
 }

@@ -12,19 +12,24 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLock;
 import org.semiweak.run.Stage;
+import org.semiweak.run.StageKind;
+import org.semiweak.run.StageExecution;
 import org.semiweak.run.StageManifest;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
 import org.semiweak.stage.ParquetInput;
 import org.semiweak.util.Fingerprint;
 
 /**
- * Runs stages in order under the run directory's lock: validates all of them before the first
- * Spark job, skips stages whose committed output has the planned fingerprint, replaces outdated
- * ones, and resumes after a crash (uncommitted output is discarded; training resumes from its
- * checkpoints).
+ * Runs stages in order under the run directory's lock. First it checks the whole pipeline without
+ * any Spark job: every stage's options and external files, then every stage's plan against what the
+ * stages before it publish (committed or planned), collecting every problem into one error. Then,
+ * stage by stage, it skips those whose committed output has the planned fingerprint, replaces
+ * outdated ones, runs the rest and commits each (the one commit path), and resumes after a crash
+ * (uncommitted output is discarded; training resumes from its checkpoints).
  */
 public final class PipelineRunner {
   private final RunDir run;
@@ -38,78 +43,93 @@ public final class PipelineRunner {
   }
 
   /**
-   * Runs the stages.
-   *
-   * @param fromKind when not null, committed outputs of this stage kind and every later kind are
-   *     deleted first, so they run again
-   * @param force rerun every given stage even if it is up to date
+   * Checks every stage and returns their plans, in order; a {@link ConfigException} listing every
+   * problem if any stage does not fit. Runs no Spark job. A stage planned earlier in the list
+   * stands for its output in the plans of later stages, whether or not an older output is committed.
    */
-  public List<StageOutcome> run(List<Stage> stages, String fromKind, boolean force) {
-    validateAll(stages);
-    List<StageOutcome> outcomes = new ArrayList<>();
-    try (RunLock lock = run.lock("semiweak " + stages.get(0).kind() + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).kind() : ""))) {
-      cleanTemporaryLeftovers();
-      int fromOrder = fromKind == null ? Integer.MAX_VALUE : StageCatalog.order(fromKind);
-      int i = 0;
-      for (Stage s : stages) {
-        i++;
-        boolean rerun = force || StageCatalog.order(s.kind()) >= fromOrder;
-        outcomes.add(runOne(s, i, stages.size(), rerun));
-      }
-    }
-    return outcomes;
-  }
-
-  private void validateAll(List<Stage> stages) {
+  public List<StagePlan> check(List<Stage> stages) {
     List<String> errors = new ArrayList<>();
     for (Stage s : stages) {
       try {
         s.validate();
       } catch (ConfigException | IllegalStateException | UncheckedIOException e) {
-        errors.add("[" + s.path() + "] " + e.getMessage());
+        errors.add("[" + s.id() + "] " + e.getMessage());
+      }
+    }
+    List<StagePlan> plans = new ArrayList<>();
+    if (errors.isEmpty()) {
+      Upstream upstream = new Upstream(run);
+      for (Stage s : stages) {
+        try {
+          StagePlan plan = s.plan(upstream);
+          upstream.planned(plan);
+          plans.add(plan);
+        } catch (IllegalStateException | IllegalArgumentException | UncheckedIOException e) {
+          errors.add("[" + s.id() + "] " + e.getMessage());
+        }
       }
     }
     if (!errors.isEmpty()) {
       throw new ConfigException("the pipeline is not valid; nothing was run:\n" + String.join("\n", errors));
     }
+    return plans;
   }
 
-  private StageOutcome runOne(Stage s, int index, int total, boolean rerun) {
-    String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.path());
-    ManifestBuilder plan = s.plan();
+  /**
+   * Checks, then runs the stages.
+   *
+   * @param from when not null, committed outputs of this kind and every later kind are replaced
+   * @param force rerun every given stage even if it is up to date
+   */
+  public List<StageOutcome> run(List<Stage> stages, StageKind from, boolean force) {
+    List<StagePlan> plans = check(stages);
+    List<StageOutcome> outcomes = new ArrayList<>();
+    try (RunLock lock = run.lock("semiweak " + stages.get(0).id().kind()
+        + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).id().kind() : ""))) {
+      cleanTemporaryLeftovers();
+      for (int i = 0; i < stages.size(); i++) {
+        Stage s = stages.get(i);
+        boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
+        outcomes.add(runOne(s, plans.get(i), i + 1, stages.size(), rerun));
+      }
+    }
+    return outcomes;
+  }
+
+  private StageOutcome runOne(Stage s, StagePlan plan, int index, int total, boolean rerun) {
+    String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.id());
     String fp = plan.fingerprint();
-    Optional<StageManifest> committed = run.committed(s.path());
-    // A forced rerun deletes the committed output only once the stage's plan is valid.
+    Optional<StageManifest> committed = run.committed(s.id());
     if (committed.isPresent() && rerun) {
       out.printf("%s deleting the committed output to run it again%n", where);
-      run.delete(s.path());
+      run.delete(s.id());
       committed = Optional.empty();
     }
     if (committed.isPresent()) {
       if (committed.get().fingerprint().equals(fp)) {
         out.printf("%s up to date (fingerprint %s), skipped%n", where, Fingerprint.shortForm(fp));
-        return new StageOutcome(s.path(), s.kind(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed.get(), 0);
+        return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed.get(), 0);
       }
       if (!s.replaceable()) {
         throw new ConfigException(where + " is committed with other options or inputs (fingerprint "
             + Fingerprint.shortForm(committed.get().fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
-            + "). Committed " + s.kind() + " outputs are never overwritten: give this one a new name, or rerun with --from "
-            + s.kind() + " to replace it.");
+            + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
+            + " with --from " + s.id().kind() + " to replace it.");
       }
       out.printf("%s inputs or options changed since it was committed: running it again%n", where);
-      run.delete(s.path());
+      run.delete(s.id());
     }
     out.printf("%s running%n", where);
     long t0 = System.nanoTime();
     StageManifest m;
     try {
-      m = s.execute(spark.get(), plan);
+      m = StageExecution.run(run, spark.get(), s, plan);
     } catch (Exception e) { // Spark rethrows task failures as (checked) SparkException
       throw explainUnreadableInput(e);
     }
     double secs = (System.nanoTime() - t0) / 1e9;
     out.printf("%s committed in %.1f s: %s%n", where, secs, Report.countsLine(m));
-    return new StageOutcome(s.path(), s.kind(), StageOutcome.Action.RAN, m, secs);
+    return new StageOutcome(s.id(), StageOutcome.Action.RAN, m, secs);
   }
 
   /**
@@ -135,7 +155,7 @@ public final class PipelineRunner {
 
   /** Temporary output of stages that never committed (a crash, a kill): never read, safe to delete. */
   private void cleanTemporaryLeftovers() {
-    Path tmp = new Path(run.root(), RunDir.TMP);
+    Path tmp = run.layout().tmpRoot();
     try {
       if (run.fs().exists(tmp)) {
         for (FileStatus st : run.fs().listStatus(tmp)) {

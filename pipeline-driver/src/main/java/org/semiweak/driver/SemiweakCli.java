@@ -17,6 +17,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLockedException;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.run.Stage;
+import org.semiweak.run.StageKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,14 +227,15 @@ public final class SemiweakCli {
     RunDir run = RunDir.open(cfg.runDir(), new Configuration());
     List<Stage> stages = Pipeline.build(cfg, run);
     String until = a.global.get("until");
+    StageKind from = a.global.containsKey("from") ? StageKind.parse(a.global.get("from")) : null;
     if (until != null) {
-      // Validates the name before anything runs; "--until select" stops after every select stage.
-      int last = StageCatalog.order(until);
-      stages = stages.stream().filter(s -> StageCatalog.order(s.kind()) <= last).toList();
+      // "--until select" stops after every select stage.
+      StageKind last = StageKind.parse(until);
+      stages = stages.stream().filter(s -> s.id().kind().compareTo(last) <= 0).toList();
     }
     out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
-    List<StageOutcome> outcomes = runner.run(stages, a.global.get("from"), a.flags.contains("force"));
+    List<StageOutcome> outcomes = runner.run(stages, from, a.flags.contains("force"));
     out.println();
     out.print(Report.table(outcomes));
     return OK;

@@ -1,11 +1,12 @@
 package org.semiweak.driver;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.semiweak.evaluate.EvaluateModels;
 import org.semiweak.prep.PrepareImages;
-import org.semiweak.student.EvaluateModels;
+import org.semiweak.run.StageKind;
 import org.semiweak.student.FinetuneStudent;
 import org.semiweak.student.PretrainStudent;
 import org.semiweak.student.TrainBaseline;
@@ -15,60 +16,46 @@ import org.semiweak.teacher.TrainTeacher;
 
 /** Every stage of the pipeline, in pipeline order: the one place the CLI and the tests reach them. */
 public final class StageCatalog {
-  public static final StageType PREP = new StageType("prep",
+  public static final StageType PREP = new StageType(StageKind.PREP,
       "turn raw images (IDX, image folder + metadata, WebDataset tars) into Parquet image shards",
       PrepareImages.OPTIONS, PrepareImages::new);
-  public static final StageType TRAIN_TEACHER = new StageType("train-teacher",
+  public static final StageType TRAIN_TEACHER = new StageType(StageKind.TRAIN_TEACHER,
       "train a teacher (semi-supervised or semi-weak), or import a TorchScript teacher",
       TrainTeacher.OPTIONS, TrainTeacher::new);
-  public static final StageType SCORE = new StageType("score",
+  public static final StageType SCORE = new StageType(StageKind.SCORE,
       "score every unlabeled image with a teacher, keeping its top-Pmax classes",
       ScoreImages.OPTIONS, ScoreImages::new);
-  public static final StageType SELECT = new StageType("select",
+  public static final StageType SELECT = new StageType(StageKind.SELECT,
       "select the top-K images per class among each image's top-P classes (a new, named selection)",
       SelectPseudoLabels.OPTIONS, SelectPseudoLabels::new);
-  public static final StageType PRETRAIN = new StageType("pretrain",
+  public static final StageType PRETRAIN = new StageType(StageKind.PRETRAIN,
       "pretrain the student on a selection's pseudo-labels (distributed)",
       PretrainStudent.OPTIONS, PretrainStudent::new);
-  public static final StageType FINETUNE = new StageType("finetune",
+  public static final StageType FINETUNE = new StageType(StageKind.FINETUNE,
       "fine-tune a pretrained student on the labeled set (distributed)",
       FinetuneStudent.OPTIONS, FinetuneStudent::new);
-  public static final StageType BASELINE = new StageType("baseline",
+  public static final StageType BASELINE = new StageType(StageKind.BASELINE,
       "train the supervised baseline: the student architecture on the labeled set only",
       TrainBaseline.OPTIONS, TrainBaseline::new);
-  public static final StageType EVALUATE = new StageType("evaluate",
+  public static final StageType EVALUATE = new StageType(StageKind.EVALUATE,
       "top-1/top-5, per-class accuracy and confusion matrix of models on the test set",
       EvaluateModels.OPTIONS, EvaluateModels::new);
 
+  /** In pipeline order, one per {@link StageKind}. */
   public static final List<StageType> ALL =
       List.of(PREP, TRAIN_TEACHER, SCORE, SELECT, PRETRAIN, FINETUNE, BASELINE, EVALUATE);
-
-  private static final Map<String, StageType> BY_COMMAND = new LinkedHashMap<>();
-
-  static {
-    ALL.forEach(t -> BY_COMMAND.put(t.command(), t));
-  }
 
   private StageCatalog() {}
 
   public static Optional<StageType> byCommand(String command) {
-    return Optional.ofNullable(BY_COMMAND.get(command));
+    return ALL.stream().filter(t -> t.command().equals(command)).findFirst();
   }
 
-  public static java.util.Set<String> commands() {
-    return BY_COMMAND.keySet();
+  public static StageType of(StageKind kind) {
+    return ALL.stream().filter(t -> t.kind() == kind).findFirst().orElseThrow();
   }
 
-  /** Position of a stage kind in pipeline order (for {@code run --from}). */
-  public static int order(String command) {
-    int i = 0;
-    for (StageType t : ALL) {
-      if (t.command().equals(command)) {
-        return i;
-      }
-      i++;
-    }
-    throw new org.semiweak.config.ConfigException(
-        "unknown stage '" + command + "'; stages are " + BY_COMMAND.keySet());
+  public static Set<String> commands() {
+    return ALL.stream().map(StageType::command).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
   }
 }

@@ -1,20 +1,26 @@
 package org.semiweak.driver;
 
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
+import org.semiweak.run.StageKind;
 
 /**
- * A stage the CLI can run: its command name (also its YAML section), a one-line summary, its
- * options and how to construct it.
+ * A stage the CLI can run: its kind (whose command is also its YAML section), a one-line summary,
+ * its options and how to construct it.
  */
 public record StageType(
-    String command, String summary, List<OptionSpec<?>> options, BiFunction<RunDir, Options, Stage> factory) {
+    StageKind kind, String summary, List<OptionSpec<?>> options, BiFunction<RunDir, Options, Stage> factory) {
 
-  public Stage create(RunDir run, java.util.Map<String, Object> raw) {
-    return factory.apply(run, Options.parse(command, options, raw));
+  public String command() {
+    return kind.command();
+  }
+
+  public Stage create(RunDir run, Map<String, Object> raw) {
+    return factory.apply(run, Options.parse(command(), options, raw));
   }
 }

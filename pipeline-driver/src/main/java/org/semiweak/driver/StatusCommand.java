@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
 import org.semiweak.util.Fingerprint;
 
@@ -15,7 +16,7 @@ final class StatusCommand {
 
   static void print(RunDir run, PrintStream out) throws IOException {
     out.println("run directory " + run.root());
-    Path lock = new Path(run.root(), RunDir.LOCK_FILE);
+    Path lock = run.layout().lockFile();
     if (run.fs().exists(lock)) {
       out.println("locked by " + run.readString(lock).replaceAll("\\s+", " "));
     }
@@ -24,16 +25,16 @@ final class StatusCommand {
       out.printf(Locale.ROOT, "%-44s %-14s %-13s %8.1f  %s%n", m.stage(), m.kind(),
           Fingerprint.shortForm(m.fingerprint()), m.seconds(), Report.countsLine(m));
     }
-    Path tmp = new Path(run.root(), RunDir.TMP);
+    Path tmp = run.layout().tmpRoot();
     if (run.fs().exists(tmp)) {
       for (FileStatus st : run.fs().listStatus(tmp)) {
         out.println("uncommitted (in progress or crashed): " + st.getPath().getName());
       }
     }
-    Path work = new Path(run.root(), "_work");
+    Path work = run.layout().workRoot();
     if (run.fs().exists(work)) {
       for (FileStatus st : run.fs().listStatus(work)) {
-        out.println("resumable work (checkpoints): " + st.getPath().getName().replace('+', '/'));
+        out.println("resumable work (checkpoints): " + RunLayout.stageOfWorkFolder(st.getPath().getName()));
       }
     }
   }

@@ -1,36 +1,41 @@
-package org.semiweak.student;
+package org.semiweak.evaluate;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
+import org.semiweak.model.Inference;
 import org.semiweak.model.StageModel;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
 import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StageOutput;
+import org.semiweak.run.StagePlan;
 import org.semiweak.run.StageWriter;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.EvaluationResult;
+import org.semiweak.run.result.Publication;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.run.SparkJobs;
 import org.semiweak.train.Evaluator;
 
 /**
  * Evaluates models on the test split: top-1, top-5, per-class accuracy and the confusion matrix of
- * each, in the {@code evaluate} manifest. By default every committed model of the run (teachers,
- * pretrained and fine-tuned students, baseline).
+ * each, in the {@code evaluate} manifest. By default every model of the run (teachers, pretrained
+ * and fine-tuned students, baseline), committed or planned before it.
  */
 public final class EvaluateModels implements Stage {
   public static final OptionSpec<String> MODELS = OptionSpec.stringOption("models", "",
-      "comma-separated model stages to evaluate, e.g. teacher/semi-weak,baseline (default: every committed model)");
+      "comma-separated model stages to evaluate, e.g. teacher/semi-weak,baseline (default: every model of the run)");
 
   public static final List<OptionSpec<?>> OPTIONS = List.of(MODELS);
-
-  static final Set<String> MODEL_KINDS = Set.of("train-teacher", "pretrain", "finetune", "baseline");
 
   private final RunDir run;
   private final Options options;
@@ -41,88 +46,74 @@ public final class EvaluateModels implements Stage {
   }
 
   @Override
-  public String path() {
-    return "evaluate";
+  public StageId id() {
+    return RunLayout.evaluate();
   }
 
-  @Override
-  public String kind() {
-    return "evaluate";
-  }
-
-  private List<StageManifest> models() {
+  /** The models to evaluate, as upstream stages; each must produce a model. */
+  private List<Upstream.Known> models(Upstream upstream) {
     String given = options.getOrNull(MODELS);
-    List<StageManifest> out = new ArrayList<>();
     if (given == null || given.isBlank()) {
-      for (StageManifest m : run.listCommitted()) {
-        if (MODEL_KINDS.contains(m.kind())) {
-          out.add(m);
-        }
+      List<Upstream.Known> all = upstream.models();
+      if (all.isEmpty()) {
+        throw new ConfigException("evaluate: no model in " + run.root() + " (train a teacher, student or baseline first)");
       }
-      if (out.isEmpty()) {
-        throw new IllegalStateException("evaluate: no committed model in " + run.root() + " (train a teacher, student or baseline first)");
-      }
-      return out;
+      return all;
     }
-    for (String stage : Arrays.stream(given.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList()) {
-      StageManifest m = run.require(stage, "evaluate");
-      if (!MODEL_KINDS.contains(m.kind())) {
-        throw new ConfigException("evaluate.models: " + stage + " is a " + m.kind() + " stage, not a model");
+    List<Upstream.Known> out = new ArrayList<>();
+    for (String path : Arrays.stream(given.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList()) {
+      StageId id;
+      try {
+        id = RunLayout.parse(path);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("evaluate.models: " + e.getMessage());
       }
-      out.add(m);
+      if (!id.kind().producesModel()) {
+        throw new ConfigException("evaluate.models: " + path + " is a " + id.kind().command() + " stage, not a model");
+      }
+      out.add(upstream.require(id, "evaluate"));
     }
     return out;
   }
 
   @Override
-  public ManifestBuilder plan() {
-    PrepInfo prep = PrepInfo.require(run, "evaluate");
-    ManifestBuilder m = new ManifestBuilder(path(), kind(), options.effective()).input(run, prep.manifest());
-    for (StageManifest model : models()) {
-      m.input(run, model);
+  public StagePlan plan(Upstream upstream) {
+    StagePlan.Builder plan = StagePlan.builder(id(), options.effective())
+        .input(upstream.require(RunLayout.prep(), "evaluate"));
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "evaluate");
+    for (Upstream.Known model : models(upstream)) {
+      Publication.Model m = upstream.require(model.id(), Publication.Model.class, "evaluate");
+      if (m.classes() != images.numClasses()) {
+        throw new ConfigException("evaluate: " + model.id() + " predicts " + m.classes() + " classes, the test set has "
+            + images.numClasses());
+      }
+      plan.input(model);
     }
-    return m;
-  }
-
-  static String role(String kind) {
-    return switch (kind) {
-      case "train-teacher" -> "teacher";
-      case "pretrain" -> "pretrained";
-      case "finetune" -> "student";
-      case "baseline" -> "baseline";
-      default -> kind;
-    };
+    return plan.publishes(new Publication.Evaluation()).build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
+  public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
     PrepInfo prep = PrepInfo.require(run, "evaluate");
-    List<Map<String, Object>> rows = new ArrayList<>();
-    long testImages = -1;
-    for (StageManifest model : models()) {
-      spark.sparkContext().setJobDescription("evaluate " + model.stage());
-      StageModel loaded = StageModel.read(run, model.stage());
-      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, PrepInfo.TEST), loaded,
-          org.semiweak.model.Inference.defaultBatchSize(loaded.spec()));
+    List<EvaluationResult.ModelEvaluation> rows = new ArrayList<>();
+    long testImages = 0;
+    for (var input : plan.inputs()) {
+      StageId id = RunLayout.parse(input.name());
+      if (!id.kind().producesModel()) {
+        continue;
+      }
+      SparkJobs.describe(spark, "evaluate " + id);
+      StageModel loaded = StageModel.read(run, id);
+      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), loaded,
+          Inference.defaultBatchSize(loaded.spec()));
       testImages = e.count();
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("model", model.stage());
-      row.put("role", role(model.kind()));
-      row.put("top1", e.top1());
-      row.put("top5", e.top5());
-      row.put("per-class-accuracy", Arrays.stream(e.perClassAccuracy()).boxed().toList());
-      row.put("confusion", Arrays.stream(e.confusion()).map(r -> Arrays.stream(r).boxed().toList()).toList());
-      rows.add(row);
+      rows.add(new EvaluationResult.ModelEvaluation(id.path(), id.kind().role(), e.top1(), e.top5(),
+          Arrays.stream(e.perClassAccuracy()).boxed().toList(),
+          Arrays.stream(e.confusion()).map(r -> Arrays.stream(r).boxed().toList()).toList()));
     }
-    spark.sparkContext().setJobDescription(null);
-    m.count("test-images", testImages);
-    m.count("models", rows.size());
-    m.metric("classes", prep.vocabulary().classes());
-    m.metric("models", rows);
-    try (StageWriter w = run.begin(path())) {
-      StageManifest done = m.build();
-      w.commit(done);
-      return done;
-    }
+    Map<String, Long> counts = new LinkedHashMap<>();
+    counts.put("test-images", testImages);
+    counts.put("models", (long) rows.size());
+    return new StageOutput(counts, new EvaluationResult(prep.vocabulary().classes(), rows));
   }
 }

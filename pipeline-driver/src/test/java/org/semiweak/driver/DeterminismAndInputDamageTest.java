@@ -19,6 +19,9 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageId;
+import org.semiweak.run.result.ScoreResult;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
@@ -44,7 +47,7 @@ class DeterminismAndInputDamageTest {
   static Path scored;
 
   static final String TEACHER = "semi-supervised";
-  static final String SELECTION = "selection/" + TEACHER + "/k30-p2";
+  static final StageId SELECTION = RunLayout.selection(TEACHER, "k30-p2");
 
   @BeforeAll
   static void runA() throws Exception {
@@ -84,20 +87,20 @@ class DeterminismAndInputDamageTest {
     runStages(b, "prep", "train-teacher", "score", "select");
     RunDir runA = RunDir.open(scored.toUri().toString(), new Configuration());
     RunDir runB = RunDir.open(b.toUri().toString(), new Configuration());
-    assertThat(runB.committed("scores/" + TEACHER).orElseThrow().metrics().get("model-fingerprint"))
+    assertThat(runB.committed(RunLayout.scores(TEACHER)).orElseThrow().result(ScoreResult.class).model().fingerprint())
         .as("the teachers have identical weights")
-        .isEqualTo(runA.committed("scores/" + TEACHER).orElseThrow().metrics().get("model-fingerprint"));
+        .isEqualTo(runA.committed(RunLayout.scores(TEACHER)).orElseThrow().result(ScoreResult.class).model().fingerprint());
 
     SparkSession spark = SparkSessions.getOrCreate("determinism-check", "local[1]");
     try {
-      List<String> scoresA = rows(spark, scored.resolve("scores/" + TEACHER), ScoreSchema.IMAGE_ID);
-      List<String> scoresB = rows(spark, b.resolve("scores/" + TEACHER), ScoreSchema.IMAGE_ID);
-      long unlabeled = runA.committed("prep").orElseThrow().count("written.unlabeled");
+      List<String> scoresA = rows(spark, scored.resolve(RunLayout.scores(TEACHER).path()), ScoreSchema.IMAGE_ID);
+      List<String> scoresB = rows(spark, b.resolve(RunLayout.scores(TEACHER).path()), ScoreSchema.IMAGE_ID);
+      long unlabeled = runA.committed(RunLayout.prep()).orElseThrow().count("written.unlabeled");
       assertThat(scoresA).as("one score row per unlabeled image").hasSize((int) unlabeled);
       assertThat(scoresB).as("scores of run B, row by row (sorted by image id), equal run A's").isEqualTo(scoresA);
 
-      List<String> selectionA = rows(spark, scored.resolve(SELECTION), SelectionSchema.CLASS, SelectionSchema.RANK);
-      List<String> selectionB = rows(spark, b.resolve(SELECTION), SelectionSchema.CLASS, SelectionSchema.RANK);
+      List<String> selectionA = rows(spark, scored.resolve(SELECTION.path()), SelectionSchema.CLASS, SelectionSchema.RANK);
+      List<String> selectionB = rows(spark, b.resolve(SELECTION.path()), SelectionSchema.CLASS, SelectionSchema.RANK);
       assertThat(selectionA).as("the selection is not empty").isNotEmpty();
       assertThat(selectionB).as("selection of run B, row by row (sorted by class and rank), equals run A's")
           .isEqualTo(selectionA);
@@ -120,7 +123,7 @@ class DeterminismAndInputDamageTest {
         .as("names the dataset and says what to do")
         .contains("prep/unlabeled").contains("ImageSchema").contains("semiweak run CONFIG --from prep");
     assertNoStackTrace(r[2]);
-    assertNothingCommitted(run, "scores/" + TEACHER);
+    assertNothingCommitted(run, RunLayout.scores(TEACHER));
   }
 
   @Test
@@ -139,7 +142,7 @@ class DeterminismAndInputDamageTest {
         .contains(file + ": column 'label' is missing (expected int)")
         .contains("prep/unlabeled").contains("semiweak run CONFIG --from prep");
     assertNoStackTrace(r[2]);
-    assertNothingCommitted(run, "scores/" + TEACHER);
+    assertNothingCommitted(run, RunLayout.scores(TEACHER));
   }
 
   @Test
@@ -162,25 +165,25 @@ class DeterminismAndInputDamageTest {
         .contains("cannot read ").contains(victim.getFileName().toString())
         .contains("belongs to the committed output of stage 'prep'").contains("semiweak run CONFIG --from prep");
     assertNoStackTrace(r[2]);
-    assertNothingCommitted(run, "scores/" + TEACHER);
+    assertNothingCommitted(run, RunLayout.scores(TEACHER));
   }
 
   @Test
   void truncatedOrMistypedScoresAreRefusedBeforeSelecting() throws Exception {
     Path truncated = copyOf(scored, "truncated-scores");
-    Path victim = largestPart(truncated.resolve("scores/" + TEACHER));
+    Path victim = largestPart(truncated.resolve(RunLayout.scores(TEACHER).path()));
     truncate(victim);
 
     String[] r = cli("select", truncated, "--k", "10");
 
     assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
     assertThat(r[2]).contains(victim.getFileName().toString()).contains("is not a readable Parquet file")
-        .contains("scores/" + TEACHER).contains("ScoreSchema").contains("semiweak run CONFIG --from score");
+        .contains(RunLayout.scores(TEACHER).path()).contains("ScoreSchema").contains("semiweak run CONFIG --from score");
     assertNoStackTrace(r[2]);
-    assertNothingCommitted(truncated, "selection/" + TEACHER + "/k10-p2");
+    assertNothingCommitted(truncated, RunLayout.selection(TEACHER, "k10-p2"));
 
     Path mistyped = copyOf(scored, "bad-columns-scores");
-    victim = largestPart(mistyped.resolve("scores/" + TEACHER));
+    victim = largestPart(mistyped.resolve(RunLayout.scores(TEACHER).path()));
     rewrite(victim, df -> df.withColumn(ScoreSchema.LABEL, df.col(ScoreSchema.LABEL).cast("string"))
         .drop(ScoreSchema.PROBS));
 
@@ -192,18 +195,18 @@ class DeterminismAndInputDamageTest {
         .contains(file + ": column 'label' has type string, expected int")
         .contains("semiweak run CONFIG --from score");
     assertNoStackTrace(r[2]);
-    assertNothingCommitted(mistyped, "selection/" + TEACHER + "/k10-p2");
+    assertNothingCommitted(mistyped, RunLayout.selection(TEACHER, "k10-p2"));
   }
 
   private static void assertNoStackTrace(String stderr) {
     assertThat(stderr).as("a message for the user, not a stack trace").doesNotContain("\tat ").doesNotContain("Exception:");
   }
 
-  private static void assertNothingCommitted(Path run, String stage) throws IOException {
+  private static void assertNothingCommitted(Path run, StageId stage) throws IOException {
     RunDir r = RunDir.open(run.toUri().toString(), new Configuration());
     assertThat(r.committed(stage)).as("%s is not committed", stage).isEmpty();
-    assertThat(Files.exists(run.resolve(stage))).as("no folder for %s", stage).isFalse();
-    Path temp = run.resolve(RunDir.TMP);
+    assertThat(Files.exists(run.resolve(stage.path()))).as("no folder for %s", stage).isFalse();
+    Path temp = run.resolve(RunLayout.TMP);
     if (Files.isDirectory(temp)) {
       try (Stream<Path> s = Files.list(temp)) {
         assertThat(s.toList()).as("no temporary output left behind").isEmpty();

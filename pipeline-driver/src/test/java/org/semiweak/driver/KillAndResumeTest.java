@@ -13,6 +13,9 @@ import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.run.result.TrainingPhase;
 import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
@@ -57,10 +60,10 @@ class KillAndResumeTest {
       p.waitFor(30, TimeUnit.SECONDS);
     }
     RunDir run = RunDir.open(runDir, new Configuration());
-    assertThat(run.committed("prep")).as("prep was committed before the kill").isPresent();
-    assertThat(run.committed("teacher/semi-supervised")).as("the teacher was killed mid-training").isEmpty();
-    String prepFingerprint = run.committed("prep").orElseThrow().fingerprint();
-    String prepFinishedAt = run.committed("prep").orElseThrow().finishedAt();
+    assertThat(run.committed(RunLayout.prep())).as("prep was committed before the kill").isPresent();
+    assertThat(run.committed(RunLayout.teacher("semi-supervised"))).as("the teacher was killed mid-training").isEmpty();
+    String prepFingerprint = run.committed(RunLayout.prep()).orElseThrow().fingerprint();
+    String prepFinishedAt = run.committed(RunLayout.prep()).orElseThrow().finishedAt();
 
     // The killed process left its lock behind: a rerun must say so; the user removes a stale lock.
     String[] refused = PipelineTest.cli("run", config.toString());
@@ -71,12 +74,13 @@ class KillAndResumeTest {
     String[] r = PipelineTest.cli("run", config.toString());
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
     assertThat(r[1]).contains("[1/8 prep] up to date");
-    StageManifest prep = run.committed("prep").orElseThrow();
+    StageManifest prep = run.committed(RunLayout.prep()).orElseThrow();
     assertThat(prep.finishedAt()).as("prep was not redone").isEqualTo(prepFinishedAt);
     assertThat(prep.fingerprint()).isEqualTo(prepFingerprint);
-    Map<?, ?> training = (Map<?, ?>) run.committed("teacher/semi-supervised").orElseThrow().metrics().get("training.labeled");
-    assertThat(((Number) training.get("rounds-resumed")).intValue()).as("training resumed from a checkpoint").isGreaterThanOrEqualTo(2);
-    assertThat(run.committed("evaluate")).as("the pipeline finished").isPresent();
+    TrainingPhase training = run.committed(RunLayout.teacher("semi-supervised")).orElseThrow()
+        .result(ModelResult.class).training().get("labeled");
+    assertThat(training.roundsResumed()).as("training resumed from a checkpoint").isGreaterThanOrEqualTo(2);
+    assertThat(run.committed(RunLayout.evaluate())).as("the pipeline finished").isPresent();
     assertThat(Files.exists(tmp.resolve("run/_work/teacher+semi-supervised"))).as("work folder removed after commit").isFalse();
 
     // The killed stage, resumed, ends where an undisturbed run ends: the same teacher weights, bit
@@ -90,11 +94,11 @@ class KillAndResumeTest {
       assertThat(u[0]).as("undisturbed %s; stderr: %s", stage[0], u[2]).isEqualTo("0");
     }
     RunDir reference = RunDir.open(undisturbed, new Configuration());
-    assertThat(run.committed("teacher/semi-supervised").orElseThrow().fingerprint())
-        .as("same planned inputs and options").isEqualTo(reference.committed("teacher/semi-supervised").orElseThrow().fingerprint());
-    assertThat(StageModel.read(run, "teacher/semi-supervised").fingerprint())
+    assertThat(run.committed(RunLayout.teacher("semi-supervised")).orElseThrow().fingerprint())
+        .as("same planned inputs and options").isEqualTo(reference.committed(RunLayout.teacher("semi-supervised")).orElseThrow().fingerprint());
+    assertThat(StageModel.read(run, RunLayout.teacher("semi-supervised")).fingerprint())
         .as("the resumed teacher has the weights of an undisturbed one")
-        .isEqualTo(StageModel.read(reference, "teacher/semi-supervised").fingerprint());
+        .isEqualTo(StageModel.read(reference, RunLayout.teacher("semi-supervised")).fingerprint());
   }
 
   private static long countRounds(Path checkpoints) throws Exception {

@@ -16,6 +16,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageId;
+import org.semiweak.run.result.EvaluationResult;
+import org.semiweak.run.result.SelectionResult;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 import org.semiweak.testing.IdxSubset;
@@ -58,14 +62,11 @@ class PipelineTest {
   }
 
   /** The sum over classes of min(K, candidates), from the selection's per-class statistics. */
-  static long expectedSelected(String stage, int k) {
-    List<?> classes = (List<?>) run().committed(stage).orElseThrow().metrics().get("classes");
+  static long expectedSelected(StageId stage, int k) {
+    List<SelectionResult.ClassSelection> classes =
+        run().committed(stage).orElseThrow().result(SelectionResult.class).classes();
     assertThat(classes).as("one statistics row per class").hasSize(10);
-    long sum = 0;
-    for (Object c : classes) {
-      sum += Math.min(k, ((Number) ((Map<?, ?>) c).get("candidates")).longValue());
-    }
-    return sum;
+    return classes.stream().mapToLong(c -> Math.min(k, c.candidates())).sum();
   }
 
   static RunDir run() {
@@ -82,34 +83,33 @@ class PipelineTest {
         "selection/semi-supervised/k50-p3", "selection/semi-weak/k50-p3",
         "student/semi-supervised/k50-p3/pretrain", "student/semi-weak/k50-p3/pretrain",
         "student/semi-supervised/k50-p3/finetune", "student/semi-weak/k50-p3/finetune", "baseline", "evaluate");
-    StageManifest prep = run().committed("prep").orElseThrow();
+    StageManifest prep = run().committed(RunLayout.prep()).orElseThrow();
     assertThat(prep.count("in")).as("prep accounts for every record")
         .isEqualTo(prep.count("written") + prep.count("quarantined") + prep.count("duplicates"));
-    StageManifest scores = run().committed("scores/semi-weak").orElseThrow();
+    StageManifest scores = run().committed(RunLayout.scores("semi-weak")).orElseThrow();
     assertThat(scores.count("in")).as("every unlabeled image scored once")
         .isEqualTo(scores.count("scored") + scores.count("rejected"))
         .isEqualTo(prep.count("written.unlabeled"));
-    StageManifest selection = run().committed("selection/semi-weak/k50-p3").orElseThrow();
+    StageManifest selection = run().committed(RunLayout.selection("semi-weak", "k50-p3")).orElseThrow();
     assertThat(selection.count("selected")).as("min(K, candidates) per class")
-        .isEqualTo(expectedSelected("selection/semi-weak/k50-p3", 50))
+        .isEqualTo(expectedSelected(RunLayout.selection("semi-weak", "k50-p3"), 50))
         .isGreaterThan(0);
     long labeled = prep.count("written.labeled");
-    for (String stage : List.of("teacher/semi-supervised", "student/semi-weak/k50-p3/finetune", "baseline")) {
+    for (StageId stage : List.of(RunLayout.teacher("semi-supervised"), RunLayout.finetune("semi-weak", "k50-p3"),
+        RunLayout.baseline())) {
       assertThat(run().committed(stage).orElseThrow().count("training-examples.labeled"))
           .as("%s trained on the whole labeled split", stage).isEqualTo(labeled);
     }
-    assertThat(run().committed("student/semi-weak/k50-p3/pretrain").orElseThrow().count("training-examples.pseudo-labels"))
+    assertThat(run().committed(RunLayout.pretrain("semi-weak", "k50-p3")).orElseThrow().count("training-examples.pseudo-labels"))
         .as("pretrained on the whole selection").isEqualTo(selection.count("selected"));
     assertThat(r[1]).as("the final table").contains("baseline").contains("top-1 %").contains("precision %");
-    List<?> models = (List<?>) run().committed("evaluate").orElseThrow().metrics().get("models");
+    List<EvaluationResult.ModelEvaluation> models =
+        run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models();
     assertThat(models).as("teachers, students and baseline evaluated").hasSize(5);
-    for (Object o : models) {
-      Map<?, ?> m = (Map<?, ?>) o;
-      long counted = ((List<?>) m.get("confusion")).stream()
-          .flatMap(row -> ((List<?>) row).stream()).mapToLong(v -> ((Number) v).longValue()).sum();
-      assertThat(counted).as("%s: every test image lands in the confusion matrix once", m.get("model")).isEqualTo(1000);
-      assertThat(((Number) m.get("top5")).doubleValue()).as("top-5 >= top-1")
-          .isGreaterThanOrEqualTo(((Number) m.get("top1")).doubleValue());
+    for (EvaluationResult.ModelEvaluation m : models) {
+      long counted = m.confusion().stream().flatMap(List::stream).mapToLong(Long::longValue).sum();
+      assertThat(counted).as("%s: every test image lands in the confusion matrix once", m.model()).isEqualTo(1000);
+      assertThat(m.top5()).as("top-5 >= top-1").isGreaterThanOrEqualTo(m.top1());
     }
   }
 
@@ -128,10 +128,10 @@ class PipelineTest {
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
     assertThat(r[1]).contains("[1/8 prep] up to date").contains("scores/semi-weak] up to date")
         .contains("selection/semi-weak/k30-p3] running");
-    assertThat(run().committed("selection/semi-weak/k30-p3")).isPresent();
-    assertThat(run().committed("selection/semi-weak/k50-p3")).as("earlier selection kept").isPresent();
-    assertThat(run().committed("selection/semi-weak/k30-p3").orElseThrow().count("selected"))
-        .as("min(K, candidates) per class").isEqualTo(expectedSelected("selection/semi-weak/k30-p3", 30));
+    assertThat(run().committed(RunLayout.selection("semi-weak", "k30-p3"))).isPresent();
+    assertThat(run().committed(RunLayout.selection("semi-weak", "k50-p3"))).as("earlier selection kept").isPresent();
+    assertThat(run().committed(RunLayout.selection("semi-weak", "k30-p3")).orElseThrow().count("selected"))
+        .as("min(K, candidates) per class").isEqualTo(expectedSelected(RunLayout.selection("semi-weak", "k30-p3"), 30));
   }
 
   @Test
@@ -147,8 +147,8 @@ class PipelineTest {
   void aSingleStageCommandSelectsAgainFromTheCommittedScores() {
     String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-supervised", "--k", "10", "--p", "2");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
-    assertThat(run().committed("selection/semi-supervised/k10-p2").orElseThrow().count("selected"))
-        .as("min(K, candidates) per class").isEqualTo(expectedSelected("selection/semi-supervised/k10-p2", 10));
+    assertThat(run().committed(RunLayout.selection("semi-supervised", "k10-p2")).orElseThrow().count("selected"))
+        .as("min(K, candidates) per class").isEqualTo(expectedSelected(RunLayout.selection("semi-supervised", "k10-p2"), 10));
   }
 
   @Test
@@ -159,7 +159,7 @@ class PipelineTest {
     assertThat(r[2]).contains("select: unknown option 'kk' (did you mean 'k'?)");
     r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--p", "4");
     assertThat(r[0]).isEqualTo("2");
-    assertThat(r[2]).contains("kept only the top 3 classes per image (pmax)");
+    assertThat(r[2]).contains("keeps only the top 3 classes per image (score.pmax)");
   }
 
   @Test

@@ -25,13 +25,14 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
+import org.semiweak.testing.CommittedModels;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
-import org.semiweak.stage.ModelTraining;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.testing.IdxSubset;
 import org.semiweak.testing.cluster.StandaloneCluster;
@@ -66,8 +67,7 @@ class ScoreWithAKilledExecutorTest {
     RunDir run = RunDir.open(runDir, new Configuration());
     // An untrained teacher is enough to check that no image is lost or scored twice.
     ModelSpec spec = ModelSpec.smallResNet(1, 28, 10, 1, 8, 16);
-    ModelTraining.commitModel(run, "teacher/untrained", spec, ModelWeights.initial(spec, 11),
-        new ManifestBuilder("teacher/untrained", "train-teacher", Map.of("seed", 11)));
+    CommittedModels.commit(run, RunLayout.teacher("untrained"), spec, ModelWeights.initial(spec, 11));
     cluster.awaitReady();
 
     SparkSession spark = cluster.sessionBuilder("score-with-a-killed-executor")
@@ -88,18 +88,18 @@ class ScoreWithAKilledExecutorTest {
       assertThat(killer.scoreJobsSucceeded.get()).as("the scoring job completed").isEqualTo(1);
       assertThat(outcomes).extracting(StageOutcome::action).containsExactly(StageOutcome.Action.RAN);
 
-      StageManifest scores = run.committed("scores/untrained").orElseThrow();
-      long unlabeled = run.committed("prep").orElseThrow().count("written.unlabeled");
+      StageManifest scores = run.committed(RunLayout.scores("untrained")).orElseThrow();
+      long unlabeled = run.committed(RunLayout.prep()).orElseThrow().count("written.unlabeled");
       assertThat(unlabeled).as("enough images for several tasks").isGreaterThan(500);
       assertThat(scores.count("in")).as("the manifest counts every unlabeled image in").isEqualTo(unlabeled);
       assertThat(scores.count("scored")).as("in = scored (none rejected)").isEqualTo(unlabeled);
       assertThat(out.toString(StandardCharsets.UTF_8)).as("the summary line prints the record counts")
           .contains(String.format(java.util.Locale.ROOT, "in=%,d, scored=%,d, rejected=0", unlabeled, unlabeled));
 
-      List<Row> rows = spark.read().parquet(run.stagePath("scores/untrained").toString())
+      List<Row> rows = spark.read().parquet(run.stagePath(RunLayout.scores("untrained")).toString())
           .select(ScoreSchema.IMAGE_ID).collectAsList();
       List<String> ids = rows.stream().map(x -> x.getString(0)).toList();
-      Set<String> expected = new HashSet<>(PrepInfo.require(run, "test").read(spark, PrepInfo.UNLABELED)
+      Set<String> expected = new HashSet<>(PrepInfo.require(run, "test").read(spark, Split.UNLABELED)
           .select(ScoreSchema.IMAGE_ID).collectAsList().stream().map(x -> x.getString(0)).toList());
       assertThat(ids).as("each image id exactly once").doesNotHaveDuplicates().hasSize((int) unlabeled);
       assertThat(new HashSet<>(ids)).as("exactly the unlabeled images").isEqualTo(expected);

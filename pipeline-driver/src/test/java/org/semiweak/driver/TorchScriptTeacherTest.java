@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.run.result.ScoreResult;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 import org.semiweak.testing.IdxSubset;
@@ -70,16 +73,21 @@ class TorchScriptTeacherTest {
         "--recipe", "torchscript", "--model-file", model.toString());
     assertThat(r[0]).as("import; stderr: %s", r[2]).isEqualTo("0");
     RunDir run = RunDir.open(runDir, new Configuration());
-    StageManifest teacher = run.committed("teacher/torchscript").orElseThrow();
+    StageManifest teacher = run.committed(RunLayout.teacher("torchscript")).orElseThrow();
     assertThat(teacher.inputs()).anySatisfy(in -> assertThat(in.name()).isEqualTo("model-file"));
-    assertThat(teacher.metrics()).containsKey("test.top1");
+    ModelResult imported = teacher.result(ModelResult.class);
+    assertThat(imported.testImages()).as("evaluated on the test split").isEqualTo(300);
+    assertThat(imported.model().architecture()).as("semiweak does not know a TorchScript file's architecture")
+        .isEqualTo("external");
+    assertThat(imported.training()).as("imported, not trained").isEmpty();
 
     r = PipelineTest.cli("score", "--run-dir", runDir, "--spark-master", "local[2]", "--teacher", "torchscript", "--pmax", "5");
     assertThat(r[0]).as("score; stderr: %s", r[2]).isEqualTo("0");
-    StageManifest scores = run.committed("scores/torchscript").orElseThrow();
+    StageManifest scores = run.committed(RunLayout.scores("torchscript")).orElseThrow();
     assertThat(scores.count("scored")).as("every unlabeled image scored")
-        .isEqualTo(run.committed("prep").orElseThrow().count("written.unlabeled"));
-    assertThat(scores.metrics().get("model-fingerprint")).isEqualTo(teacher.metrics().get("model-fingerprint"));
+        .isEqualTo(run.committed(RunLayout.prep()).orElseThrow().count("written.unlabeled"));
+    assertThat(scores.result(ScoreResult.class).model().fingerprint()).as("scored with the imported file")
+        .isEqualTo(imported.model().fingerprint());
   }
 
   @Test

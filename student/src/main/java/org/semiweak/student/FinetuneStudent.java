@@ -6,73 +6,58 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
-import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelIO;
-import org.semiweak.run.ManifestBuilder;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
-import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
-import org.semiweak.stage.ModelTraining;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
-import org.semiweak.train.TrainOptions;
-import org.semiweak.train.TrainingResult;
+import org.semiweak.stage.TrainingStage;
 
 /**
  * Fine-tunes a pretrained student on the labeled set (lower learning rate) and commits it as
  * {@code student/<teacher>/<selection>/finetune}: the model the method delivers.
  */
-public final class FinetuneStudent implements Stage {
+public final class FinetuneStudent extends TrainingStage {
   public static final OptionSpec<String> TEACHER = PretrainStudent.TEACHER;
   public static final OptionSpec<String> SELECTION = PretrainStudent.SELECTION;
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.FINETUNE, false);
 
   public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, SELECTION);
 
-  private final RunDir run;
-  private final Options options;
-
   public FinetuneStudent(RunDir run, Options options) {
-    this.run = run;
-    this.options = options;
+    super(run, options);
   }
 
   @Override
-  public String path() {
-    return PretrainStudent.studentPrefix(options, TEACHER, SELECTION) + "/finetune";
+  public StageId id() {
+    return RunLayout.finetune(options.get(TEACHER), options.get(SELECTION));
+  }
+
+  private StageId pretrainStage() {
+    return RunLayout.pretrain(options.get(TEACHER), options.get(SELECTION));
   }
 
   @Override
-  public String kind() {
-    return "finetune";
-  }
-
-  private String pretrainStage() {
-    return PretrainStudent.studentPrefix(options, TEACHER, SELECTION) + "/pretrain";
-  }
-
-  @Override
-  public ManifestBuilder plan() {
-    PrepInfo prep = PrepInfo.require(run, "finetune");
-    StageManifest pretrained = run.require(pretrainStage(), "finetune");
-    return new ManifestBuilder(path(), kind(), options.effective()).input(run, prep.manifest()).input(run, pretrained);
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known prep = upstream.require(RunLayout.prep(), "finetune");
+    Upstream.Known pretrained = upstream.require(pretrainStage(), "finetune");
+    Publication.Model model = upstream.require(pretrainStage(), Publication.Model.class, "finetune");
+    return StagePlan.builder(id(), options.effective()).input(prep).input(pretrained).publishes(model).build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
-    PrepInfo prep = PrepInfo.require(run, "finetune");
+  protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
     ModelIO.Loaded pretrained = ModelIO.read(run.fs(), run.stagePath(pretrainStage()));
-    Dataset<Row> labeled = prep.read(spark, PrepInfo.LABELED)
-        .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+    Dataset<Row> labeled = labeledExamples(spark, prep);
     long examples = labeled.count();
-    if (examples == 0) {
-      throw new IllegalStateException("the labeled split of " + run.stagePath("prep") + " is empty: nothing to fine-tune on");
-    }
-    TrainOptions train = ModelTraining.trainOptions(TRAINING, options, examples);
-    TrainingResult r = ModelTraining.train(spark, run, path(), "labeled", labeled, pretrained.spec(),
-        pretrained.weights(), train);
-    ModelTraining.record(m, "labeled", train, examples, r);
-    ModelTraining.evaluateOnTest(spark, prep, pretrained.spec(), r.weights(), m);
-    return ModelTraining.commitModel(run, path(), pretrained.spec(), r.weights(), m);
+    ModelWeights weights = phases.train("labeled", labeled, examples, pretrained.spec(), pretrained.weights(),
+        TRAINING.schedule(options, examples), options.get(TRAINING.epochs));
+    return StageModel.of(id().path(), pretrained.spec(), weights);
   }
 }

@@ -6,67 +6,52 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
-import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
-import org.semiweak.run.ManifestBuilder;
+import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
-import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
-import org.semiweak.stage.ModelTraining;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
-import org.semiweak.train.TrainOptions;
-import org.semiweak.train.TrainingResult;
+import org.semiweak.stage.TrainingStage;
 
 /**
  * The supervised baseline: the student architecture trained from scratch on the labeled set only,
  * committed as {@code baseline}. Every run shows what the pipeline bought against it.
  */
-public final class TrainBaseline implements Stage {
+public final class TrainBaseline extends TrainingStage {
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.BASELINE, true);
   public static final List<OptionSpec<?>> OPTIONS = TRAINING.all();
 
-  private final RunDir run;
-  private final Options options;
-
   public TrainBaseline(RunDir run, Options options) {
-    this.run = run;
-    this.options = options;
+    super(run, options);
   }
 
   @Override
-  public String path() {
-    return "baseline";
+  public StageId id() {
+    return RunLayout.baseline();
   }
 
   @Override
-  public String kind() {
-    return "baseline";
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known prep = upstream.require(RunLayout.prep(), "baseline");
+    ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, "baseline"));
+    return StagePlan.builder(id(), options.effective()).input(prep)
+        .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
 
   @Override
-  public ManifestBuilder plan() {
-    PrepInfo prep = PrepInfo.require(run, "baseline");
-    ModelTraining.modelSpec(TRAINING, options, prep);
-    return new ManifestBuilder(path(), kind(), options.effective()).input(run, prep.manifest());
-  }
-
-  @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
-    PrepInfo prep = PrepInfo.require(run, "baseline");
-    ModelSpec spec = ModelTraining.modelSpec(TRAINING, options, prep);
-    Dataset<Row> labeled = prep.read(spark, PrepInfo.LABELED)
-        .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+  protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
+    ModelSpec spec = TRAINING.modelSpec(options, prep.result().publication());
+    Dataset<Row> labeled = labeledExamples(spark, prep);
     long examples = labeled.count();
-    if (examples == 0) {
-      throw new IllegalStateException("the labeled split of " + run.stagePath("prep") + " is empty: nothing to train on");
-    }
-    TrainOptions train = ModelTraining.trainOptions(TRAINING, options, examples);
-    TrainingResult r = ModelTraining.train(spark, run, path(), "labeled", labeled, spec,
-        ModelWeights.initial(spec, options.get(TRAINING.seed)), train);
-    ModelTraining.record(m, "labeled", train, examples, r);
-    ModelTraining.evaluateOnTest(spark, prep, spec, r.weights(), m);
-    return ModelTraining.commitModel(run, path(), spec, r.weights(), m);
+    ModelWeights weights = phases.train("labeled", labeled, examples, spec,
+        ModelWeights.initial(spec, options.get(TRAINING.seed)), TRAINING.schedule(options, examples),
+        options.get(TRAINING.epochs));
+    return StageModel.of(id().path(), spec, weights);
   }
 }

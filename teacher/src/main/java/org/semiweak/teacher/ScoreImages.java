@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -17,6 +18,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
+import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
@@ -24,11 +26,18 @@ import org.semiweak.data.ScoreSchema;
 import org.semiweak.model.Devices;
 import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
 import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StageOutput;
+import org.semiweak.run.StagePlan;
 import org.semiweak.run.StageWriter;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
+import org.semiweak.run.result.ScoreResult;
+import org.semiweak.run.SparkJobs;
 import org.semiweak.model.Classifier;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.model.StageModel;
@@ -52,8 +61,8 @@ public final class ScoreImages implements Stage {
       "classes kept per image (selections may then use any P <= pmax)");
   public static final OptionSpec<Integer> BATCH_SIZE = OptionSpec.intOption("batch-size", 256, 1, 65_536,
       "images per forward pass");
-  public static final OptionSpec<String> SPLIT = OptionSpec.choiceOption("split", PrepInfo.UNLABELED,
-      List.of(PrepInfo.UNLABELED, PrepInfo.LABELED, PrepInfo.TEST), "which prepared split to score");
+  public static final OptionSpec<String> SPLIT = OptionSpec.choiceOption("split", Split.UNLABELED.dirName(),
+      Split.names(), "which prepared split to score");
   public static final OptionSpec<Integer> PARTITIONS = OptionSpec.intOption("partitions", 0, 0, 1_000_000,
       "Spark partitions to score in (0: as read from Parquet)");
 
@@ -68,49 +77,49 @@ public final class ScoreImages implements Stage {
   }
 
   @Override
-  public String path() {
-    return "scores/" + options.get(TEACHER);
+  public StageId id() {
+    return RunLayout.scores(options.get(TEACHER));
+  }
+
+  private StageId teacherStage() {
+    return RunLayout.teacher(options.get(TEACHER));
   }
 
   @Override
-  public String kind() {
-    return "score";
-  }
-
-  private String teacherStage() {
-    return "teacher/" + options.get(TEACHER);
-  }
-
-  @Override
-  public ManifestBuilder plan() {
-    PrepInfo prep = PrepInfo.require(run, "score");
-    StageManifest teacher = run.require(teacherStage(), "score");
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known prep = upstream.require(RunLayout.prep(), "score");
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "score");
+    Upstream.Known teacher = upstream.require(teacherStage(), "score");
+    Publication.Model model = upstream.require(teacherStage(), Publication.Model.class, "score");
+    if (model.classes() != images.numClasses()) {
+      throw new ConfigException(teacherStage() + " predicts " + model.classes() + " classes but the vocabulary of "
+          + "prep has " + images.numClasses() + ": train the teacher for this dataset");
+    }
+    if (model.inputSize() != images.imageSize() || model.channels() != images.channels()) {
+      throw new ConfigException(teacherStage() + " expects " + model.channels() + "x" + model.inputSize() + "x"
+          + model.inputSize() + " images but prep writes " + images.channels() + "x" + images.imageSize() + "x"
+          + images.imageSize());
+    }
     // Performance knobs do not change the scores.
     Map<String, Object> eff = new TreeMap<>(options.effective());
     eff.remove(BATCH_SIZE.key());
     eff.remove(PARTITIONS.key());
-    return new ManifestBuilder(path(), kind(), eff).input(run, prep.manifest()).input(run, teacher);
+    return StagePlan.builder(id(), eff).input(prep).input(teacher)
+        .publishes(new Publication.Scores(Math.min(options.get(PMAX), model.classes()), model.classes()))
+        .build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
+  public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
     PrepInfo prep = PrepInfo.require(run, "score");
     StageModel teacher = StageModel.read(run, teacherStage());
     ModelSpec spec = teacher.spec();
-    if (spec.numClasses() != prep.numClasses()) {
-      throw new IllegalStateException(teacherStage() + " predicts " + spec.numClasses() + " classes but the vocabulary of "
-          + run.stagePath("prep") + " has " + prep.numClasses() + ": retrain the teacher for this dataset");
-    }
-    if (spec.inputSize() != prep.imageSize() || spec.inputChannels() != prep.channels()) {
-      throw new IllegalStateException(teacherStage() + " expects " + spec.inputChannels() + "x" + spec.inputSize() + "x"
-          + spec.inputSize() + " images but prep wrote " + prep.channels() + "x" + prep.imageSize() + "x" + prep.imageSize());
-    }
     String fingerprint = teacher.fingerprint();
-    int pmax = Math.min(options.get(PMAX), spec.numClasses());
+    int pmax = ((Publication.Scores) plan.publication()).pmax();
     int batchSize = options.get(BATCH_SIZE);
 
-    Dataset<Row> images = prep.read(spark, options.get(SPLIT)).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE,
-        ImageSchema.TAG_CLASSES, ImageSchema.LABEL);
+    Dataset<Row> images = prep.read(spark, Split.parse(options.get(SPLIT))).select(ImageSchema.IMAGE_ID,
+        ImageSchema.IMAGE, ImageSchema.TAG_CLASSES, ImageSchema.LABEL);
     if (options.get(PARTITIONS) > 0) {
       images = images.repartition(options.get(PARTITIONS));
     }
@@ -122,34 +131,28 @@ public final class ScoreImages implements Stage {
     CollectionAccumulator<String> executors = spark.sparkContext().collectionAccumulator("score executors");
     CollectionAccumulator<String> rejected = spark.sparkContext().collectionAccumulator("score rejected");
 
-    try (StageWriter w = run.begin(path());
-        SparkProgress progress = new SparkProgress(spark, "score " + options.get(TEACHER), in)) {
-      spark.sparkContext().setJobDescription("score " + in + " images with " + teacherStage());
+    try (SparkProgress progress = new SparkProgress(spark, "score " + options.get(TEACHER), in)) {
+      SparkJobs.describe(spark, "score " + in + " images with " + teacherStage());
       LongAccumulator done = progress.accumulator();
       Dataset<Row> scores = images.mapPartitions(
           (MapPartitionsFunction<Row, Row>) rows ->
               scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected, done),
           Encoders.row(ScoreSchema.SCHEMA));
-      scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(w.tempDir().toString());
-      spark.sparkContext().setJobDescription(null);
+      scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(out.tempDir().toString());
 
-      long out = spark.read().parquet(w.tempDir().toString()).count();
+      long scored = spark.read().parquet(out.tempDir().toString()).count();
       List<String> rejects = rejected.value();
-      if (in != out + rejects.size()) {
-        throw new IllegalStateException("score lost records: " + in + " in, " + out + " scored, " + rejects.size() + " rejected");
+      if (in != scored + rejects.size()) {
+        throw new IllegalStateException("score lost records: " + in + " in, " + scored + " scored, " + rejects.size()
+            + " rejected");
       }
-      m.count("in", in).count("scored", out).count("rejected", rejects.size());
-      m.metric("rejected-examples", rejects.stream().limit(100).toList());
-      m.metric("images-per-second", progress.rate());
-      m.metric("pmax", pmax);
-      m.metric("model-fingerprint", fingerprint);
-      m.metric("model", teacher.describe());
-      m.metric("partitions", images.rdd().getNumPartitions());
-      m.metric("model-loads", modelLoads.value());
-      m.metric("executors", new java.util.TreeSet<>(executors.value()));
-      StageManifest manifest = m.build();
-      w.commit(manifest);
-      return manifest;
+      Map<String, Long> counts = new LinkedHashMap<>();
+      counts.put("in", in);
+      counts.put("scored", scored);
+      counts.put("rejected", (long) rejects.size());
+      return new StageOutput(counts, new ScoreResult(options.get(SPLIT), pmax, spec.numClasses(),
+          teacher.description(), progress.rate(), images.rdd().getNumPartitions(), modelLoads.value(),
+          List.copyOf(new TreeSet<>(executors.value())), rejects.stream().limit(100).toList()));
     } finally {
       model.destroy();
     }

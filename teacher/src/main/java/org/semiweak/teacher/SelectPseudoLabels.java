@@ -20,11 +20,17 @@ import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
-import org.semiweak.run.ManifestBuilder;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
 import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StageOutput;
+import org.semiweak.run.StagePlan;
 import org.semiweak.run.StageWriter;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
+import org.semiweak.run.result.SelectionResult;
+import org.semiweak.run.SparkJobs;
 import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.teacher.select.ClassStats;
@@ -66,7 +72,7 @@ public final class SelectPseudoLabels implements Stage {
   public String name() {
     String given = options.getOrNull(NAME);
     if (given != null && !given.isBlank()) {
-      if (!given.matches("[a-z0-9][a-z0-9._=-]*")) {
+      if (!RunLayout.isValidName(given)) {
         throw new ConfigException("select.name: use lower-case letters, digits, '.', '_', '=' and '-', found '" + given + "'");
       }
       return given;
@@ -85,13 +91,8 @@ public final class SelectPseudoLabels implements Stage {
   }
 
   @Override
-  public String path() {
-    return "selection/" + options.get(TEACHER) + "/" + name();
-  }
-
-  @Override
-  public String kind() {
-    return "select";
+  public StageId id() {
+    return RunLayout.selection(options.get(TEACHER), name());
   }
 
   @Override
@@ -99,40 +100,40 @@ public final class SelectPseudoLabels implements Stage {
     return false;
   }
 
-  private String scoresStage() {
-    return "scores/" + options.get(TEACHER);
+  private StageId scoresStage() {
+    return RunLayout.scores(options.get(TEACHER));
   }
 
   @Override
-  public ManifestBuilder plan() {
-    StageManifest scores = run.require(scoresStage(), "select");
-    PrepInfo prep = PrepInfo.require(run, "select");
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known scores = upstream.require(scoresStage(), "select");
+    Publication.Scores published = upstream.require(scoresStage(), Publication.Scores.class, "select");
     try {
-      SelectTopK.withOptions(select).validate(ScoreSchema.SCHEMA, prep.numClasses());
+      SelectTopK.withOptions(select).validate(ScoreSchema.SCHEMA, published.classes());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
-    Object pmax = scores.metrics().get("pmax");
-    if (pmax instanceof Number n && select.p() > n.intValue()) {
-      throw new ConfigException("select.p = " + select.p() + " but " + scoresStage() + " kept only the top "
-          + n.intValue() + " classes per image (pmax); use p <= " + n.intValue() + " or score again with a larger pmax");
+    if (select.p() > published.pmax()) {
+      throw new ConfigException("select.p = " + select.p() + " but " + scoresStage() + " keeps only the top "
+          + published.pmax() + " classes per image (score.pmax); use p <= " + published.pmax()
+          + " or score again with a larger pmax");
     }
     Map<String, Object> eff = new TreeMap<>(select.effective());
     eff.put(TEACHER.key(), options.get(TEACHER));
     eff.put(NAME.key(), name());
-    return new ManifestBuilder(path(), kind(), eff).input(run, scores);
+    return StagePlan.builder(id(), eff).input(scores).publishes(new Publication.Selection(select.k(), select.p()))
+        .build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
+  public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
     PrepInfo prep = PrepInfo.require(run, "select");
-    Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema", "score")
-        .read(spark);
-    try (StageWriter w = run.begin(path());
-        SelectTopK.Result result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
-      spark.sparkContext().setJobDescription("write selection " + path());
-      result.selection().write().mode(SaveMode.Overwrite).parquet(w.tempDir().toString());
-      Dataset<Row> written = spark.read().schema(SelectionSchema.SCHEMA).parquet(w.tempDir().toString());
+    Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
+        scoresStage()).read(spark);
+    try (SelectTopK.Result result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
+      SparkJobs.describe(spark, "write selection " + id());
+      result.selection().write().mode(SaveMode.Overwrite).parquet(out.tempDir().toString());
+      Dataset<Row> written = spark.read().schema(SelectionSchema.SCHEMA).parquet(out.tempDir().toString());
 
       // Pseudo-label precision where the true label is known (the simulated demo keeps it).
       Row p = written.join(scores.select(ScoreSchema.IMAGE_ID, ScoreSchema.LABEL), ScoreSchema.IMAGE_ID)
@@ -146,41 +147,26 @@ public final class SelectPseudoLabels implements Stage {
       }
       long known = p.getLong(0);
       long correct = p.isNullAt(1) ? 0 : p.getLong(1);
-      m.count("in", result.images());
-      m.count("considered", result.considered());
-      m.count("candidates", result.candidates());
-      m.count("selected", result.selected());
-      m.count("rejected.nan", result.nanRejected());
-      m.count("rejected.below-min-score", result.belowMinScore());
-      m.count("rejected.not-in-tags", result.notInTags());
-      m.metric("totals", result.totals());
-      m.metric("precision", known == 0 ? null : (double) correct / known);
-      m.metric("labels-known", known);
-      m.metric("classes", classStats(result.classStats(), prep));
-      m.metric("seconds-pass1", result.pass1Seconds());
-      m.metric("seconds-pass2", result.pass2Seconds());
-      StageManifest manifest = m.build();
-      w.commit(manifest);
-      return manifest;
+      Map<String, Long> counts = new LinkedHashMap<>();
+      counts.put("in", result.images());
+      counts.put("considered", result.considered());
+      counts.put("candidates", result.candidates());
+      counts.put("selected", result.selected());
+      counts.put("rejected.nan", result.nanRejected());
+      counts.put("rejected.below-min-score", result.belowMinScore());
+      counts.put("rejected.not-in-tags", result.notInTags());
+      return new StageOutput(counts, new SelectionResult(select.k(), select.p(),
+          known == 0 ? null : (double) correct / known, known, classSelections(result.classStats(), prep),
+          result.pass1Seconds(), result.pass2Seconds()));
     }
   }
 
-  private static List<Map<String, Object>> classStats(List<ClassStats> stats, PrepInfo prep) {
-    List<Map<String, Object>> out = new ArrayList<>();
+  private static List<SelectionResult.ClassSelection> classSelections(List<ClassStats> stats, PrepInfo prep) {
+    List<SelectionResult.ClassSelection> out = new ArrayList<>();
     for (ClassStats s : stats) {
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("class", s.classIndex());
-      row.put("name", prep.vocabulary().classes().get(s.classIndex()));
-      row.put("candidates", s.candidates());
-      row.put("selected", s.selected());
-      row.put("fewer-than-k", s.fewerThanK());
-      row.put("score-threshold", s.scoreThreshold());
-      row.put("min-score", s.minSelectedScore());
-      row.put("max-score", s.maxSelectedScore());
-      row.put("mean-score", s.meanSelectedScore());
-      row.put("score-histogram", s.selectedScoreHistogram());
-      row.put("nan-rejected", s.nanRejected());
-      out.add(row);
+      out.add(new SelectionResult.ClassSelection(s.classIndex(), prep.vocabulary().classes().get(s.classIndex()),
+          s.candidates(), s.selected(), s.fewerThanK(), s.scoreThreshold(), s.minSelectedScore(),
+          s.maxSelectedScore(), s.meanSelectedScore(), s.selectedScoreHistogram(), s.nanRejected()));
     }
     return out;
   }

@@ -6,30 +6,26 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
 import org.semiweak.model.ModelIO;
 import org.semiweak.model.StageModel;
 import org.semiweak.model.TorchScriptClassifier;
-import org.semiweak.run.ManifestBuilder;
-import org.semiweak.run.RunDir;
-import org.semiweak.run.StageManifest;
-import org.semiweak.run.StageWriter;
-import org.semiweak.stage.PrepInfo;
-import org.semiweak.train.Evaluator;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.result.Publication;
+import org.semiweak.stage.TrainingOptionSpecs;
 import org.semiweak.util.Fingerprint;
-import org.semiweak.util.Json;
 
 /**
  * The {@code torchscript} recipe of train-teacher: imports a user's TorchScript teacher into the
  * run after checking, on one dummy image, that it takes the prepared images and returns one value
- * per class; records its SHA-256 (scoring refuses the file if it changes) and its test accuracy.
+ * per class; records its SHA-256 (scoring refuses the file if it changes). Its architecture is
+ * reported as external: semiweak does not know it.
  */
 final class TorchScriptImport {
   private TorchScriptImport() {}
@@ -39,8 +35,8 @@ final class TorchScriptImport {
     if (file.isBlank()) {
       throw new ConfigException("train-teacher: the torchscript recipe needs --model-file PATH (a torch.jit.save file)");
     }
-    floats(o, TrainTeacher.NORM_MEAN);
-    floats(o, TrainTeacher.NORM_STD);
+    TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normMean, 1);
+    TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normStd, 1);
     Path p = new Path(file);
     try {
       FileSystem fs = p.getFileSystem(new Configuration());
@@ -52,33 +48,6 @@ final class TorchScriptImport {
     }
   }
 
-  static float[] floats(Options o, org.semiweak.config.OptionSpec<String> spec) {
-    try {
-      String[] parts = o.get(spec).split(",");
-      float[] out = new float[parts.length];
-      for (int i = 0; i < parts.length; i++) {
-        out[i] = Float.parseFloat(parts[i].strip());
-      }
-      return out;
-    } catch (NumberFormatException e) {
-      throw new ConfigException("train-teacher." + spec.key() + ": expected comma-separated numbers, found '" + o.get(spec) + "'");
-    }
-  }
-
-  private static float[] perChannel(Options o, org.semiweak.config.OptionSpec<String> spec, int channels) {
-    float[] v = floats(o, spec);
-    if (v.length == 1 && channels > 1) {
-      float[] out = new float[channels];
-      Arrays.fill(out, v[0]);
-      return out;
-    }
-    if (v.length != channels) {
-      throw new ConfigException("train-teacher." + spec.key() + ": " + v.length + " values for " + channels
-          + "-channel images; give one per channel or one for all");
-    }
-    return v;
-  }
-
   private static byte[] read(String file) {
     Path p = new Path(file);
     try {
@@ -88,51 +57,35 @@ final class TorchScriptImport {
     }
   }
 
-  static void plan(Options o, PrepInfo prep, ManifestBuilder m) {
+  /** Checks the file against the prepared images and classes; the plan's input is the file's content. */
+  static StagePlan plan(Options o, Publication.Images images, StagePlan.Builder plan) {
     String file = o.get(TrainTeacher.MODEL_FILE);
-    perChannel(o, TrainTeacher.NORM_MEAN, prep.channels());
-    perChannel(o, TrainTeacher.NORM_STD, prep.channels());
     byte[] bytes = read(file);
-    m.input("model-file", file, Fingerprint.of(bytes));
-    checkOnDummyImage(bytes, info(o, prep, Fingerprint.of(bytes)));
+    StageModel.TorchScriptInfo info = info(o, images, Fingerprint.of(bytes));
+    plan.input("model-file", file, info.sha256());
+    checkOnDummyImage(bytes, info);
     String classesFile = o.get(TrainTeacher.CLASSES_FILE);
     if (!classesFile.isBlank()) {
       List<String> names = new String(read(classesFile), StandardCharsets.UTF_8).lines().map(String::strip)
           .filter(l -> !l.isEmpty()).toList();
-      if (!names.equals(prep.vocabulary().classes())) {
+      if (!names.equals(images.classes())) {
         throw new ConfigException("train-teacher.classes-file: the teacher's classes " + names
-            + " differ from the run's vocabulary " + prep.vocabulary().classes() + " (same names, same order needed)");
+            + " differ from the run's vocabulary " + images.classes() + " (same names, same order needed)");
       }
     }
+    return plan.publishes(new Publication.Model(info.inputSize(), info.channels(), info.numClasses())).build();
   }
 
-  static StageManifest execute(SparkSession spark, RunDir run, String stage, Options o, PrepInfo prep, ManifestBuilder m) {
-    String file = o.get(TrainTeacher.MODEL_FILE);
-    byte[] bytes = read(file);
-    String sha = Fingerprint.of(bytes);
-    StageModel.TorchScriptInfo info = info(o, prep, sha);
-    try (StageWriter w = run.begin(stage)) {
-      ModelIO.writeAtomically(run.fs(), w.temp(StageModel.TORCHSCRIPT_FILE), bytes);
-      ModelIO.writeAtomically(run.fs(), w.temp(StageModel.TORCHSCRIPT_INFO),
-          Json.write(info).getBytes(StandardCharsets.UTF_8));
-      StageModel model = StageModel.read(run.fs(), w.tempDir(), stage);
-      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, PrepInfo.TEST), model, 64);
-      m.metric("test.top1", e.top1());
-      m.metric("test.top5", e.top5());
-      m.count("test-images", e.count());
-      m.metric("model-fingerprint", sha);
-      m.metric("model", model.describe());
-      StageManifest done = m.build();
-      w.commit(done);
-      return done;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot import " + file + ": " + e.getMessage(), e);
-    }
+  /** The file as the stage's model, read again: the checksum in its info is of what is committed. */
+  static StageModel load(Options o, Publication.Images images, StageId stage) {
+    byte[] bytes = read(o.get(TrainTeacher.MODEL_FILE));
+    return StageModel.torchScript(stage.path(), bytes, info(o, images, Fingerprint.of(bytes)));
   }
 
-  private static StageModel.TorchScriptInfo info(Options o, PrepInfo prep, String sha) {
-    return new StageModel.TorchScriptInfo(prep.channels(), prep.imageSize(), prep.numClasses(),
-        perChannel(o, TrainTeacher.NORM_MEAN, prep.channels()), perChannel(o, TrainTeacher.NORM_STD, prep.channels()),
+  private static StageModel.TorchScriptInfo info(Options o, Publication.Images images, String sha) {
+    return new StageModel.TorchScriptInfo(images.channels(), images.imageSize(), images.numClasses(),
+        TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normMean, images.channels()),
+        TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normStd, images.channels()),
         o.get(TrainTeacher.OUTPUTS), sha, o.get(TrainTeacher.MODEL_FILE));
   }
 

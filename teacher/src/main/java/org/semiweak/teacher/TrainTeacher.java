@@ -9,6 +9,10 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -17,18 +21,20 @@ import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
-import org.semiweak.run.ManifestBuilder;
+import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
-import org.semiweak.run.Stage;
-import org.semiweak.run.StageManifest;
-import org.semiweak.stage.ModelTraining;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
-import org.semiweak.train.TrainOptions;
-import org.semiweak.train.TrainingResult;
+import org.semiweak.stage.TrainingStage;
 
 /**
- * Trains a teacher and commits it as {@code teacher/<recipe>}.
+ * Makes a teacher by one of the {@link TeacherRecipe}s and commits it as {@code teacher/<recipe>}.
  *
  * <ul>
  *   <li>{@code semi-supervised}: trained on the labeled set only.
@@ -36,27 +42,18 @@ import org.semiweak.train.TrainingResult;
  *       through the vocabulary; an image with several tag classes takes one of them, chosen by a
  *       seeded hash of its id), then fine-tuned on the labeled set with the {@code finetune-*}
  *       options.
+ *   <li>{@code torchscript}: the user's TorchScript file ({@link TorchScriptImport}).
  * </ul>
- *
- * <p>Both use the one distributed trainer; the manifest holds the learning curves and test top-1.
  */
-public final class TrainTeacher implements Stage {
-  public static final String SEMI_SUPERVISED = "semi-supervised";
-  public static final String SEMI_WEAK = "semi-weak";
-  public static final String TORCHSCRIPT = "torchscript";
-
-  public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", SEMI_WEAK,
-      List.of(SEMI_SUPERVISED, SEMI_WEAK, TORCHSCRIPT),
+public final class TrainTeacher extends TrainingStage {
+  public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", TeacherRecipe.SEMI_WEAK.command(),
+      TeacherRecipe.names(),
       "semi-supervised (labeled set only), semi-weak (weak tags of the unlabeled set, then the labeled set),"
           + " or torchscript (import the user's own TorchScript teacher from model-file)");
 
   public static final OptionSpec<String> MODEL_FILE = OptionSpec.stringOption("model-file", "",
       "torchscript recipe: the TorchScript file (torch.jit.save) taking (batch, channels, size, size) float images"
           + " normalized with norm-mean/norm-std and returning (batch, classes)");
-  public static final OptionSpec<String> NORM_MEAN = OptionSpec.stringOption("norm-mean", "0.5",
-      "torchscript recipe: per-channel mean subtracted from pixels scaled to [0, 1] (comma-separated)");
-  public static final OptionSpec<String> NORM_STD = OptionSpec.stringOption("norm-std", "0.5",
-      "torchscript recipe: per-channel standard deviation the pixels are divided by (comma-separated)");
   public static final OptionSpec<String> OUTPUTS = OptionSpec.choiceOption("outputs", "logits",
       List.of("logits", "probabilities"), "torchscript recipe: whether the model returns logits or probabilities");
   public static final OptionSpec<String> CLASSES_FILE = OptionSpec.stringOption("classes-file", "",
@@ -76,6 +73,10 @@ public final class TrainTeacher implements Stage {
   public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
       0.01, 0, 100, "semi-weak recipe: peak learning rate on the labeled set after the weak-tag phase");
 
+  /** The options of the torchscript recipe (normalization is the architecture's norm-mean/norm-std). */
+  static final List<OptionSpec<?>> TORCHSCRIPT_OPTIONS =
+      List.of(MODEL_FILE, LABELED.normMean, LABELED.normStd, OUTPUTS, CLASSES_FILE);
+
   public static final List<OptionSpec<?>> OPTIONS;
 
   static {
@@ -85,99 +86,89 @@ public final class TrainTeacher implements Stage {
     all.addAll(WEAK.all());
     all.add(FINETUNE_EPOCHS);
     all.add(FINETUNE_LEARNING_RATE);
-    all.addAll(List.of(MODEL_FILE, NORM_MEAN, NORM_STD, OUTPUTS, CLASSES_FILE));
+    all.addAll(List.of(MODEL_FILE, OUTPUTS, CLASSES_FILE));
     OPTIONS = List.copyOf(all);
   }
 
-  private final RunDir run;
-  private final Options options;
-  private final String recipe;
+  private final TeacherRecipe recipe;
 
   public TrainTeacher(RunDir run, Options options) {
-    this.run = run;
-    this.options = options;
-    this.recipe = options.get(RECIPE);
+    super(run, options);
+    this.recipe = TeacherRecipe.parse(options.get(RECIPE));
+  }
+
+  /** The options that make a teacher of {@code recipe}: others do not change it, nor its fingerprint. */
+  static List<OptionSpec<?>> optionsOf(TeacherRecipe recipe) {
+    List<OptionSpec<?>> out = new ArrayList<>(List.of(RECIPE));
+    switch (recipe) {
+      case SEMI_SUPERVISED -> out.addAll(LABELED.all());
+      case SEMI_WEAK -> {
+        out.addAll(LABELED.all());
+        out.addAll(WEAK.all());
+        out.add(FINETUNE_EPOCHS);
+        out.add(FINETUNE_LEARNING_RATE);
+      }
+      case TORCHSCRIPT -> out.addAll(TORCHSCRIPT_OPTIONS);
+    }
+    return out;
   }
 
   @Override
-  public String path() {
-    return "teacher/" + recipe;
+  public StageId id() {
+    return RunLayout.teacher(recipe.command());
   }
 
-  @Override
-  public String kind() {
-    return "train-teacher";
+  public TeacherRecipe recipe() {
+    return recipe;
   }
 
   @Override
   public void validate() {
-    if (recipe.equals(TORCHSCRIPT)) {
+    if (recipe == TeacherRecipe.TORCHSCRIPT) {
       TorchScriptImport.validate(options);
     }
   }
 
   @Override
-  public ManifestBuilder plan() {
-    PrepInfo prep = PrepInfo.require(run, "train-teacher");
-    ManifestBuilder m = new ManifestBuilder(path(), kind(), effectiveOptions()).input(run, prep.manifest());
-    if (recipe.equals(TORCHSCRIPT)) {
-      TorchScriptImport.plan(options, prep, m);
-    } else {
-      ModelTraining.modelSpec(LABELED, options, prep); // validates the architecture
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known prep = upstream.require(RunLayout.prep(), "train-teacher");
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "train-teacher");
+    Set<String> keys = optionsOf(recipe).stream().map(OptionSpec::key).collect(Collectors.toSet());
+    Map<String, Object> effective = new TreeMap<>(options.effective());
+    effective.keySet().retainAll(keys);
+    StagePlan.Builder plan = StagePlan.builder(id(), effective).input(prep);
+    if (recipe == TeacherRecipe.TORCHSCRIPT) {
+      return TorchScriptImport.plan(options, images, plan);
     }
-    return m;
-  }
-
-  /** Only the options of this recipe count: weak-phase options do not change a semi-supervised teacher. */
-  private java.util.Map<String, Object> effectiveOptions() {
-    java.util.Map<String, Object> eff = new java.util.TreeMap<>(options.effective());
-    java.util.Set<String> torchScriptKeys = java.util.Set.of(MODEL_FILE.key(), NORM_MEAN.key(), NORM_STD.key(),
-        OUTPUTS.key(), CLASSES_FILE.key());
-    if (recipe.equals(TORCHSCRIPT)) {
-      eff.keySet().removeIf(k -> !torchScriptKeys.contains(k) && !k.equals(RECIPE.key()));
-      return eff;
-    }
-    eff.keySet().removeIf(torchScriptKeys::contains);
-    if (recipe.equals(SEMI_SUPERVISED)) {
-      eff.keySet().removeIf(k -> k.startsWith("weak-") || k.startsWith("finetune-"));
-    }
-    return eff;
+    ModelSpec spec = LABELED.modelSpec(options, images);
+    return plan.publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
 
   @Override
-  public StageManifest execute(SparkSession spark, ManifestBuilder m) {
-    PrepInfo prep = PrepInfo.require(run, "train-teacher");
-    if (recipe.equals(TORCHSCRIPT)) {
-      return TorchScriptImport.execute(spark, run, path(), options, prep, m);
+  protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
+    if (recipe == TeacherRecipe.TORCHSCRIPT) {
+      return TorchScriptImport.load(options, prep.result().publication(), id());
     }
-    ModelSpec spec = ModelTraining.modelSpec(LABELED, options, prep);
+    ModelSpec spec = LABELED.modelSpec(options, prep.result().publication());
     ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
-    Dataset<Row> labeled = prep.read(spark, PrepInfo.LABELED).select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), col(ImageSchema.LABEL));
+    Dataset<Row> labeled = labeledExamples(spark, prep);
     long labeledCount = labeled.count();
-    if (labeledCount == 0) {
-      throw new IllegalStateException("the labeled split of " + run.stagePath("prep") + " is empty: a teacher needs labeled images");
-    }
-    TrainOptions labeledOptions;
-    if (recipe.equals(SEMI_WEAK)) {
-      Dataset<Row> weak = weaklyLabeled(prep.read(spark, PrepInfo.UNLABELED), options.get(WEAK.seed));
+    int labeledEpochs = options.get(LABELED.epochs);
+    double labeledLearningRate = options.get(LABELED.learningRate);
+    if (recipe == TeacherRecipe.SEMI_WEAK) {
+      Dataset<Row> weak = weaklyLabeled(prep.read(spark, Split.UNLABELED), options.get(WEAK.seed));
       long weakCount = weak.count();
       if (weakCount == 0) {
         throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the semi-weak recipe needs weak tags");
       }
-      TrainOptions weakOptions = ModelTraining.trainOptions(WEAK, options, weakCount);
-      TrainingResult pre = ModelTraining.train(spark, run, path(), "weak", weak, spec, weights, weakOptions);
-      ModelTraining.record(m, "weak", weakOptions, weakCount, pre);
-      weights = pre.weights();
-      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount, options.get(FINETUNE_EPOCHS),
-          options.get(FINETUNE_LEARNING_RATE));
-    } else {
-      labeledOptions = ModelTraining.trainOptions(LABELED, options, labeledCount);
+      weights = phases.train("weak", weak, weakCount, spec, weights, WEAK.schedule(options, weakCount),
+          options.get(WEAK.epochs));
+      labeledEpochs = options.get(FINETUNE_EPOCHS);
+      labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
     }
-    TrainingResult fit = ModelTraining.train(spark, run, path(), "labeled", labeled, spec, weights, labeledOptions);
-    ModelTraining.record(m, "labeled", labeledOptions, labeledCount, fit);
-    ModelTraining.evaluateOnTest(spark, prep, spec, fit.weights(), m);
-    m.metric("model-fingerprint", fit.weights().fingerprint());
-    return ModelTraining.commitModel(run, path(), spec, fit.weights(), m);
+    weights = phases.train("labeled", labeled, labeledCount, spec, weights,
+        LABELED.schedule(options, labeledCount, labeledEpochs, labeledLearningRate), labeledEpochs);
+    return StageModel.of(id().path(), spec, weights);
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */

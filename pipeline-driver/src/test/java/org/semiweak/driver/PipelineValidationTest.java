@@ -1,0 +1,110 @@
+package org.semiweak.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.testing.IdxSubset;
+
+/**
+ * A mistake between stages fails the whole pipeline before its first Spark job, on a fresh run
+ * directory: every stage is planned against what the stages before it will publish (Spark ML's
+ * transformSchema, for a pipeline of training stages), so nothing is prepared or trained in vain.
+ */
+class PipelineValidationTest {
+  @TempDir static Path tmp;
+  static Path data;
+
+  @BeforeAll
+  static void smallRealDataset() throws Exception {
+    data = IdxSubset.write(tmp.resolve("fmnist"), 200, 50);
+  }
+
+  /** Runs {@code semiweak run} on a fresh run directory with the given config sections; returns exit code, stdout, stderr. */
+  private static String[] runFresh(String name, String... sections) throws Exception {
+    Path config = tmp.resolve(name + ".yaml");
+    List<String> lines = new ArrayList<>(List.of(
+        "run-dir: " + tmp.resolve(name).toUri(),
+        "spark-master: local[1]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 5}"));
+    lines.addAll(List.of(sections));
+    Files.writeString(config, String.join("\n", lines) + "\n");
+    return PipelineTest.cli("run", config.toString());
+  }
+
+  private static void assertRefusedBeforeAnyWork(String name, String[] r, long startedNanos) {
+    double seconds = (System.nanoTime() - startedNanos) / 1e9;
+    assertThat(r[0]).as("exit code 2 (configuration); stdout: %s", r[1]).isEqualTo("2");
+    assertThat(r[2]).as("one message naming the pipeline as invalid").contains("the pipeline is not valid; nothing was run");
+    assertThat(r[1]).as("no stage started").doesNotContain("running");
+    RunDir run = RunDir.open(tmp.resolve(name).toUri().toString(), new Configuration());
+    assertThat(run.listCommitted()).as("nothing committed").isEmpty();
+    assertThat(Files.exists(tmp.resolve(name).resolve(RunLayout.TMP))).as("no temporary output").isFalse();
+    assertThat(seconds).as("refused at validation, long before a teacher trains").isLessThan(60);
+  }
+
+  @Test
+  void aSelectionWithPAbovePmaxFailsBeforePrep() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("p-above-pmax", "score: {pmax: 3}", "select: {k: 10, p: 4}");
+    assertRefusedBeforeAnyWork("p-above-pmax", r, t0);
+    assertThat(r[2]).contains("[selection/semi-weak/k10-p4] select.p = 4 but scores/semi-weak keeps only the top 3"
+        + " classes per image (score.pmax)");
+  }
+
+  @Test
+  void aSelectionWithPAboveTheClassesOfThePreparedDataFailsBeforePrep() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("p-above-classes", "score: {pmax: 20}", "select: {k: 10, p: 11}");
+    assertRefusedBeforeAnyWork("p-above-classes", r, t0);
+    assertThat(r[2]).contains("[selection/semi-weak/k10-p11]").contains("11").contains("10");
+  }
+
+  @Test
+  void anEvaluatedModelThatNoStageProducesFails() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("unknown-model", "evaluate: {models: 'teacher/semi-weak,student/semi-weak/k1-p1/finetune'}");
+    assertRefusedBeforeAnyWork("unknown-model", r, t0);
+    assertThat(r[2]).contains("[evaluate] evaluate needs the output of stage 'student/semi-weak/k1-p1/finetune',"
+        + " which is neither committed");
+  }
+
+  @Test
+  void anEvaluatedStageThatIsNoModelFails() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("not-a-model", "evaluate: {models: 'scores/semi-weak'}");
+    assertRefusedBeforeAnyWork("not-a-model", r, t0);
+    assertThat(r[2]).contains("evaluate.models: scores/semi-weak is a score stage, not a model");
+  }
+
+  @Test
+  void aStudentWhoseSelectionDoesNotExistFailsOnAFreshRunDirectory() throws Exception {
+    Path fresh = tmp.resolve("no-selection");
+    long t0 = System.nanoTime();
+    String[] r = PipelineTest.cli(Stream.of("pretrain", "--run-dir", fresh.toUri().toString(), "--spark-master",
+        "local[1]", "--teacher", "semi-weak", "--selection", "k9-p1").toArray(String[]::new));
+    assertThat(r[0]).as("exit code; stderr: %s", r[2]).isEqualTo("2");
+    assertThat(r[2]).contains("pretrain needs the output of stage 'selection/semi-weak/k9-p1', which is neither"
+        + " committed in").contains("nor planned before it");
+    assertThat(RunDir.open(fresh.toUri().toString(), new Configuration()).listCommitted()).isEmpty();
+    assertThat((System.nanoTime() - t0) / 1e9).isLessThan(60);
+  }
+
+  @Test
+  void everyProblemIsListedAtOnce() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("two-problems", "score: {pmax: 2}", "select: {k: 10, p: 3}",
+        "evaluate: {models: 'baseline,teacher/nope'}");
+    assertRefusedBeforeAnyWork("two-problems", r, t0);
+    assertThat(r[2]).contains("[selection/semi-weak/k10-p3]").contains("[evaluate]");
+  }
+}
