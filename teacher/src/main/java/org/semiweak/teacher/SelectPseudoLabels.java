@@ -29,6 +29,8 @@ import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.teacher.select.ClassStats;
 import org.semiweak.teacher.select.SelectTopK;
+import org.semiweak.teacher.select.TopKOptions;
+import org.semiweak.teacher.select.TopKResult;
 
 /**
  * Selects pseudo-labeled images from a teacher's scores and commits them as a new, named selection
@@ -48,18 +50,18 @@ public final class SelectPseudoLabels implements Stage {
 
   static {
     List<OptionSpec<?>> all = new ArrayList<>(List.of(TEACHER, NAME));
-    all.addAll(SelectTopK.Options.SPECS);
+    all.addAll(TopKOptions.SPECS);
     OPTIONS = List.copyOf(all);
   }
 
   private final RunDir run;
   private final Options options;
-  private final SelectTopK.Options select;
+  private final TopKOptions select;
 
   public SelectPseudoLabels(RunDir run, Options options) {
     this.run = run;
     this.options = options;
-    this.select = SelectTopK.Options.of(options);
+    this.select = TopKOptions.of(options);
   }
 
   /** The default name: what distinguishes this selection from others of the same teacher. */
@@ -78,7 +80,7 @@ public final class SelectPseudoLabels implements Stage {
     if (select.tagConsistent()) {
       sb.append("-tags");
     }
-    if (select.maxClassesPerImage() != SelectTopK.Options.MAX_CLASSES_PER_IMAGE_DEFAULT) {
+    if (select.maxClassesPerImage() != TopKOptions.MAX_CLASSES_PER_IMAGE_DEFAULT) {
       sb.append("-m").append(select.maxClassesPerImage());
     }
     return sb.toString();
@@ -129,7 +131,7 @@ public final class SelectPseudoLabels implements Stage {
     Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema", "score")
         .read(spark);
     try (StageWriter w = run.begin(path());
-        SelectTopK.Result result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
+        TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
       spark.sparkContext().setJobDescription("write selection " + path());
       result.selection().write().mode(SaveMode.Overwrite).parquet(w.tempDir().toString());
       Dataset<Row> written = spark.read().schema(SelectionSchema.SCHEMA).parquet(w.tempDir().toString());

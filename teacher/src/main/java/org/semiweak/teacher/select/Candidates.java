@@ -62,7 +62,7 @@ final class Candidates {
   private Candidates() {}
 
   /** What an invalid outcome means, for error messages. */
-  static String describe(int outcome, SelectTopK.Options o, int numClasses) {
+  static String describe(int outcome, TopKOptions o, int numClasses) {
     return switch (outcome) {
       case NULL_ARRAYS -> "'classes' or 'probs' is null";
       case LENGTH_MISMATCH -> "'classes' and 'probs' have different lengths";
@@ -78,7 +78,7 @@ final class Candidates {
   }
 
   /** Checks the columns a selection reads before any job runs; throws naming the column and fix. */
-  static void checkSchema(StructType schema, SelectTopK.Options o) {
+  static void checkSchema(StructType schema, TopKOptions o) {
     List<String> problems = new ArrayList<>();
     expect(schema, ScoreSchema.IMAGE_ID, DataTypes.StringType, problems);
     expect(schema, ScoreSchema.CLASSES, DataTypes.createArrayType(DataTypes.IntegerType), problems);
@@ -128,7 +128,7 @@ final class Candidates {
    *
    * @param carry input columns copied onto every candidate row (e.g. image_id)
    */
-  static Dataset<Row> explode(Dataset<Row> scores, SelectTopK.Options o, int numClasses, boolean validate,
+  static Dataset<Row> explode(Dataset<Row> scores, TopKOptions o, int numClasses, boolean validate,
       List<String> carry) {
     int m = o.classesPerImage();
     Column classes = col(ScoreSchema.CLASSES);

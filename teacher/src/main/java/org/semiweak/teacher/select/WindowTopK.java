@@ -22,13 +22,13 @@ import org.semiweak.data.ScoreSchema;
  * }</pre>
  */
 public final class WindowTopK {
-  private final SelectTopK.Options options;
+  private final TopKOptions options;
 
-  private WindowTopK(SelectTopK.Options options) {
+  private WindowTopK(TopKOptions options) {
     this.options = Objects.requireNonNull(options, "options");
   }
 
-  public static WindowTopK withOptions(SelectTopK.Options options) {
+  public static WindowTopK withOptions(TopKOptions options) {
     return new WindowTopK(options);
   }
 

@@ -26,7 +26,7 @@ final class BruteForceSelection {
 
   private record Candidate(String imageId, byte[] idBytes, float score) {}
 
-  BruteForceSelection(List<ScoreRecord> scores, SelectTopK.Options o, int numClasses) {
+  BruteForceSelection(List<ScoreRecord> scores, TopKOptions o, int numClasses) {
     candidates = new long[numClasses];
     selected = new long[numClasses];
     nanRejected = new long[numClasses];

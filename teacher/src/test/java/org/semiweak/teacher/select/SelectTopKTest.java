@@ -53,7 +53,7 @@ class SelectTopKTest {
   }
 
   static Stream<Arguments> optionCases() {
-    SelectTopK.Options d = SelectTopK.Options.defaults();
+    TopKOptions d = TopKOptions.defaults();
     return Stream.of(
         Arguments.of("k=5 p=3", d.withK(5).withP(3)),
         Arguments.of("k=1 p=1", d.withK(1).withP(1)),
@@ -66,9 +66,9 @@ class SelectTopKTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("optionCases")
-  void selectsExactlyWhatBruteForceAndTheWindowBaselineSelect(String name, SelectTopK.Options options) {
+  void selectsExactlyWhatBruteForceAndTheWindowBaselineSelect(String name, TopKOptions options) {
     BruteForceSelection expected = new BruteForceSelection(records, options, CLASSES);
-    try (SelectTopK.Result result = SelectTopK.withOptions(options).execute(scores, CLASSES)) {
+    try (TopKResult result = SelectTopK.withOptions(options).execute(scores, CLASSES)) {
       assertThat(result.selection().schema()).as("output schema").isEqualTo(SelectionSchema.SCHEMA);
       List<String> selected = keys(result.selection());
       assertThat(selected).as("SelectTopK rows equal the brute-force reference (%s)", name)
@@ -104,13 +104,13 @@ class SelectTopKTest {
 
   @Test
   void outputIsIdenticalWhateverTheInputPartitioning() {
-    SelectTopK.Options options = SelectTopK.Options.defaults().withK(7).withP(4).withMinScore(0.1);
+    TopKOptions options = TopKOptions.defaults().withK(7).withP(4).withMinScore(0.1);
     List<String> first = null;
     List<ClassStats> firstStats = null;
     for (int partitions : new int[] {1, 3, 7}) {
       Dataset<Row> input = frame(records).repartition(partitions);
       assertThat(input.rdd().getNumPartitions()).isEqualTo(partitions);
-      try (SelectTopK.Result result = SelectTopK.withOptions(options).execute(input, CLASSES)) {
+      try (TopKResult result = SelectTopK.withOptions(options).execute(input, CLASSES)) {
         List<String> rows = keys(result.selection());
         if (first == null) {
           first = rows;
@@ -130,7 +130,7 @@ class SelectTopKTest {
         new ScoreRecord("a", new int[] {0, 1}, new float[] {Float.NaN, 0.2f}, new int[0]),
         new ScoreRecord("b", new int[] {0, 1}, new float[] {0.9f, 0.1f}, new int[0]),
         new ScoreRecord("c", new int[] {1, 0}, new float[] {0.6f, Float.NaN}, new int[0]));
-    try (SelectTopK.Result r = SelectTopK.withOptions(SelectTopK.Options.defaults().withK(5).withP(2))
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2))
         .execute(frame(rows), 2)) {
       assertThat(keys(r.selection())).as("NaN candidates a/0 and c/0 are not selected").containsExactly(
           BruteForceSelection.key(0, 1, "b", 0.9f),
@@ -151,8 +151,8 @@ class SelectTopKTest {
         new ScoreRecord("x", new int[] {2, 0}, new float[] {0.7f, 0.3f}, new int[] {0, 2}),
         new ScoreRecord("y", new int[] {2, 1}, new float[] {0.8f, 0.05f}, new int[] {1}),
         new ScoreRecord("z", new int[] {0, 2}, new float[] {0.5f, 0.5f}, new int[] {0, 2}));
-    SelectTopK.Options o = SelectTopK.Options.defaults().withK(10).withP(2).withMinScore(0.1).withTagConsistent(true);
-    try (SelectTopK.Result r = SelectTopK.withOptions(o).execute(frame(rows), 3)) {
+    TopKOptions o = TopKOptions.defaults().withK(10).withP(2).withMinScore(0.1).withTagConsistent(true);
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 3)) {
       assertThat(keys(r.selection())).as("y/2 is not tagged 2, y/1 is below min-score").containsExactly(
           BruteForceSelection.key(0, 1, "z", 0.5f),
           BruteForceSelection.key(0, 2, "x", 0.3f),
@@ -174,8 +174,8 @@ class SelectTopKTest {
         new ScoreRecord(emoji, new int[] {0}, new float[] {0.5f}, new int[0]),
         new ScoreRecord(replacement, new int[] {0}, new float[] {0.5f}, new int[0]),
         new ScoreRecord("b", new int[] {0}, new float[] {0.5f}, new int[0]));
-    SelectTopK.Options o = SelectTopK.Options.defaults().withK(2).withP(1);
-    try (SelectTopK.Result r = SelectTopK.withOptions(o).execute(frame(rows), 1)) {
+    TopKOptions o = TopKOptions.defaults().withK(2).withP(1);
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 1)) {
       assertThat(keys(r.selection())).as("k=2 of three tied scores: the two smallest ids in byte order")
           .containsExactly(BruteForceSelection.key(0, 1, "b", 0.5f), BruteForceSelection.key(0, 2, replacement, 0.5f));
     }
@@ -183,7 +183,7 @@ class SelectTopKTest {
 
   @Test
   void optionsAreValidatedWithMessagesNamingTheKey() {
-    SelectTopK.Options d = SelectTopK.Options.defaults();
+    TopKOptions d = TopKOptions.defaults();
     assertThatThrownBy(() -> d.withK(0)).isInstanceOf(ConfigException.class)
         .hasMessageContaining("select.k: expected an integer >= 1").hasMessageContaining("found 0");
     assertThatThrownBy(() -> d.withP(0)).hasMessageContaining("select.p: expected an integer >= 1");
@@ -191,9 +191,9 @@ class SelectTopKTest {
     assertThatThrownBy(() -> d.withMinScore(-0.1)).hasMessageContaining("found -0.1");
     assertThatThrownBy(() -> d.withMinScore(Double.NaN)).hasMessageContaining("found NaN");
     assertThatThrownBy(() -> d.withMaxClassesPerImage(0)).hasMessageContaining("select.max-classes-per-image");
-    assertThatThrownBy(() -> SelectTopK.Options.parse(Map.of("kk", "3")))
+    assertThatThrownBy(() -> TopKOptions.parse(Map.of("kk", "3")))
         .hasMessageContaining("unknown option 'kk' (did you mean 'k'?)");
-    assertThat(SelectTopK.Options.parse(Map.of("k", "3", "tag-consistent", "true")))
+    assertThat(TopKOptions.parse(Map.of("k", "3", "tag-consistent", "true")))
         .as("parsed options fill defaults").isEqualTo(d.withK(3).withTagConsistent(true));
     assertThatThrownBy(() -> SelectTopK.withOptions(d.withP(13)).execute(scores, CLASSES))
         .hasMessageContaining("select.p: 13 exceeds the number of classes (12)");
@@ -207,7 +207,7 @@ class SelectTopKTest {
   @Test
   void pLargerThanTheClassesKeptPerImageFailsNamingAnImage() {
     // The scorer kept the top-6 classes; p=7 asks for more than the scores hold.
-    assertThatThrownBy(() -> SelectTopK.withOptions(SelectTopK.Options.defaults().withP(7)).execute(scores, CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(7)).execute(scores, CLASSES))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("700 rows: fewer than p=7 classes per image")
         .hasMessageContaining("(classes has 6 entries, probs 6")
@@ -225,7 +225,7 @@ class SelectTopKTest {
         new int[0]));
     rows.add(new ScoreRecord("twice", new int[] {1, 1, 3, 4, 5, 6}, new float[] {.5f, .4f, .3f, .2f, .1f, 0f},
         new int[0]));
-    assertThatThrownBy(() -> SelectTopK.withOptions(SelectTopK.Options.defaults().withP(4)).execute(frame(rows), CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(4)).execute(frame(rows), CLASSES))
         .hasMessageContaining("1 rows: 'classes' and 'probs' have different lengths")
         .hasMessageContaining("1 rows: a class appears twice among the first 4 entries")
         .hasMessageContaining("1 candidates: a class index is null or outside [0, 11]")
@@ -244,7 +244,7 @@ class SelectTopKTest {
       }
     };
     spark.sparkContext().addSparkListener(listener);
-    try (SelectTopK.Result r = SelectTopK.withOptions(SelectTopK.Options.defaults().withK(3).withP(2))
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2))
         .execute(scores, CLASSES)) {
       assertThat(r.passesOverScores()).isEqualTo(2);
     } finally {
