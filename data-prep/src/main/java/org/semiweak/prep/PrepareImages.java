@@ -45,7 +45,7 @@ import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.Vocabulary;
-import org.semiweak.prep.sim.FashionMnist;
+import org.semiweak.prep.sim.FashionMnistVocabulary;
 import org.semiweak.prep.sim.TagSimulator;
 import org.semiweak.prep.source.FolderSource;
 import org.semiweak.prep.source.IdxSource;
@@ -110,7 +110,7 @@ public final class PrepareImages implements Stage {
   public static final String KIND = "prep";
   public static final String VOCABULARY_FILE = "vocabulary.json";
   public static final String QUARANTINE = "quarantine";
-  public static final List<String> SPLITS = List.of(Candidates.LABELED, Candidates.UNLABELED, Candidates.TEST);
+  public static final List<String> SPLITS = List.of(SourceRecords.LABELED, SourceRecords.UNLABELED, SourceRecords.TEST);
 
   public static final OptionSpec<String> SOURCE = OptionSpec.choiceOption("source", "idx",
       List.of("idx", "folder", "webdataset"),
@@ -119,9 +119,9 @@ public final class PrepareImages implements Stage {
       "input folder (any Hadoop file system URI): IDX files, an image folder, or .tar shards");
   public static final OptionSpec<String> METADATA = OptionSpec.stringOption("metadata", "none",
       "folder source: metadata file, .csv (header path,tags,label,split) or .jsonl; none = every image is unlisted");
-  public static final OptionSpec<String> VOCABULARY = OptionSpec.stringOption("vocabulary", FashionMnist.BUILTIN,
+  public static final OptionSpec<String> VOCABULARY = OptionSpec.stringOption("vocabulary", FashionMnistVocabulary.BUILTIN,
       "tag vocabulary: a .json vocabulary ({classes, tags}) or a .csv of tag,class lines; "
-          + FashionMnist.BUILTIN + " = the ten Fashion-MNIST classes with several hashtags each");
+          + FashionMnistVocabulary.BUILTIN + " = the ten Fashion-MNIST classes with several hashtags each");
   public static final OptionSpec<Integer> IMAGE_SIZE = OptionSpec.intOption("image-size", 28, 4, 4096,
       "side of the square images written: shorter side resized to this, then center-cropped");
   public static final OptionSpec<Integer> CHANNELS = OptionSpec.intOption("channels", 1, 1, 3,
@@ -146,7 +146,7 @@ public final class PrepareImages implements Stage {
       0, 1, "idx source: probability that the simulated hashtag names the true class (else a random other class)");
   public static final OptionSpec<Double> SIMULATE_NOISE_TAGS = OptionSpec.doubleOption("simulate-noise-tags", 0.2, 0, 1,
       "idx source: probability of an extra off-vocabulary hashtag such as #ootd (ignored by the vocabulary)");
-  public static final OptionSpec<String> DEFAULT_SPLIT = OptionSpec.choiceOption("default-split", Candidates.UNLABELED,
+  public static final OptionSpec<String> DEFAULT_SPLIT = OptionSpec.choiceOption("default-split", SourceRecords.UNLABELED,
       SPLITS, "folder/webdataset sources: split of records whose metadata names none");
   public static final OptionSpec<String> UNLISTED_FILES = OptionSpec.choiceOption("unlisted-files", "quarantine",
       List.of("quarantine", "unlabeled"),
@@ -266,8 +266,8 @@ public final class PrepareImages implements Stage {
 
   /** Loads the vocabulary option: the built-in one, a JSON vocabulary, or a tag,class CSV. */
   static Vocabulary loadVocabulary(String option, Configuration conf) {
-    if (option.equals(FashionMnist.BUILTIN)) {
-      return FashionMnist.vocabulary();
+    if (option.equals(FashionMnistVocabulary.BUILTIN)) {
+      return FashionMnistVocabulary.vocabulary();
     }
     Path p = new Path(option);
     String text;
@@ -275,7 +275,7 @@ public final class PrepareImages implements Stage {
       FileSystem fs = p.getFileSystem(conf);
       if (!fs.exists(p)) {
         throw new ConfigException("prep.vocabulary: " + p + " does not exist; give a .json or .csv vocabulary, or "
-            + FashionMnist.BUILTIN);
+            + FashionMnistVocabulary.BUILTIN);
       }
       try (var in = fs.open(p)) {
         text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -333,13 +333,13 @@ public final class PrepareImages implements Stage {
       // 1. Read and decode every record once; everything after works on the cached rows.
       LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
       Dataset<Row> cand = spark.createDataFrame(
-          v.input().candidates(spark, settings, options.get(PARTITIONS), processed), Candidates.SCHEMA)
+          v.input().candidates(spark, settings, options.get(PARTITIONS), processed), SourceRecords.SCHEMA)
           .persist(StorageLevel.MEMORY_AND_DISK());
       cached.add(cand);
       Map<String, Long> byStatus = new TreeMap<>();
       describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
       try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
-        for (Row r : cand.groupBy(Candidates.STATUS).count().collectAsList()) {
+        for (Row r : cand.groupBy(SourceRecords.STATUS).count().collectAsList()) {
           byStatus.put(r.getString(0), r.getLong(1));
         }
       }
@@ -348,14 +348,14 @@ public final class PrepareImages implements Stage {
 
       // 2. Deduplicate by image id, then by content.
       describe(spark, "prep: find duplicate ids and duplicate pixels");
-      Dataset<Row> ok = cand.filter(col(Candidates.STATUS).equalTo(Candidates.OK));
+      Dataset<Row> ok = cand.filter(col(SourceRecords.STATUS).equalTo(SourceRecords.OK));
       Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
       cached.add(decisions);
       Map<String, Long> byDecision = new TreeMap<>();
       for (Row r : decisions.groupBy("decision").count().collectAsList()) {
         byDecision.put(r.getString(0), r.getLong(1));
       }
-      Dataset<Row> kept = ok.join(decisions, ok.col(Candidates.RECORD_KEY).equalTo(decisions.col("decided_key")),
+      Dataset<Row> kept = ok.join(decisions, ok.col(SourceRecords.RECORD_KEY).equalTo(decisions.col("decided_key")),
           "left_anti");
       if (idx) {
         kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
@@ -376,13 +376,13 @@ public final class PrepareImages implements Stage {
       long unlabeledTagHits = 0;
       long unlabeledWithLabel = 0;
       long unlabeledTagged = 0;
-      List<Row> agg = kept.groupBy(Candidates.SPLIT, ImageSchema.LABEL)
+      List<Row> agg = kept.groupBy(SourceRecords.SPLIT, ImageSchema.LABEL)
           .agg(count(lit(1)).as("n"),
-              sum(size(col(ImageSchema.TAGS)).minus(col(Candidates.TAGS_UNKNOWN))).as("known"),
-              sum(col(Candidates.TAGS_UNKNOWN)).as("unknown"),
+              sum(size(col(ImageSchema.TAGS)).minus(col(SourceRecords.TAGS_UNKNOWN))).as("known"),
+              sum(col(SourceRecords.TAGS_UNKNOWN)).as("unknown"),
               sum(when(array_contains(col(ImageSchema.TAG_CLASSES), col(ImageSchema.LABEL)), 1).otherwise(0)).as("hits"),
               sum(when(size(col(ImageSchema.TAG_CLASSES)).gt(0), 1).otherwise(0)).as("tagged"))
-          .orderBy(Candidates.SPLIT, ImageSchema.LABEL)
+          .orderBy(SourceRecords.SPLIT, ImageSchema.LABEL)
           .collectAsList();
       for (Row r : agg) {
         String split = r.getString(0);
@@ -395,7 +395,7 @@ public final class PrepareImages implements Stage {
         perClass.get(split).put(cls, n);
         tagsKnown += r.getLong(3);
         tagsUnknown += r.getLong(4);
-        if (split.equals(Candidates.UNLABELED)) {
+        if (split.equals(SourceRecords.UNLABELED)) {
           unlabeledTagged += r.getLong(6);
           if (!r.isNullAt(1)) {
             unlabeledWithLabel += n;
@@ -411,12 +411,12 @@ public final class PrepareImages implements Stage {
       FileSystem fs = run.fs();
       Dataset<Row> duplicateIdDecisions = decisions.filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
       Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
-              ok.col(Candidates.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
+              ok.col(SourceRecords.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
           .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
               lit(Reason.DUPLICATE_ID.code()).as(ImageSchema.REASON), col("decision_detail").as(ImageSchema.DETAIL));
-      Dataset<Row> quarantine = cand.filter(col(Candidates.STATUS).notEqual(Candidates.OK))
+      Dataset<Row> quarantine = cand.filter(col(SourceRecords.STATUS).notEqual(SourceRecords.OK))
           .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
-              col(Candidates.STATUS).as(ImageSchema.REASON), col(Candidates.DETAIL).as(ImageSchema.DETAIL))
+              col(SourceRecords.STATUS).as(ImageSchema.REASON), col(SourceRecords.DETAIL).as(ImageSchema.DETAIL))
           .unionByName(duplicateIds);
       Map<String, Long> quarantined = new LinkedHashMap<>();
       for (Reason r : Reason.values()) {
@@ -424,7 +424,7 @@ public final class PrepareImages implements Stage {
             : byStatus.getOrDefault(r.code(), 0L));
       }
       for (String status : byStatus.keySet()) {
-        if (!status.equals(Candidates.OK) && !quarantined.containsKey(status)) {
+        if (!status.equals(SourceRecords.OK) && !quarantined.containsKey(status)) {
           throw new IllegalStateException("prep produced an unknown quarantine reason '" + status + "'");
         }
       }
@@ -437,7 +437,7 @@ public final class PrepareImages implements Stage {
       String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
       for (String split : SPLITS) {
         describe(spark, "prep: write " + written.get(split) + " " + split + " images");
-        Dataset<Row> rows = kept.filter(col(Candidates.SPLIT).equalTo(split)).select(columns(imageColumns));
+        Dataset<Row> rows = kept.filter(col(SourceRecords.SPLIT).equalTo(split)).select(columns(imageColumns));
         writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
             writer.temp(split));
         shardFiles.put(split, countParts(fs, writer.temp(split)));
@@ -463,7 +463,7 @@ public final class PrepareImages implements Stage {
       plan.metric("images_per_second", Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0);
       plan.metric("seconds", Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
           "write", round1(seconds - readSeconds - dedupSeconds)));
-      plan.metric("unlabeled_tag_coverage", ratio(unlabeledTagged, written.get(Candidates.UNLABELED)));
+      plan.metric("unlabeled_tag_coverage", ratio(unlabeledTagged, written.get(SourceRecords.UNLABELED)));
       if (idx && v.simulator() != null) {
         plan.metric("simulated_tag_accuracy", ratio(unlabeledTagHits, unlabeledWithLabel));
       }
@@ -475,8 +475,8 @@ public final class PrepareImages implements Stage {
       LOG.info(String.format(Locale.ROOT,
           "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
               + "%.1f s, %,.0f images/s -> %s",
-          in, writtenTotal, written.get(Candidates.LABELED), written.get(Candidates.UNLABELED),
-          written.get(Candidates.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
+          in, writtenTotal, written.get(SourceRecords.LABELED), written.get(SourceRecords.UNLABELED),
+          written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
           run.stagePath(PATH)));
       return manifest;
     } finally {
@@ -490,46 +490,46 @@ public final class PrepareImages implements Stage {
    * {@code duplicate} or {@code duplicate-id}, with a {@code decision_detail} naming the record kept.
    */
   static Dataset<Row> decisions(Dataset<Row> ok) {
-    Column priority = when(col(Candidates.SPLIT).equalTo(Candidates.TEST), 0)
-        .when(col(Candidates.SPLIT).equalTo(Candidates.UNLABELED), 2)
+    Column priority = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TEST), 0)
+        .when(col(SourceRecords.SPLIT).equalTo(SourceRecords.UNLABELED), 2)
         .otherwise(1);
-    Dataset<Row> keys = ok.select(col(Candidates.RECORD_KEY), col(ImageSchema.IMAGE_ID), col(ImageSchema.CONTENT_HASH),
+    Dataset<Row> keys = ok.select(col(SourceRecords.RECORD_KEY), col(ImageSchema.IMAGE_ID), col(ImageSchema.CONTENT_HASH),
         priority.as("priority"), concat_ws(" ", col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)).as("origin"));
-    WindowSpec byId = Window.partitionBy(ImageSchema.IMAGE_ID).orderBy(col("priority"), col(Candidates.RECORD_KEY));
+    WindowSpec byId = Window.partitionBy(ImageSchema.IMAGE_ID).orderBy(col("priority"), col(SourceRecords.RECORD_KEY));
     Dataset<Row> ranked = keys
         .withColumn("id_rank", row_number().over(byId))
         .withColumn("id_first_hash", first(col(ImageSchema.CONTENT_HASH)).over(byId))
         .withColumn("id_first_origin", first(col("origin")).over(byId));
     Column samePixels = col(ImageSchema.CONTENT_HASH).equalTo(col("id_first_hash"));
-    Dataset<Row> idLosers = ranked.filter(col("id_rank").gt(1)).select(col(Candidates.RECORD_KEY).as("decided_key"),
+    Dataset<Row> idLosers = ranked.filter(col("id_rank").gt(1)).select(col(SourceRecords.RECORD_KEY).as("decided_key"),
         when(samePixels, lit("duplicate")).otherwise(lit(Reason.DUPLICATE_ID.code())).as("decision"),
         when(samePixels, concat(lit("same image id and pixels as "), col("id_first_origin")))
             .otherwise(concat(lit("image id is also used by "), col("id_first_origin"),
                 lit(" with different pixels; that record was kept"))).as("decision_detail"));
     WindowSpec byHash = Window.partitionBy(ImageSchema.CONTENT_HASH)
-        .orderBy(col("priority"), col(ImageSchema.IMAGE_ID), col(Candidates.RECORD_KEY));
+        .orderBy(col("priority"), col(ImageSchema.IMAGE_ID), col(SourceRecords.RECORD_KEY));
     Dataset<Row> hashLosers = ranked.filter(col("id_rank").equalTo(1))
         .withColumn("hash_rank", row_number().over(byHash))
         .withColumn("hash_first_id", first(col(ImageSchema.IMAGE_ID)).over(byHash))
         .filter(col("hash_rank").gt(1))
-        .select(col(Candidates.RECORD_KEY).as("decided_key"), lit("duplicate").as("decision"),
+        .select(col(SourceRecords.RECORD_KEY).as("decided_key"), lit("duplicate").as("decision"),
             concat(lit("same pixels as "), col("hash_first_id")).as("decision_detail"));
     return idLosers.unionByName(hashLosers);
   }
 
   /** idx: the {@code n} train images per class with the smallest seeded hash become labeled, the rest unlabeled. */
   static Dataset<Row> assignLabeledSubset(Dataset<Row> kept, int n) {
-    WindowSpec byClass = Window.partitionBy(ImageSchema.LABEL).orderBy(col(Candidates.SELECT_KEY), col(ImageSchema.IMAGE_ID));
-    Dataset<Row> labeledIds = kept.filter(col(Candidates.SPLIT).equalTo(Candidates.TRAIN))
-        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.LABEL), col(Candidates.SELECT_KEY))
+    WindowSpec byClass = Window.partitionBy(ImageSchema.LABEL).orderBy(col(SourceRecords.SELECT_KEY), col(ImageSchema.IMAGE_ID));
+    Dataset<Row> labeledIds = kept.filter(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN))
+        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.LABEL), col(SourceRecords.SELECT_KEY))
         .withColumn("class_rank", row_number().over(byClass))
         .filter(col("class_rank").leq(n))
         .select(col(ImageSchema.IMAGE_ID).as("labeled_id"));
     Dataset<Row> joined = kept.join(broadcast(labeledIds), kept.col(ImageSchema.IMAGE_ID).equalTo(col("labeled_id")), "left");
-    Column split = when(col(Candidates.SPLIT).equalTo(Candidates.TRAIN),
-        when(col("labeled_id").isNotNull(), lit(Candidates.LABELED)).otherwise(lit(Candidates.UNLABELED)))
-        .otherwise(col(Candidates.SPLIT));
-    return joined.withColumn(Candidates.SPLIT, split).drop("labeled_id");
+    Column split = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN),
+        when(col("labeled_id").isNotNull(), lit(SourceRecords.LABELED)).otherwise(lit(SourceRecords.UNLABELED)))
+        .otherwise(col(SourceRecords.SPLIT));
+    return joined.withColumn(SourceRecords.SPLIT, split).drop("labeled_id");
   }
 
   /**

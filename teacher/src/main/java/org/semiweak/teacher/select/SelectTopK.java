@@ -111,7 +111,7 @@ public final class SelectTopK {
    */
   public void validate(StructType scoresSchema, int numClasses) {
     options.checkFor(numClasses);
-    Candidates.checkSchema(scoresSchema, options);
+    ClassCandidates.checkSchema(scoresSchema, options);
   }
 
   /**
@@ -198,7 +198,7 @@ public final class SelectTopK {
     UserDefinedFunction binOf = udf(
         (UDF1<Float, Integer>) p -> p == null || !(p >= 0f && p <= 1f) ? -1 : bins.binOf(p),
         DataTypes.IntegerType);
-    Dataset<Row> candidates = Candidates.explode(scores, options, numClasses, true, List.of());
+    Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, true, List.of());
     // One long key per histogram cell rather than (class, outcome, bin) columns: Spark's hash
     // aggregation is about 2.5x cheaper on a single key (measured on 10^7 candidates).
     //   key >= 0                 selectable: class * bins + bin
@@ -206,16 +206,16 @@ public final class SelectTopK {
     //   key < -3C                invalid input: -1 - 3C - outcome
     long numBins = bins.count();
     long c3 = 3L * numClasses;
-    Column outcome = col(Candidates.OUTCOME);
-    Column classIndex = col(Candidates.CLASS).cast(DataTypes.LongType);
-    Column key = when(outcome.equalTo(Candidates.SELECTABLE),
-            classIndex.multiply(numBins).plus(binOf.apply(col(Candidates.SCORE))))
-        .when(outcome.lt(Candidates.FIRST_INVALID),
+    Column outcome = col(ClassCandidates.OUTCOME);
+    Column classIndex = col(ClassCandidates.CLASS).cast(DataTypes.LongType);
+    Column key = when(outcome.equalTo(ClassCandidates.SELECTABLE),
+            classIndex.multiply(numBins).plus(binOf.apply(col(ClassCandidates.SCORE))))
+        .when(outcome.lt(ClassCandidates.FIRST_INVALID),
             lit(-1L).minus(outcome.minus(1).cast(DataTypes.LongType).multiply(numClasses).plus(classIndex)))
         .otherwise(lit(-1L - c3).minus(outcome));
     Dataset<Row> cells = candidates
         .groupBy(key.as("key"))
-        .agg(count(lit(1)).as("n"), sum(when(col(Candidates.FIRST), 1L).otherwise(0L)).as("images"));
+        .agg(count(lit(1)).as("n"), sum(when(col(ClassCandidates.FIRST), 1L).otherwise(0L)).as("images"));
     List<Row> rows = job(spark(scores), "select top-" + options.k() + " pass 1/2: validate scores, histogram of "
         + "candidate scores per class (" + numClasses + " classes x " + bins.count() + " bins)",
         cells::collectAsList);
@@ -231,9 +231,9 @@ public final class SelectTopK {
         long rejected = -1 - k;
         int c = (int) (rejected % numClasses);
         switch ((int) (rejected / numClasses) + 1) {
-          case Candidates.NAN_PROB -> first.nanRejected[c] += n;
-          case Candidates.BELOW_MIN_SCORE -> first.belowMinScore[c] += n;
-          case Candidates.NOT_IN_TAGS -> first.notInTags[c] += n;
+          case ClassCandidates.NAN_PROB -> first.nanRejected[c] += n;
+          case ClassCandidates.BELOW_MIN_SCORE -> first.belowMinScore[c] += n;
+          case ClassCandidates.NOT_IN_TAGS -> first.notInTags[c] += n;
           default -> throw new IllegalStateException("select: unexpected histogram key " + k);
         }
       } else {
@@ -252,16 +252,16 @@ public final class SelectTopK {
   private IllegalArgumentException invalidScores(Dataset<Row> scores, int numClasses, FirstPass first) {
     StringBuilder msg = new StringBuilder("scores are invalid, nothing was selected:");
     first.invalid.forEach((o, n) -> msg.append(String.format(Locale.ROOT, "%n  %,d %s: %s", n,
-        o <= Candidates.DUPLICATE_CLASS ? "rows" : "candidates", Candidates.describe(o, options, numClasses))));
+        o <= ClassCandidates.DUPLICATE_CLASS ? "rows" : "candidates", ClassCandidates.describe(o, options, numClasses))));
     // Examples need image ids and files, which pass 1 did not read: look them up now, on failure only.
     Dataset<Row> annotated = scores
         .withColumn("source_file", input_file_name())
         .withColumn("classes_length", size(col(ScoreSchema.CLASSES)))
         .withColumn("probs_length", size(col(ScoreSchema.PROBS)));
     List<Row> examples = job(spark(scores), "select: find examples of invalid scores",
-        () -> Candidates.explode(annotated, options, numClasses, true,
+        () -> ClassCandidates.explode(annotated, options, numClasses, true,
                 List.of(ScoreSchema.IMAGE_ID, "source_file", "classes_length", "probs_length"))
-            .filter(col(Candidates.OUTCOME).geq(Candidates.FIRST_INVALID))
+            .filter(col(ClassCandidates.OUTCOME).geq(ClassCandidates.FIRST_INVALID))
             .limit(5)
             .collectAsList());
     msg.append(System.lineSeparator()).append("Examples:");
@@ -270,9 +270,9 @@ public final class SelectTopK {
       msg.append(String.format(Locale.ROOT, "%n  image '%s'%s: %s (classes has %s entries, probs %s; class %s, prob %s)",
           r.getString(r.fieldIndex(ScoreSchema.IMAGE_ID)),
           file == null || file.isEmpty() ? "" : " in " + file,
-          Candidates.describe(r.getInt(r.fieldIndex(Candidates.OUTCOME)), options, numClasses),
+          ClassCandidates.describe(r.getInt(r.fieldIndex(ClassCandidates.OUTCOME)), options, numClasses),
           r.get(r.fieldIndex("classes_length")), r.get(r.fieldIndex("probs_length")),
-          r.get(r.fieldIndex(Candidates.CLASS)), r.get(r.fieldIndex(Candidates.PROB))));
+          r.get(r.fieldIndex(ClassCandidates.CLASS)), r.get(r.fieldIndex(ClassCandidates.PROB))));
     }
     msg.append(System.lineSeparator()).append("Fix the scores (or the options: p, tag-consistent) and rerun.");
     return new IllegalArgumentException(msg.toString());
@@ -294,9 +294,9 @@ public final class SelectTopK {
             (totalSurvivors + SURVIVORS_PER_PARTITION - 1) / SURVIVORS_PER_PARTITION)));
 
     Dataset<Row> survivors = selectionColumns(
-        Candidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
-            .filter(col(Candidates.OUTCOME).equalTo(Candidates.SELECTABLE)
-                .and(col(Candidates.SCORE).geq(try_element_at(lit(thresholdScores), col(Candidates.CLASS).plus(1))))));
+        ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
+            .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE)
+                .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(thresholdScores), col(ClassCandidates.CLASS).plus(1))))));
     // Partitioned by the very class column the window partitions by, so Spark adds no second shuffle.
     // Spark's sort compares only a prefix of the first sort column in its fast path; the window's
     // order (class, score desc, image_id) starts with class, so within a class every comparison would
@@ -323,8 +323,8 @@ public final class SelectTopK {
         coalesce(col(ScoreSchema.IMAGE_ID), raise_error(lit(
             "scores: a row with a null image_id is a candidate for selection; every score row needs an id")),
             lit("")).as(SelectionSchema.IMAGE_ID),
-        coalesce(col(Candidates.CLASS), lit(-1)).as(SelectionSchema.CLASS),
-        coalesce(col(Candidates.SCORE), lit(Float.NaN)).as(SelectionSchema.SCORE));
+        coalesce(col(ClassCandidates.CLASS), lit(-1)).as(SelectionSchema.CLASS),
+        coalesce(col(ClassCandidates.SCORE), lit(Float.NaN)).as(SelectionSchema.SCORE));
   }
 
   /**

@@ -38,9 +38,9 @@ public final class WindowTopK {
    */
   public Dataset<Row> select(Dataset<Row> scores, int numClasses) {
     options.checkFor(numClasses);
-    Candidates.checkSchema(scores.schema(), options);
-    Dataset<Row> candidates = Candidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
-        .filter(col(Candidates.OUTCOME).equalTo(Candidates.SELECTABLE));
+    ClassCandidates.checkSchema(scores.schema(), options);
+    Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
+        .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE));
     return SelectTopK.rank(SelectTopK.selectionColumns(candidates), options.k());
   }
 }

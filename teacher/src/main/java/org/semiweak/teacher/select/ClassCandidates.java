@@ -35,7 +35,7 @@ import org.semiweak.data.ScoreSchema;
  * {@code classes}/{@code probs}. Its outcome is {@link #SELECTABLE} or the first reason it cannot be
  * selected; reasons below {@link #FIRST_INVALID} are normal filtering, the others are bad input.
  */
-final class Candidates {
+final class ClassCandidates {
   // Outcome codes. The order of the checks in outcome() is the order listed here.
   static final int SELECTABLE = 0;
   static final int NAN_PROB = 1;
@@ -59,7 +59,7 @@ final class Candidates {
   /** True on exactly one candidate row per input row, to count images. */
   static final String FIRST = "first";
 
-  private Candidates() {}
+  private ClassCandidates() {}
 
   /** What an invalid outcome means, for error messages. */
   static String describe(int outcome, TopKOptions o, int numClasses) {
