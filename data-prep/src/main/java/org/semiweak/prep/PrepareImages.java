@@ -318,8 +318,6 @@ public final class PrepareImages implements Stage {
     validate();
     long started = System.nanoTime();
     Validated v = validated;
-    boolean idx = v.source().equals("idx");
-    int shardRecords = options.get(SHARD_RECORDS);
     PrepSettings settings = new PrepSettings(options.get(IMAGE_SIZE), options.get(CHANNELS),
         options.get(MAX_IMAGE_PIXELS), options.get(MAX_FILE_BYTES), options.get(SEED), v.vocabulary(),
         options.get(DEFAULT_SPLIT), options.get(UNLISTED_FILES).equals("unlabeled"), v.idPrefix(), v.simulator(),
@@ -330,159 +328,207 @@ public final class PrepareImages implements Stage {
 
     List<Dataset<Row>> cached = new ArrayList<>();
     try (StageWriter writer = run.begin(PATH)) {
-      // 1. Read and decode every record once; everything after works on the cached rows.
-      LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
-      Dataset<Row> cand = spark.createDataFrame(
-          v.input().candidates(spark, settings, options.get(PARTITIONS), processed), SourceRecords.SCHEMA)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(cand);
-      Map<String, Long> byStatus = new TreeMap<>();
-      describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
-      try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
-        for (Row r : cand.groupBy(SourceRecords.STATUS).count().collectAsList()) {
-          byStatus.put(r.getString(0), r.getLong(1));
-        }
-      }
-
+      Decoded decoded = readAndDecode(spark, v, settings, cached);
       double readSeconds = (System.nanoTime() - started) / 1e9;
-
-      // 2. Deduplicate by image id, then by content.
-      describe(spark, "prep: find duplicate ids and duplicate pixels");
-      Dataset<Row> ok = cand.filter(col(SourceRecords.STATUS).equalTo(SourceRecords.OK));
-      Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(decisions);
-      Map<String, Long> byDecision = new TreeMap<>();
-      for (Row r : decisions.groupBy("decision").count().collectAsList()) {
-        byDecision.put(r.getString(0), r.getLong(1));
-      }
-      Dataset<Row> kept = ok.join(decisions, ok.col(SourceRecords.RECORD_KEY).equalTo(decisions.col("decided_key")),
-          "left_anti");
-      if (idx) {
-        kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
-      }
-      kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(kept);
-
-      // 3. Count what will be written.
-      describe(spark, "prep: count images per split and class");
-      Map<String, Long> written = new LinkedHashMap<>();
-      Map<String, Map<String, Long>> perClass = new LinkedHashMap<>();
-      SPLITS.forEach(s -> {
-        written.put(s, 0L);
-        perClass.put(s, new LinkedHashMap<>());
-      });
-      long tagsKnown = 0;
-      long tagsUnknown = 0;
-      long unlabeledTagHits = 0;
-      long unlabeledWithLabel = 0;
-      long unlabeledTagged = 0;
-      List<Row> agg = kept.groupBy(SourceRecords.SPLIT, ImageSchema.LABEL)
-          .agg(count(lit(1)).as("n"),
-              sum(size(col(ImageSchema.TAGS)).minus(col(SourceRecords.TAGS_UNKNOWN))).as("known"),
-              sum(col(SourceRecords.TAGS_UNKNOWN)).as("unknown"),
-              sum(when(array_contains(col(ImageSchema.TAG_CLASSES), col(ImageSchema.LABEL)), 1).otherwise(0)).as("hits"),
-              sum(when(size(col(ImageSchema.TAG_CLASSES)).gt(0), 1).otherwise(0)).as("tagged"))
-          .orderBy(SourceRecords.SPLIT, ImageSchema.LABEL)
-          .collectAsList();
-      for (Row r : agg) {
-        String split = r.getString(0);
-        long n = r.getLong(2);
-        if (!written.containsKey(split)) {
-          throw new IllegalStateException("prep produced images of unexpected split '" + split + "'");
-        }
-        written.merge(split, n, Long::sum);
-        String cls = r.isNullAt(1) ? "(no label)" : v.vocabulary().classes().get(r.getInt(1));
-        perClass.get(split).put(cls, n);
-        tagsKnown += r.getLong(3);
-        tagsUnknown += r.getLong(4);
-        if (split.equals(SourceRecords.UNLABELED)) {
-          unlabeledTagged += r.getLong(6);
-          if (!r.isNullAt(1)) {
-            unlabeledWithLabel += n;
-            unlabeledTagHits += r.getLong(5);
-          }
-        }
-      }
-
+      Deduplicated dedup = deduplicate(spark, decoded, cached);
+      SplitCounts counts = assignSplitsAndCount(spark, v, dedup, cached);
       double dedupSeconds = (System.nanoTime() - started) / 1e9 - readSeconds;
-
-      // 4. Write the quarantine first, so that the cached candidates can be dropped before the
-      //    splits are written from the cached kept images; then the vocabulary.
-      FileSystem fs = run.fs();
-      Dataset<Row> duplicateIdDecisions = decisions.filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
-      Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
-              ok.col(SourceRecords.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
-          .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
-              lit(Reason.DUPLICATE_ID.code()).as(ImageSchema.REASON), col("decision_detail").as(ImageSchema.DETAIL));
-      Dataset<Row> quarantine = cand.filter(col(SourceRecords.STATUS).notEqual(SourceRecords.OK))
-          .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
-              col(SourceRecords.STATUS).as(ImageSchema.REASON), col(SourceRecords.DETAIL).as(ImageSchema.DETAIL))
-          .unionByName(duplicateIds);
-      Map<String, Long> quarantined = new LinkedHashMap<>();
-      for (Reason r : Reason.values()) {
-        quarantined.put(r.code(), r == Reason.DUPLICATE_ID ? byDecision.getOrDefault(r.code(), 0L)
-            : byStatus.getOrDefault(r.code(), 0L));
-      }
-      for (String status : byStatus.keySet()) {
-        if (!status.equals(SourceRecords.OK) && !quarantined.containsKey(status)) {
-          throw new IllegalStateException("prep produced an unknown quarantine reason '" + status + "'");
-        }
-      }
-      long quarantinedTotal = quarantined.values().stream().mapToLong(Long::longValue).sum();
-      describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
-      writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
-          new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(QUARANTINE));
-      cand.unpersist();
-      Map<String, Object> shardFiles = new LinkedHashMap<>();
-      String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
-      for (String split : SPLITS) {
-        describe(spark, "prep: write " + written.get(split) + " " + split + " images");
-        Dataset<Row> rows = kept.filter(col(SourceRecords.SPLIT).equalTo(split)).select(columns(imageColumns));
-        writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
-            writer.temp(split));
-        shardFiles.put(split, countParts(fs, writer.temp(split)));
-      }
-      writeText(fs, writer.temp(VOCABULARY_FILE), v.vocabulary().toJson());
-
-      // 5. Account for every record, then commit.
-      long in = byStatus.values().stream().mapToLong(Long::longValue).sum();
-      long duplicates = byDecision.getOrDefault("duplicate", 0L);
-      long writtenTotal = written.values().stream().mapToLong(Long::longValue).sum();
-      if (in != writtenTotal + quarantinedTotal + duplicates) {
-        throw new IllegalStateException("prep accounting does not add up: in " + in + " != written " + writtenTotal
-            + " + quarantined " + quarantinedTotal + " + duplicates " + duplicates + " (a bug; nothing was committed)");
-      }
+      Written written = write(spark, writer, v, decoded, dedup, counts);
       double seconds = (System.nanoTime() - started) / 1e9;
-      plan.count("in", in).count("written", writtenTotal);
-      written.forEach((s, n) -> plan.count("written." + s, n));
-      plan.count("quarantined", quarantinedTotal);
-      quarantined.forEach((r, n) -> plan.count("quarantined." + r, n));
-      plan.count("duplicates", duplicates).count("tags.known", tagsKnown).count("tags.unknown", tagsUnknown);
-      perClass.forEach((s, m) -> plan.metric("classes." + s, m));
-      plan.metric("shard_files", shardFiles);
-      plan.metric("images_per_second", Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0);
-      plan.metric("seconds", Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
-          "write", round1(seconds - readSeconds - dedupSeconds)));
-      plan.metric("unlabeled_tag_coverage", ratio(unlabeledTagged, written.get(SourceRecords.UNLABELED)));
-      if (idx && v.simulator() != null) {
-        plan.metric("simulated_tag_accuracy", ratio(unlabeledTagHits, unlabeledWithLabel));
-      }
-      if (v.input() instanceof FolderSource folder) {
-        plan.metric("files.ignored", folder.ignoredFiles());
-      }
-      StageManifest manifest = plan.build();
-      writer.commit(manifest);
-      LOG.info(String.format(Locale.ROOT,
-          "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
-              + "%.1f s, %,.0f images/s -> %s",
-          in, writtenTotal, written.get(SourceRecords.LABELED), written.get(SourceRecords.UNLABELED),
-          written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
-          run.stagePath(PATH)));
-      return manifest;
+      return account(plan, writer, v, decoded, dedup, counts, written, readSeconds, dedupSeconds, seconds);
     } finally {
       cached.forEach(Dataset::unpersist);
       spark.sparkContext().setJobDescription(null);
     }
+  }
+
+  /** Phase 1: every input record read and decoded once, cached; the counts by status. */
+  private record Decoded(Dataset<Row> records, Map<String, Long> byStatus) {}
+
+  /** Phase 2: the decoded images, the duplicate decisions (cached) and their counts, the images kept. */
+  private record Deduplicated(Dataset<Row> ok, Dataset<Row> decisions, Map<String, Long> byDecision,
+      Dataset<Row> kept) {}
+
+  /** Phase 3: the kept images with their final split (cached), counted per split and class. */
+  private record SplitCounts(Dataset<Row> kept, Map<String, Long> written, Map<String, Map<String, Long>> perClass,
+      long tagsKnown, long tagsUnknown, long unlabeledTagHits, long unlabeledWithLabel, long unlabeledTagged) {}
+
+  /** Phase 4: what the quarantine holds by reason, and the shard files of each split. */
+  private record Written(Map<String, Long> quarantined, long quarantinedTotal, Map<String, Object> shardFiles) {}
+
+  /** 1. Reads and decodes every record once; everything after works on the cached rows. */
+  private Decoded readAndDecode(SparkSession spark, Validated v, PrepSettings settings, List<Dataset<Row>> cached) {
+    LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
+    Dataset<Row> records = spark.createDataFrame(
+        v.input().candidates(spark, settings, options.get(PARTITIONS), processed), SourceRecords.SCHEMA)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(records);
+    Map<String, Long> byStatus = new TreeMap<>();
+    describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
+    try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
+      for (Row r : records.groupBy(SourceRecords.STATUS).count().collectAsList()) {
+        byStatus.put(r.getString(0), r.getLong(1));
+      }
+    }
+    return new Decoded(records, byStatus);
+  }
+
+  /** 2. Deduplicates the decoded images by image id, then by content. */
+  private static Deduplicated deduplicate(SparkSession spark, Decoded decoded, List<Dataset<Row>> cached) {
+    describe(spark, "prep: find duplicate ids and duplicate pixels");
+    Dataset<Row> ok = decoded.records().filter(col(SourceRecords.STATUS).equalTo(SourceRecords.OK));
+    Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(decisions);
+    Map<String, Long> byDecision = new TreeMap<>();
+    for (Row r : decisions.groupBy("decision").count().collectAsList()) {
+      byDecision.put(r.getString(0), r.getLong(1));
+    }
+    Dataset<Row> kept = ok.join(decisions, ok.col(SourceRecords.RECORD_KEY).equalTo(decisions.col("decided_key")),
+        "left_anti");
+    return new Deduplicated(ok, decisions, byDecision, kept);
+  }
+
+  /**
+   * 3. Draws the labeled subset (idx; other sources and the simulated tags decided their split while
+   * reading), caches the kept images and counts what will be written per split and class.
+   */
+  private SplitCounts assignSplitsAndCount(SparkSession spark, Validated v, Deduplicated dedup,
+      List<Dataset<Row>> cached) {
+    Dataset<Row> kept = dedup.kept();
+    if (v.source().equals("idx")) {
+      kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
+    }
+    kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(kept);
+
+    describe(spark, "prep: count images per split and class");
+    Map<String, Long> written = new LinkedHashMap<>();
+    Map<String, Map<String, Long>> perClass = new LinkedHashMap<>();
+    SPLITS.forEach(s -> {
+      written.put(s, 0L);
+      perClass.put(s, new LinkedHashMap<>());
+    });
+    long tagsKnown = 0;
+    long tagsUnknown = 0;
+    long unlabeledTagHits = 0;
+    long unlabeledWithLabel = 0;
+    long unlabeledTagged = 0;
+    List<Row> agg = kept.groupBy(SourceRecords.SPLIT, ImageSchema.LABEL)
+        .agg(count(lit(1)).as("n"),
+            sum(size(col(ImageSchema.TAGS)).minus(col(SourceRecords.TAGS_UNKNOWN))).as("known"),
+            sum(col(SourceRecords.TAGS_UNKNOWN)).as("unknown"),
+            sum(when(array_contains(col(ImageSchema.TAG_CLASSES), col(ImageSchema.LABEL)), 1).otherwise(0)).as("hits"),
+            sum(when(size(col(ImageSchema.TAG_CLASSES)).gt(0), 1).otherwise(0)).as("tagged"))
+        .orderBy(SourceRecords.SPLIT, ImageSchema.LABEL)
+        .collectAsList();
+    for (Row r : agg) {
+      String split = r.getString(0);
+      long n = r.getLong(2);
+      if (!written.containsKey(split)) {
+        throw new IllegalStateException("prep produced images of unexpected split '" + split + "'");
+      }
+      written.merge(split, n, Long::sum);
+      String cls = r.isNullAt(1) ? "(no label)" : v.vocabulary().classes().get(r.getInt(1));
+      perClass.get(split).put(cls, n);
+      tagsKnown += r.getLong(3);
+      tagsUnknown += r.getLong(4);
+      if (split.equals(SourceRecords.UNLABELED)) {
+        unlabeledTagged += r.getLong(6);
+        if (!r.isNullAt(1)) {
+          unlabeledWithLabel += n;
+          unlabeledTagHits += r.getLong(5);
+        }
+      }
+    }
+    return new SplitCounts(kept, written, perClass, tagsKnown, tagsUnknown, unlabeledTagHits, unlabeledWithLabel,
+        unlabeledTagged);
+  }
+
+  /**
+   * 4. Writes the quarantine first, so that the cached records can be dropped before the splits are
+   * written from the cached kept images; then the vocabulary.
+   */
+  private Written write(SparkSession spark, StageWriter writer, Validated v, Decoded decoded, Deduplicated dedup,
+      SplitCounts counts) {
+    int shardRecords = options.get(SHARD_RECORDS);
+    FileSystem fs = run.fs();
+    Dataset<Row> ok = dedup.ok();
+    Dataset<Row> duplicateIdDecisions = dedup.decisions().filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
+    Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
+            ok.col(SourceRecords.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
+        .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
+            lit(Reason.DUPLICATE_ID.code()).as(ImageSchema.REASON), col("decision_detail").as(ImageSchema.DETAIL));
+    Dataset<Row> quarantine = decoded.records().filter(col(SourceRecords.STATUS).notEqual(SourceRecords.OK))
+        .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
+            col(SourceRecords.STATUS).as(ImageSchema.REASON), col(SourceRecords.DETAIL).as(ImageSchema.DETAIL))
+        .unionByName(duplicateIds);
+    Map<String, Long> quarantined = new LinkedHashMap<>();
+    for (Reason r : Reason.values()) {
+      quarantined.put(r.code(), r == Reason.DUPLICATE_ID ? dedup.byDecision().getOrDefault(r.code(), 0L)
+          : decoded.byStatus().getOrDefault(r.code(), 0L));
+    }
+    for (String status : decoded.byStatus().keySet()) {
+      if (!status.equals(SourceRecords.OK) && !quarantined.containsKey(status)) {
+        throw new IllegalStateException("prep produced an unknown quarantine reason '" + status + "'");
+      }
+    }
+    long quarantinedTotal = quarantined.values().stream().mapToLong(Long::longValue).sum();
+    describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
+    writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
+        new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(QUARANTINE));
+    decoded.records().unpersist();
+    Map<String, Object> shardFiles = new LinkedHashMap<>();
+    String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
+    for (String split : SPLITS) {
+      describe(spark, "prep: write " + counts.written().get(split) + " " + split + " images");
+      Dataset<Row> rows = counts.kept().filter(col(SourceRecords.SPLIT).equalTo(split)).select(columns(imageColumns));
+      writeShards(rows, ImageSchema.SCHEMA, counts.written().get(split), shardRecords,
+          new Column[] {col(ImageSchema.IMAGE_ID)}, writer.temp(split));
+      shardFiles.put(split, countParts(fs, writer.temp(split)));
+    }
+    writeText(fs, writer.temp(VOCABULARY_FILE), v.vocabulary().toJson());
+    return new Written(quarantined, quarantinedTotal, shardFiles);
+  }
+
+  /** 5. Accounts for every record (in = written + quarantined + duplicates), then commits. */
+  private StageManifest account(ManifestBuilder plan, StageWriter writer, Validated v, Decoded decoded,
+      Deduplicated dedup, SplitCounts counts, Written out, double readSeconds, double dedupSeconds, double seconds) {
+    Map<String, Long> written = counts.written();
+    long in = decoded.byStatus().values().stream().mapToLong(Long::longValue).sum();
+    long duplicates = dedup.byDecision().getOrDefault("duplicate", 0L);
+    long writtenTotal = written.values().stream().mapToLong(Long::longValue).sum();
+    long quarantinedTotal = out.quarantinedTotal();
+    if (in != writtenTotal + quarantinedTotal + duplicates) {
+      throw new IllegalStateException("prep accounting does not add up: in " + in + " != written " + writtenTotal
+          + " + quarantined " + quarantinedTotal + " + duplicates " + duplicates + " (a bug; nothing was committed)");
+    }
+    plan.count("in", in).count("written", writtenTotal);
+    written.forEach((s, n) -> plan.count("written." + s, n));
+    plan.count("quarantined", quarantinedTotal);
+    out.quarantined().forEach((r, n) -> plan.count("quarantined." + r, n));
+    plan.count("duplicates", duplicates).count("tags.known", counts.tagsKnown())
+        .count("tags.unknown", counts.tagsUnknown());
+    counts.perClass().forEach((s, m) -> plan.metric("classes." + s, m));
+    plan.metric("shard_files", out.shardFiles());
+    plan.metric("images_per_second", Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0);
+    plan.metric("seconds", Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
+        "write", round1(seconds - readSeconds - dedupSeconds)));
+    plan.metric("unlabeled_tag_coverage", ratio(counts.unlabeledTagged(), written.get(SourceRecords.UNLABELED)));
+    if (v.source().equals("idx") && v.simulator() != null) {
+      plan.metric("simulated_tag_accuracy", ratio(counts.unlabeledTagHits(), counts.unlabeledWithLabel()));
+    }
+    if (v.input() instanceof FolderSource folder) {
+      plan.metric("files.ignored", folder.ignoredFiles());
+    }
+    StageManifest manifest = plan.build();
+    writer.commit(manifest);
+    LOG.info(String.format(Locale.ROOT,
+        "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
+            + "%.1f s, %,.0f images/s -> %s",
+        in, writtenTotal, written.get(SourceRecords.LABELED), written.get(SourceRecords.UNLABELED),
+        written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
+        run.stagePath(PATH)));
+    return manifest;
   }
 
   /**
