@@ -39,7 +39,6 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
@@ -56,6 +55,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageWriter;
+import org.semiweak.stage.SparkProgress;
 import org.semiweak.util.Fingerprint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -358,19 +358,18 @@ public final class PrepareImages implements Stage {
 
   /** 1. Reads and decodes every record once; everything after works on the cached rows. */
   private Decoded readAndDecode(SparkSession spark, Validated v, PrepSettings settings, List<Dataset<Row>> cached) {
-    LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
-    Dataset<Row> records = spark.createDataFrame(
-        v.input().candidates(spark, settings, options.get(PARTITIONS), processed), SourceRecords.SCHEMA)
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    cached.add(records);
-    Map<String, Long> byStatus = new TreeMap<>();
-    describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
-    try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
+    try (SparkProgress progress = new SparkProgress(spark, "prep " + v.source(), v.input().expectedRecords())) {
+      Dataset<Row> records = spark.createDataFrame(
+          v.input().candidates(spark, settings, options.get(PARTITIONS), progress.accumulator()), SourceRecords.SCHEMA)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      cached.add(records);
+      Map<String, Long> byStatus = new TreeMap<>();
+      describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
       for (Row r : records.groupBy(SourceRecords.STATUS).count().collectAsList()) {
         byStatus.put(r.getString(0), r.getLong(1));
       }
+      return new Decoded(records, byStatus);
     }
-    return new Decoded(records, byStatus);
   }
 
   /** 2. Deduplicates the decoded images by image id, then by content. */

@@ -1,4 +1,4 @@
-package org.semiweak.prep.image;
+package org.semiweak.util;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
