@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * when there are fewer, flagged in {@link ClassStats#fewerThanK()}). An image may be selected for
  * several classes.
  *
- * <p>Algorithm: exactly two passes over the scores, and no sort of all candidates.
+ * <p>Algorithm: two passes over the scores (the test measures the rows read), and no sort of all
+ * candidates.
  *
  * <ol>
  *   <li>Pass 1 validates every row and aggregates, per class, a histogram of candidate scores over
@@ -84,9 +85,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SelectTopK {
   private static final Logger LOG = LoggerFactory.getLogger(SelectTopK.class);
-
-  /** Passes over the scores a successful {@link #execute} makes. */
-  public static final int PASSES_OVER_SCORES = 2;
 
   /** Survivors per output partition of pass 2 (each partition sorts its survivors). */
   static final long SURVIVORS_PER_PARTITION = 2_000_000L;
@@ -149,7 +147,7 @@ public final class SelectTopK {
         totalCandidates == 0 ? 0.0 : 100.0 * totalSurvivors / totalCandidates));
 
     start = System.nanoTime();
-    Dataset<Row> selection = rankSurvivors(spark, scores, numClasses, bins, first);
+    Dataset<Row> selection = rankSurvivors(spark, scores, numClasses, first);
     selection.persist(StorageLevel.MEMORY_AND_DISK());
     Runnable release = selection::unpersist;
     List<ClassStats> stats;
@@ -176,6 +174,8 @@ public final class SelectTopK {
     final long[] belowMinScore;
     final long[] notInTags;
     final long[] thresholdBin;
+    /** Per class, the lowest score of its threshold bin: pass 2 ranks the candidates at or above it. */
+    final float[] thresholdScore;
     final long[] survivors;
     final TreeMap<Integer, Long> invalid = new TreeMap<>();
 
@@ -186,6 +186,7 @@ public final class SelectTopK {
       belowMinScore = new long[numClasses];
       notInTags = new long[numClasses];
       thresholdBin = new long[numClasses];
+      thresholdScore = new float[numClasses];
       survivors = new long[numClasses];
     }
 
@@ -244,6 +245,7 @@ public final class SelectTopK {
       first.candidates[c] = Arrays.stream(first.histogram[c]).sum();
       long[] t = ScoreBins.threshold(first.histogram[c], options.k());
       first.thresholdBin[c] = t[0];
+      first.thresholdScore[c] = bins.lowerEdge((int) t[0]);
       first.survivors[c] = t[1];
     }
     return first;
@@ -278,25 +280,20 @@ public final class SelectTopK {
     return new IllegalArgumentException(msg.toString());
   }
 
-  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, int numClasses, ScoreBins bins,
-      FirstPass first) {
-    // Per class, the lowest score of its threshold bin: "score >= it" keeps exactly the candidates
-    // whose bin is at or above the threshold bin, and is a plain float comparison in generated code.
-    // The C floats travel with the query plan, like a broadcast of a few kilobytes.
-    float[] thresholdScores = new float[numClasses];
-    for (int c = 0; c < numClasses; c++) {
-      thresholdScores[c] = bins.lowerEdge((int) first.thresholdBin[c]);
-    }
+  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, int numClasses, FirstPass first) {
     long totalSurvivors = Arrays.stream(first.survivors).sum();
     long classesWithSurvivors = Arrays.stream(first.survivors).filter(s -> s > 0).count();
     int partitions = (int) Math.max(1, Math.min(classesWithSurvivors,
         Math.max(spark.sparkContext().defaultParallelism(),
             (totalSurvivors + SURVIVORS_PER_PARTITION - 1) / SURVIVORS_PER_PARTITION)));
 
+    // "score >= the class's thresholdScore" keeps exactly the candidates whose bin is at or above
+    // the threshold bin, and is a plain float comparison in generated code. The C floats travel
+    // with the query plan, like a broadcast of a few kilobytes.
     Dataset<Row> survivors = selectionColumns(
         ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
             .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE)
-                .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(thresholdScores), col(ClassCandidates.CLASS).plus(1))))));
+                .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(first.thresholdScore), col(ClassCandidates.CLASS).plus(1))))));
     // Partitioned by the very class column the window partitions by, so Spark adds no second shuffle.
     // Spark's sort compares only a prefix of the first sort column in its fast path; the window's
     // order (class, score desc, image_id) starts with class, so within a class every comparison would
@@ -375,9 +372,9 @@ public final class SelectTopK {
       for (int b = 0; b < ClassStats.HISTOGRAM_BINS; b++) {
         histogram.add(r == null ? 0L : r.getLong(5 + b));
       }
-      float minScore = r == null ? Float.NaN : r.getFloat(2);
-      stats.add(new ClassStats(c, first.candidates[c], selected, first.candidates[c] < options.k(), minScore,
-          minScore, r == null ? Float.NaN : r.getFloat(3), r == null ? Double.NaN : r.getDouble(4) / selected,
+      float threshold = first.candidates[c] == 0 ? Float.NaN : first.thresholdScore[c];
+      stats.add(new ClassStats(c, first.candidates[c], selected, first.candidates[c] < options.k(), threshold,
+          r == null ? Float.NaN : r.getFloat(2), r == null ? Float.NaN : r.getFloat(3), r == null ? Double.NaN : r.getDouble(4) / selected,
           histogram, first.nanRejected[c], first.belowMinScore[c], first.notInTags[c], first.survivors[c]));
     }
     if (!inconsistent.isEmpty()) {

@@ -66,11 +66,6 @@ public final class TopKResult implements AutoCloseable {
     return images;
   }
 
-  /** Passes over the scores that produced this result: {@value SelectTopK#PASSES_OVER_SCORES}. */
-  public int passesOverScores() {
-    return SelectTopK.PASSES_OVER_SCORES;
-  }
-
   /** Bins per class of the first pass's histogram. */
   public int scoreBinsPerClass() {
     return scoreBinsPerClass;
@@ -131,7 +126,6 @@ public final class TopKResult implements AutoCloseable {
     out.put("survivors_ranked", survivors());
     out.put("classes", numClasses);
     out.put("classes_with_fewer_than_k", classesWithFewerThanK());
-    out.put("passes_over_scores", SelectTopK.PASSES_OVER_SCORES);
     return out;
   }
 

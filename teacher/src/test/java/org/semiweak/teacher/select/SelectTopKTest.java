@@ -12,6 +12,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -21,6 +23,7 @@ import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -84,8 +87,15 @@ class SelectTopKTest {
         assertThat(s.nanRejected()).as("class %d NaN rejected", c).isEqualTo(expected.nanRejected[c]);
         assertThat(s.belowMinScore()).as("class %d below min-score", c).isEqualTo(expected.belowMinScore[c]);
         assertThat(s.notInTags()).as("class %d not in tags", c).isEqualTo(expected.notInTags[c]);
-        assertThat(s.scoreThreshold()).as("class %d threshold = last selected score", c)
-            .isEqualTo(expected.minSelected[c]);
+        assertThat(s.minSelectedScore()).as("class %d min score", c).isEqualTo(expected.minSelected[c]);
+        if (s.candidates() == 0) {
+          assertThat(s.scoreThreshold()).as("class %d: no candidate, no threshold", c).isNaN();
+        } else {
+          assertThat(s.scoreThreshold()).as("class %d threshold at or below the last selected score", c)
+              .isLessThanOrEqualTo(expected.minSelected[c]);
+          assertThat(s.survivors()).as("class %d survivors = the candidates at or above the threshold", c)
+              .isEqualTo(expected.candidatesAtOrAbove(c, s.scoreThreshold()));
+        }
         assertThat(s.maxSelectedScore()).as("class %d max score", c).isEqualTo(expected.maxSelected[c]);
         if (s.selected() > 0) {
           assertThat(s.meanSelectedScore()).as("class %d mean score", c).isCloseTo(expected.meanSelected[c], within(1e-9));
@@ -162,6 +172,73 @@ class SelectTopKTest {
       assertThat(r.classStats().get(1).belowMinScore()).as("class 1 below min-score").isEqualTo(1);
       assertThat(r.classStats().get(1).fewerThanK()).as("class 1 has no candidate").isTrue();
       assertThat(r.classStats().get(1).scoreThreshold()).as("no threshold without selection").isNaN();
+    }
+  }
+
+  @Test
+  void theThresholdIsTheCutOfTheSecondPassNotTheLastSelectedScore() {
+    // Class 0: k=1 of two adjacent floats, which share a histogram bin: pass 2 ranks both, so the
+    // cut is the lower edge of that bin, below the one selected score. Class 1: fewer than k
+    // candidates, all kept: no cut. Class 2: no candidate.
+    ScoreBins bins = ScoreBins.forClasses(3);
+    float low = 0;
+    float high = 0;
+    for (float s = 0.9f; s > 0.01f && !(high > low); s /= 2) { // a bin holding more than one float
+      int bin = bins.binOf(s);
+      low = bins.lowerEdge(bin);
+      high = Math.nextDown(bins.lowerEdge(bin + 1));
+    }
+    assertThat(high).as("two scores of one bin").isGreaterThan(low);
+    assertThat(bins.binOf(high)).as("two scores of one bin").isEqualTo(bins.binOf(low));
+    List<ScoreRecord> rows = List.of(
+        new ScoreRecord("a", new int[] {0, 1}, new float[] {high, 0.3f}, new int[0]),
+        new ScoreRecord("b", new int[] {0, 1}, new float[] {low, 0.2f}, new int[0]));
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(1).withP(2)).execute(frame(rows), 3)) {
+      ClassStats c0 = r.classStats().get(0);
+      assertThat(c0.minSelectedScore()).as("class 0 selected score").isEqualTo(high);
+      assertThat(c0.survivors()).as("class 0: both candidates ranked by pass 2").isEqualTo(2);
+      assertThat(c0.scoreThreshold()).as("class 0 cut: the lower edge of the bin of both candidates")
+          .isEqualTo(low).isLessThan(c0.minSelectedScore());
+      ClassStats c1 = r.classStats().get(1);
+      assertThat(c1.selected()).as("class 1 keeps its best candidate").isEqualTo(1);
+      assertThat(c1.scoreThreshold()).as("class 1: cut of the k-th candidate's bin").isLessThanOrEqualTo(0.3f);
+      assertThat(r.classStats().get(2).scoreThreshold()).as("class 2 has no candidate").isNaN();
+    }
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2)).execute(frame(rows), 3)) {
+      assertThat(r.classStats().get(0).scoreThreshold()).as("at most k candidates: no cut, all ranked").isZero();
+      assertThat(r.classStats().get(0).survivors()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void readsTheScoresTwice(@TempDir java.nio.file.Path dir) throws Exception {
+    // Scores from Parquet, so that reading them shows in the tasks' input metrics; reads of the
+    // persisted selection come from the block manager after the pass that computed it.
+    String path = dir.resolve("scores").toString();
+    scores.write().parquet(path);
+    Dataset<Row> fromFiles = spark.read().schema(ScoreSchema.SCHEMA).parquet(path);
+    // Rows read by each stage that scans the Parquet files (a FileScanRDD in its lineage).
+    List<Long> scans = Collections.synchronizedList(new ArrayList<>());
+    SparkListener listener = new SparkListener() {
+      @Override
+      public void onStageCompleted(SparkListenerStageCompleted completed) {
+        StageInfo stage = completed.stageInfo();
+        boolean scansFiles = scala.jdk.javaapi.CollectionConverters.asJava(stage.rddInfos()).stream()
+            .anyMatch(rdd -> rdd.name().contains("FileScanRDD"));
+        if (scansFiles && stage.taskMetrics() != null) {
+          scans.add(stage.taskMetrics().inputMetrics().recordsRead());
+        }
+      }
+    };
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    spark.sparkContext().addSparkListener(listener);
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2)).execute(fromFiles, CLASSES)) {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertThat(r.images()).isEqualTo(records.size());
+      assertThat(scans).as("rows read by each scan of the scores: two passes of %d rows", records.size())
+          .containsExactly((long) records.size(), (long) records.size());
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
     }
   }
 
@@ -246,7 +323,7 @@ class SelectTopKTest {
     spark.sparkContext().addSparkListener(listener);
     try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2))
         .execute(scores, CLASSES)) {
-      assertThat(r.passesOverScores()).isEqualTo(2);
+      assertThat(r.selected()).isPositive();
     } finally {
       spark.sparkContext().listenerBus().waitUntilEmpty();
       spark.sparkContext().removeSparkListener(listener);
