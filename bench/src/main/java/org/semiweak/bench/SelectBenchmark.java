@@ -26,6 +26,8 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.teacher.select.SelectTopK;
+import org.semiweak.teacher.select.TopKOptions;
+import org.semiweak.teacher.select.TopKResult;
 import org.semiweak.teacher.select.WindowTopK;
 
 /**
@@ -154,12 +156,12 @@ public final class SelectBenchmark {
           }));
         }
         for (int k : config.k()) {
-          SelectTopK.Options options = SelectTopK.Options.defaults().withK(k).withP(config.p());
+          TopKOptions options = TopKOptions.defaults().withK(k).withP(config.p());
           String selectOut = config.dataDir() + "/out/select-c" + classes + "-k" + k;
           String windowOut = config.dataDir() + "/out/window-c" + classes + "-k" + k;
           if (config.methods().contains("select")) {
             out.add(measure(spark, tasks, "select", classes, k, candidates, config.repeat(), () -> {
-              try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, classes)) {
+              try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classes)) {
                 r.selection().write().mode(SaveMode.Overwrite).parquet(selectOut);
                 return new Outcome(r.selected(), String.format(Locale.ROOT,
                     "ranked %,d survivors (%.1f%% of candidates); pass 1 %.1f s, pass 2 %.1f s; %d classes < k",
@@ -203,8 +205,8 @@ public final class SelectBenchmark {
     SyntheticScoreData.write(spark, data, images, classes, config.p(), 2, config.seed());
     Dataset<Row> scores = spark.read().parquet(data);
     scores.count();
-    SelectTopK.Options options = SelectTopK.Options.defaults().withK(config.k()[0]).withP(config.p());
-    try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, classes)) {
+    TopKOptions options = TopKOptions.defaults().withK(config.k()[0]).withP(config.p());
+    try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classes)) {
       r.selection().write().mode(SaveMode.Overwrite).parquet(data + "-select");
     }
     WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite).parquet(data + "-window");

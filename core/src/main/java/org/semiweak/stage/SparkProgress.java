@@ -6,7 +6,9 @@ import org.semiweak.util.Progress;
 
 /**
  * Progress of a Spark job on the driver: tasks add records to an accumulator, a daemon thread
- * reports records, rate and ETA every 10 seconds, and {@link #close()} prints the summary.
+ * feeds them to a {@link Progress} (records, rate and ETA every 10 seconds), and {@link #close()}
+ * prints its summary. Task updates reach the driver when a task finishes, so the granularity is
+ * one task. Every Spark stage reports its progress through this class (scoring, data-prep).
  */
 public final class SparkProgress implements AutoCloseable {
   private final LongAccumulator records;

@@ -39,13 +39,12 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.Vocabulary;
-import org.semiweak.prep.sim.FashionMnist;
+import org.semiweak.prep.sim.FashionMnistVocabulary;
 import org.semiweak.prep.sim.TagSimulator;
 import org.semiweak.prep.source.FolderSource;
 import org.semiweak.prep.source.IdxSource;
@@ -63,6 +62,7 @@ import org.semiweak.run.result.PrepResult;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageWriter;
+import org.semiweak.stage.SparkProgress;
 import org.semiweak.util.Fingerprint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +106,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * Options o = Options.parse("prep", PrepareImages.OPTIONS, Map.of("input", "/data/fashion-mnist"));
  * PrepareImages prep = new PrepareImages(run, o);
- * StageManifest m = prep.execute(spark, prep.plan());
+ * StageManifest m = StageExecution.planAndRun(run, spark, prep);
  * m.count("written.labeled");   // 1000
  * }</pre>
  */
@@ -122,9 +122,9 @@ public final class PrepareImages implements Stage {
       "input folder (any Hadoop file system URI): IDX files, an image folder, or .tar shards");
   public static final OptionSpec<String> METADATA = OptionSpec.stringOption("metadata", "none",
       "folder source: metadata file, .csv (header path,tags,label,split) or .jsonl; none = every image is unlisted");
-  public static final OptionSpec<String> VOCABULARY = OptionSpec.stringOption("vocabulary", FashionMnist.BUILTIN,
+  public static final OptionSpec<String> VOCABULARY = OptionSpec.stringOption("vocabulary", FashionMnistVocabulary.BUILTIN,
       "tag vocabulary: a .json vocabulary ({classes, tags}) or a .csv of tag,class lines; "
-          + FashionMnist.BUILTIN + " = the ten Fashion-MNIST classes with several hashtags each");
+          + FashionMnistVocabulary.BUILTIN + " = the ten Fashion-MNIST classes with several hashtags each");
   public static final OptionSpec<Integer> IMAGE_SIZE = OptionSpec.intOption("image-size", 28, 4, 4096,
       "side of the square images written: shorter side resized to this, then center-cropped");
   public static final OptionSpec<Integer> CHANNELS = OptionSpec.intOption("channels", 1, 1, 3,
@@ -149,7 +149,7 @@ public final class PrepareImages implements Stage {
       0, 1, "idx source: probability that the simulated hashtag names the true class (else a random other class)");
   public static final OptionSpec<Double> SIMULATE_NOISE_TAGS = OptionSpec.doubleOption("simulate-noise-tags", 0.2, 0, 1,
       "idx source: probability of an extra off-vocabulary hashtag such as #ootd (ignored by the vocabulary)");
-  public static final OptionSpec<String> DEFAULT_SPLIT = OptionSpec.choiceOption("default-split", Candidates.UNLABELED,
+  public static final OptionSpec<String> DEFAULT_SPLIT = OptionSpec.choiceOption("default-split", SourceRecords.UNLABELED,
       SPLITS, "folder/webdataset sources: split of records whose metadata names none");
   public static final OptionSpec<String> UNLISTED_FILES = OptionSpec.choiceOption("unlisted-files", "quarantine",
       List.of("quarantine", "unlabeled"),
@@ -264,8 +264,8 @@ public final class PrepareImages implements Stage {
 
   /** Loads the vocabulary option: the built-in one, a JSON vocabulary, or a tag,class CSV. */
   static Vocabulary loadVocabulary(String option, Configuration conf) {
-    if (option.equals(FashionMnist.BUILTIN)) {
-      return FashionMnist.vocabulary();
+    if (option.equals(FashionMnistVocabulary.BUILTIN)) {
+      return FashionMnistVocabulary.vocabulary();
     }
     Path p = new Path(option);
     String text;
@@ -273,7 +273,7 @@ public final class PrepareImages implements Stage {
       FileSystem fs = p.getFileSystem(conf);
       if (!fs.exists(p)) {
         throw new ConfigException("prep.vocabulary: " + p + " does not exist; give a .json or .csv vocabulary, or "
-            + FashionMnist.BUILTIN);
+            + FashionMnistVocabulary.BUILTIN);
       }
       try (var in = fs.open(p)) {
         text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -317,8 +317,6 @@ public final class PrepareImages implements Stage {
     validate();
     long started = System.nanoTime();
     Validated v = validated;
-    boolean idx = v.source().equals("idx");
-    int shardRecords = options.get(SHARD_RECORDS);
     PrepSettings settings = new PrepSettings(options.get(IMAGE_SIZE), options.get(CHANNELS),
         options.get(MAX_IMAGE_PIXELS), options.get(MAX_FILE_BYTES), options.get(SEED), v.vocabulary(),
         options.get(DEFAULT_SPLIT), options.get(UNLISTED_FILES).equals("unlabeled"), v.idPrefix(), v.simulator(),
@@ -329,155 +327,202 @@ public final class PrepareImages implements Stage {
 
     List<Dataset<Row>> cached = new ArrayList<>();
     try {
-      // 1. Read and decode every record once; everything after works on the cached rows.
-      LongAccumulator processed = spark.sparkContext().longAccumulator("prep records");
-      Dataset<Row> cand = spark.createDataFrame(
-          v.input().candidates(spark, settings, options.get(PARTITIONS), processed), Candidates.SCHEMA)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(cand);
-      Map<String, Long> byStatus = new TreeMap<>();
-      SparkJobs.describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
-      try (AccumulatorProgress progress = new AccumulatorProgress("prep " + v.source(), v.input().expectedRecords(), processed)) {
-        for (Row r : cand.groupBy(Candidates.STATUS).count().collectAsList()) {
-          byStatus.put(r.getString(0), r.getLong(1));
-        }
-      }
-
+      Decoded decoded = readAndDecode(spark, v, settings, cached);
       double readSeconds = (System.nanoTime() - started) / 1e9;
-
-      // 2. Deduplicate by image id, then by content.
-      SparkJobs.describe(spark, "prep: find duplicate ids and duplicate pixels");
-      Dataset<Row> ok = cand.filter(col(Candidates.STATUS).equalTo(Candidates.OK));
-      Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(decisions);
-      Map<String, Long> byDecision = new TreeMap<>();
-      for (Row r : decisions.groupBy("decision").count().collectAsList()) {
-        byDecision.put(r.getString(0), r.getLong(1));
-      }
-      Dataset<Row> kept = ok.join(decisions, ok.col(Candidates.RECORD_KEY).equalTo(decisions.col("decided_key")),
-          "left_anti");
-      if (idx) {
-        kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
-      }
-      kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
-      cached.add(kept);
-
-      // 3. Count what will be written.
-      SparkJobs.describe(spark, "prep: count images per split and class");
-      Map<String, Long> written = new LinkedHashMap<>();
-      Map<String, Map<String, Long>> perClass = new LinkedHashMap<>();
-      SPLITS.forEach(s -> {
-        written.put(s, 0L);
-        perClass.put(s, new LinkedHashMap<>());
-      });
-      long tagsKnown = 0;
-      long tagsUnknown = 0;
-      long unlabeledTagHits = 0;
-      long unlabeledWithLabel = 0;
-      long unlabeledTagged = 0;
-      List<Row> agg = kept.groupBy(Candidates.SPLIT, ImageSchema.LABEL)
-          .agg(count(lit(1)).as("n"),
-              sum(size(col(ImageSchema.TAGS)).minus(col(Candidates.TAGS_UNKNOWN))).as("known"),
-              sum(col(Candidates.TAGS_UNKNOWN)).as("unknown"),
-              sum(when(array_contains(col(ImageSchema.TAG_CLASSES), col(ImageSchema.LABEL)), 1).otherwise(0)).as("hits"),
-              sum(when(size(col(ImageSchema.TAG_CLASSES)).gt(0), 1).otherwise(0)).as("tagged"))
-          .orderBy(Candidates.SPLIT, ImageSchema.LABEL)
-          .collectAsList();
-      for (Row r : agg) {
-        String split = r.getString(0);
-        long n = r.getLong(2);
-        if (!written.containsKey(split)) {
-          throw new IllegalStateException("prep produced images of unexpected split '" + split + "'");
-        }
-        written.merge(split, n, Long::sum);
-        String cls = r.isNullAt(1) ? "(no label)" : v.vocabulary().classes().get(r.getInt(1));
-        perClass.get(split).put(cls, n);
-        tagsKnown += r.getLong(3);
-        tagsUnknown += r.getLong(4);
-        if (split.equals(Candidates.UNLABELED)) {
-          unlabeledTagged += r.getLong(6);
-          if (!r.isNullAt(1)) {
-            unlabeledWithLabel += n;
-            unlabeledTagHits += r.getLong(5);
-          }
-        }
-      }
-
+      Deduplicated dedup = deduplicate(spark, decoded, cached);
+      SplitCounts counts = assignSplitsAndCount(spark, v, dedup, cached);
       double dedupSeconds = (System.nanoTime() - started) / 1e9 - readSeconds;
-
-      // 4. Write the quarantine first, so that the cached candidates can be dropped before the
-      //    splits are written from the cached kept images; then the vocabulary.
-      FileSystem fs = run.fs();
-      Dataset<Row> duplicateIdDecisions = decisions.filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
-      Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
-              ok.col(Candidates.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
-          .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
-              lit(Reason.DUPLICATE_ID.code()).as(ImageSchema.REASON), col("decision_detail").as(ImageSchema.DETAIL));
-      Dataset<Row> quarantine = cand.filter(col(Candidates.STATUS).notEqual(Candidates.OK))
-          .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
-              col(Candidates.STATUS).as(ImageSchema.REASON), col(Candidates.DETAIL).as(ImageSchema.DETAIL))
-          .unionByName(duplicateIds);
-      Map<String, Long> quarantined = new LinkedHashMap<>();
-      for (Reason r : Reason.values()) {
-        quarantined.put(r.code(), r == Reason.DUPLICATE_ID ? byDecision.getOrDefault(r.code(), 0L)
-            : byStatus.getOrDefault(r.code(), 0L));
-      }
-      for (String status : byStatus.keySet()) {
-        if (!status.equals(Candidates.OK) && !quarantined.containsKey(status)) {
-          throw new IllegalStateException("prep produced an unknown quarantine reason '" + status + "'");
-        }
-      }
-      long quarantinedTotal = quarantined.values().stream().mapToLong(Long::longValue).sum();
-      SparkJobs.describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
-      writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
-          new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(RunLayout.QUARANTINE));
-      cand.unpersist();
-      Map<String, Long> shardFiles = new LinkedHashMap<>();
-      String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
-      for (String split : SPLITS) {
-        SparkJobs.describe(spark, "prep: write " + written.get(split) + " " + split + " images");
-        Dataset<Row> rows = kept.filter(col(Candidates.SPLIT).equalTo(split)).select(columns(imageColumns));
-        writeShards(rows, ImageSchema.SCHEMA, written.get(split), shardRecords, new Column[] {col(ImageSchema.IMAGE_ID)},
-            writer.temp(split));
-        shardFiles.put(split, countParts(fs, writer.temp(split)));
-      }
-      writeText(fs, writer.temp(RunLayout.VOCABULARY_FILE), v.vocabulary().toJson());
-
-      // 5. Account for every record, then commit.
-      long in = byStatus.values().stream().mapToLong(Long::longValue).sum();
-      long duplicates = byDecision.getOrDefault("duplicate", 0L);
-      long writtenTotal = written.values().stream().mapToLong(Long::longValue).sum();
-      if (in != writtenTotal + quarantinedTotal + duplicates) {
-        throw new IllegalStateException("prep accounting does not add up: in " + in + " != written " + writtenTotal
-            + " + quarantined " + quarantinedTotal + " + duplicates " + duplicates + " (a bug; nothing was committed)");
-      }
+      Written written = write(spark, writer, v, decoded, dedup, counts);
       double seconds = (System.nanoTime() - started) / 1e9;
-      Map<String, Long> counts = new LinkedHashMap<>();
-      counts.put("in", in);
-      counts.put("written", writtenTotal);
-      written.forEach((s, n) -> counts.put("written." + s, n));
-      counts.put("quarantined", quarantinedTotal);
-      quarantined.forEach((r, n) -> counts.put("quarantined." + r, n));
-      counts.put("duplicates", duplicates);
-      counts.put("tags.known", tagsKnown);
-      counts.put("tags.unknown", tagsUnknown);
-      PrepResult result = new PrepResult(settings.imageSize(), settings.channels(), v.vocabulary().classes(), perClass,
-          shardFiles, Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0,
-          Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
-              "write", round1(seconds - readSeconds - dedupSeconds)),
-          ratio(unlabeledTagged, written.get(Candidates.UNLABELED)),
-          idx && v.simulator() != null ? ratio(unlabeledTagHits, unlabeledWithLabel) : null,
-          v.input() instanceof FolderSource folder ? folder.ignoredFiles() : null);
-      LOG.info(String.format(Locale.ROOT,
-          "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
-              + "%.1f s, %,.0f images/s -> %s",
-          in, writtenTotal, written.get(Candidates.LABELED), written.get(Candidates.UNLABELED),
-          written.get(Candidates.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
-          run.stagePath(id())));
-      return new StageOutput(counts, result);
+      return account(v, decoded, dedup, counts, written, readSeconds, dedupSeconds, seconds);
     } finally {
       cached.forEach(Dataset::unpersist);
     }
+  }
+
+  /** Phase 1: every input record read and decoded once, cached; the counts by status. */
+  private record Decoded(Dataset<Row> records, Map<String, Long> byStatus) {}
+
+  /** Phase 2: the decoded images, the duplicate decisions (cached) and their counts, the images kept. */
+  private record Deduplicated(Dataset<Row> ok, Dataset<Row> decisions, Map<String, Long> byDecision,
+      Dataset<Row> kept) {}
+
+  /** Phase 3: the kept images with their final split (cached), counted per split and class. */
+  private record SplitCounts(Dataset<Row> kept, Map<String, Long> written, Map<String, Map<String, Long>> perClass,
+      long tagsKnown, long tagsUnknown, long unlabeledTagHits, long unlabeledWithLabel, long unlabeledTagged) {}
+
+  /** Phase 4: what the quarantine holds by reason, and the shard files of each split. */
+  private record Written(Map<String, Long> quarantined, long quarantinedTotal, Map<String, Long> shardFiles) {}
+
+  /** 1. Reads and decodes every record once; everything after works on the cached rows. */
+  private Decoded readAndDecode(SparkSession spark, Validated v, PrepSettings settings, List<Dataset<Row>> cached) {
+    try (SparkProgress progress = new SparkProgress(spark, "prep " + v.source(), v.input().expectedRecords())) {
+      Dataset<Row> records = spark.createDataFrame(
+          v.input().candidates(spark, settings, options.get(PARTITIONS), progress.accumulator()), SourceRecords.SCHEMA)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      cached.add(records);
+      Map<String, Long> byStatus = new TreeMap<>();
+      SparkJobs.describe(spark, "prep: read and decode the " + v.source() + " input " + options.get(INPUT));
+      for (Row r : records.groupBy(SourceRecords.STATUS).count().collectAsList()) {
+        byStatus.put(r.getString(0), r.getLong(1));
+      }
+      return new Decoded(records, byStatus);
+    }
+  }
+
+  /** 2. Deduplicates the decoded images by image id, then by content. */
+  private static Deduplicated deduplicate(SparkSession spark, Decoded decoded, List<Dataset<Row>> cached) {
+    SparkJobs.describe(spark, "prep: find duplicate ids and duplicate pixels");
+    Dataset<Row> ok = decoded.records().filter(col(SourceRecords.STATUS).equalTo(SourceRecords.OK));
+    Dataset<Row> decisions = decisions(ok).persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(decisions);
+    Map<String, Long> byDecision = new TreeMap<>();
+    for (Row r : decisions.groupBy("decision").count().collectAsList()) {
+      byDecision.put(r.getString(0), r.getLong(1));
+    }
+    Dataset<Row> kept = ok.join(decisions, ok.col(SourceRecords.RECORD_KEY).equalTo(decisions.col("decided_key")),
+        "left_anti");
+    return new Deduplicated(ok, decisions, byDecision, kept);
+  }
+
+  /**
+   * 3. Draws the labeled subset (idx; other sources and the simulated tags decided their split while
+   * reading), caches the kept images and counts what will be written per split and class.
+   */
+  private SplitCounts assignSplitsAndCount(SparkSession spark, Validated v, Deduplicated dedup,
+      List<Dataset<Row>> cached) {
+    Dataset<Row> kept = dedup.kept();
+    if (v.source().equals("idx")) {
+      kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
+    }
+    kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(kept);
+
+    SparkJobs.describe(spark, "prep: count images per split and class");
+    Map<String, Long> written = new LinkedHashMap<>();
+    Map<String, Map<String, Long>> perClass = new LinkedHashMap<>();
+    SPLITS.forEach(s -> {
+      written.put(s, 0L);
+      perClass.put(s, new LinkedHashMap<>());
+    });
+    long tagsKnown = 0;
+    long tagsUnknown = 0;
+    long unlabeledTagHits = 0;
+    long unlabeledWithLabel = 0;
+    long unlabeledTagged = 0;
+    List<Row> agg = kept.groupBy(SourceRecords.SPLIT, ImageSchema.LABEL)
+        .agg(count(lit(1)).as("n"),
+            sum(size(col(ImageSchema.TAGS)).minus(col(SourceRecords.TAGS_UNKNOWN))).as("known"),
+            sum(col(SourceRecords.TAGS_UNKNOWN)).as("unknown"),
+            sum(when(array_contains(col(ImageSchema.TAG_CLASSES), col(ImageSchema.LABEL)), 1).otherwise(0)).as("hits"),
+            sum(when(size(col(ImageSchema.TAG_CLASSES)).gt(0), 1).otherwise(0)).as("tagged"))
+        .orderBy(SourceRecords.SPLIT, ImageSchema.LABEL)
+        .collectAsList();
+    for (Row r : agg) {
+      String split = r.getString(0);
+      long n = r.getLong(2);
+      if (!written.containsKey(split)) {
+        throw new IllegalStateException("prep produced images of unexpected split '" + split + "'");
+      }
+      written.merge(split, n, Long::sum);
+      String cls = r.isNullAt(1) ? "(no label)" : v.vocabulary().classes().get(r.getInt(1));
+      perClass.get(split).put(cls, n);
+      tagsKnown += r.getLong(3);
+      tagsUnknown += r.getLong(4);
+      if (split.equals(SourceRecords.UNLABELED)) {
+        unlabeledTagged += r.getLong(6);
+        if (!r.isNullAt(1)) {
+          unlabeledWithLabel += n;
+          unlabeledTagHits += r.getLong(5);
+        }
+      }
+    }
+    return new SplitCounts(kept, written, perClass, tagsKnown, tagsUnknown, unlabeledTagHits, unlabeledWithLabel,
+        unlabeledTagged);
+  }
+
+  /**
+   * 4. Writes the quarantine first, so that the cached records can be dropped before the splits are
+   * written from the cached kept images; then the vocabulary.
+   */
+  private Written write(SparkSession spark, StageWriter writer, Validated v, Decoded decoded, Deduplicated dedup,
+      SplitCounts counts) {
+    int shardRecords = options.get(SHARD_RECORDS);
+    FileSystem fs = run.fs();
+    Dataset<Row> ok = dedup.ok();
+    Dataset<Row> duplicateIdDecisions = dedup.decisions().filter(col("decision").equalTo(Reason.DUPLICATE_ID.code()));
+    Dataset<Row> duplicateIds = ok.join(duplicateIdDecisions,
+            ok.col(SourceRecords.RECORD_KEY).equalTo(duplicateIdDecisions.col("decided_key")))
+        .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
+            lit(Reason.DUPLICATE_ID.code()).as(ImageSchema.REASON), col("decision_detail").as(ImageSchema.DETAIL));
+    Dataset<Row> quarantine = decoded.records().filter(col(SourceRecords.STATUS).notEqual(SourceRecords.OK))
+        .select(col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY), col(ImageSchema.IMAGE_ID),
+            col(SourceRecords.STATUS).as(ImageSchema.REASON), col(SourceRecords.DETAIL).as(ImageSchema.DETAIL))
+        .unionByName(duplicateIds);
+    Map<String, Long> quarantined = new LinkedHashMap<>();
+    for (Reason r : Reason.values()) {
+      quarantined.put(r.code(), r == Reason.DUPLICATE_ID ? dedup.byDecision().getOrDefault(r.code(), 0L)
+          : decoded.byStatus().getOrDefault(r.code(), 0L));
+    }
+    for (String status : decoded.byStatus().keySet()) {
+      if (!status.equals(SourceRecords.OK) && !quarantined.containsKey(status)) {
+        throw new IllegalStateException("prep produced an unknown quarantine reason '" + status + "'");
+      }
+    }
+    long quarantinedTotal = quarantined.values().stream().mapToLong(Long::longValue).sum();
+    SparkJobs.describe(spark, "prep: write " + quarantinedTotal + " quarantine records");
+    writeShards(quarantine, ImageSchema.QUARANTINE_SCHEMA, quarantinedTotal, shardRecords,
+        new Column[] {col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)}, writer.temp(RunLayout.QUARANTINE));
+    decoded.records().unpersist();
+    Map<String, Long> shardFiles = new LinkedHashMap<>();
+    String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
+    for (String split : SPLITS) {
+      SparkJobs.describe(spark, "prep: write " + counts.written().get(split) + " " + split + " images");
+      Dataset<Row> rows = counts.kept().filter(col(SourceRecords.SPLIT).equalTo(split)).select(columns(imageColumns));
+      writeShards(rows, ImageSchema.SCHEMA, counts.written().get(split), shardRecords,
+          new Column[] {col(ImageSchema.IMAGE_ID)}, writer.temp(split));
+      shardFiles.put(split, countParts(fs, writer.temp(split)));
+    }
+    writeText(fs, writer.temp(RunLayout.VOCABULARY_FILE), v.vocabulary().toJson());
+    return new Written(quarantined, quarantinedTotal, shardFiles);
+  }
+
+  /** 5. Accounts for every record (in = written + quarantined + duplicates): the counts and the result to commit. */
+  private StageOutput account(Validated v, Decoded decoded,
+      Deduplicated dedup, SplitCounts counts, Written out, double readSeconds, double dedupSeconds, double seconds) {
+    Map<String, Long> written = counts.written();
+    long in = decoded.byStatus().values().stream().mapToLong(Long::longValue).sum();
+    long duplicates = dedup.byDecision().getOrDefault("duplicate", 0L);
+    long writtenTotal = written.values().stream().mapToLong(Long::longValue).sum();
+    long quarantinedTotal = out.quarantinedTotal();
+    if (in != writtenTotal + quarantinedTotal + duplicates) {
+      throw new IllegalStateException("prep accounting does not add up: in " + in + " != written " + writtenTotal
+          + " + quarantined " + quarantinedTotal + " + duplicates " + duplicates + " (a bug; nothing was committed)");
+    }
+    Map<String, Long> recordCounts = new LinkedHashMap<>();
+    recordCounts.put("in", in);
+    recordCounts.put("written", writtenTotal);
+    written.forEach((s, n) -> recordCounts.put("written." + s, n));
+    recordCounts.put("quarantined", quarantinedTotal);
+    out.quarantined().forEach((r, n) -> recordCounts.put("quarantined." + r, n));
+    recordCounts.put("duplicates", duplicates);
+    recordCounts.put("tags.known", counts.tagsKnown());
+    recordCounts.put("tags.unknown", counts.tagsUnknown());
+    PrepResult result = new PrepResult(options.get(IMAGE_SIZE), options.get(CHANNELS), v.vocabulary().classes(),
+        counts.perClass(), out.shardFiles(), Math.round(in / Math.max(seconds, 1e-9) * 10) / 10.0,
+        Map.of("read", round1(readSeconds), "dedup_and_count", round1(dedupSeconds),
+            "write", round1(seconds - readSeconds - dedupSeconds)),
+        ratio(counts.unlabeledTagged(), written.get(SourceRecords.UNLABELED)),
+        v.source().equals("idx") && v.simulator() != null
+            ? ratio(counts.unlabeledTagHits(), counts.unlabeledWithLabel()) : null,
+        v.input() instanceof FolderSource folder ? folder.ignoredFiles() : null);
+    LOG.info(String.format(Locale.ROOT,
+        "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
+            + "%.1f s, %,.0f images/s -> %s",
+        in, writtenTotal, written.get(SourceRecords.LABELED), written.get(SourceRecords.UNLABELED),
+        written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
+        run.stagePath(id())));
+    return new StageOutput(recordCounts, result);
   }
 
   /**
@@ -485,46 +530,46 @@ public final class PrepareImages implements Stage {
    * {@code duplicate} or {@code duplicate-id}, with a {@code decision_detail} naming the record kept.
    */
   static Dataset<Row> decisions(Dataset<Row> ok) {
-    Column priority = when(col(Candidates.SPLIT).equalTo(Candidates.TEST), 0)
-        .when(col(Candidates.SPLIT).equalTo(Candidates.UNLABELED), 2)
+    Column priority = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TEST), 0)
+        .when(col(SourceRecords.SPLIT).equalTo(SourceRecords.UNLABELED), 2)
         .otherwise(1);
-    Dataset<Row> keys = ok.select(col(Candidates.RECORD_KEY), col(ImageSchema.IMAGE_ID), col(ImageSchema.CONTENT_HASH),
+    Dataset<Row> keys = ok.select(col(SourceRecords.RECORD_KEY), col(ImageSchema.IMAGE_ID), col(ImageSchema.CONTENT_HASH),
         priority.as("priority"), concat_ws(" ", col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)).as("origin"));
-    WindowSpec byId = Window.partitionBy(ImageSchema.IMAGE_ID).orderBy(col("priority"), col(Candidates.RECORD_KEY));
+    WindowSpec byId = Window.partitionBy(ImageSchema.IMAGE_ID).orderBy(col("priority"), col(SourceRecords.RECORD_KEY));
     Dataset<Row> ranked = keys
         .withColumn("id_rank", row_number().over(byId))
         .withColumn("id_first_hash", first(col(ImageSchema.CONTENT_HASH)).over(byId))
         .withColumn("id_first_origin", first(col("origin")).over(byId));
     Column samePixels = col(ImageSchema.CONTENT_HASH).equalTo(col("id_first_hash"));
-    Dataset<Row> idLosers = ranked.filter(col("id_rank").gt(1)).select(col(Candidates.RECORD_KEY).as("decided_key"),
+    Dataset<Row> idLosers = ranked.filter(col("id_rank").gt(1)).select(col(SourceRecords.RECORD_KEY).as("decided_key"),
         when(samePixels, lit("duplicate")).otherwise(lit(Reason.DUPLICATE_ID.code())).as("decision"),
         when(samePixels, concat(lit("same image id and pixels as "), col("id_first_origin")))
             .otherwise(concat(lit("image id is also used by "), col("id_first_origin"),
                 lit(" with different pixels; that record was kept"))).as("decision_detail"));
     WindowSpec byHash = Window.partitionBy(ImageSchema.CONTENT_HASH)
-        .orderBy(col("priority"), col(ImageSchema.IMAGE_ID), col(Candidates.RECORD_KEY));
+        .orderBy(col("priority"), col(ImageSchema.IMAGE_ID), col(SourceRecords.RECORD_KEY));
     Dataset<Row> hashLosers = ranked.filter(col("id_rank").equalTo(1))
         .withColumn("hash_rank", row_number().over(byHash))
         .withColumn("hash_first_id", first(col(ImageSchema.IMAGE_ID)).over(byHash))
         .filter(col("hash_rank").gt(1))
-        .select(col(Candidates.RECORD_KEY).as("decided_key"), lit("duplicate").as("decision"),
+        .select(col(SourceRecords.RECORD_KEY).as("decided_key"), lit("duplicate").as("decision"),
             concat(lit("same pixels as "), col("hash_first_id")).as("decision_detail"));
     return idLosers.unionByName(hashLosers);
   }
 
   /** idx: the {@code n} train images per class with the smallest seeded hash become labeled, the rest unlabeled. */
   static Dataset<Row> assignLabeledSubset(Dataset<Row> kept, int n) {
-    WindowSpec byClass = Window.partitionBy(ImageSchema.LABEL).orderBy(col(Candidates.SELECT_KEY), col(ImageSchema.IMAGE_ID));
-    Dataset<Row> labeledIds = kept.filter(col(Candidates.SPLIT).equalTo(Candidates.TRAIN))
-        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.LABEL), col(Candidates.SELECT_KEY))
+    WindowSpec byClass = Window.partitionBy(ImageSchema.LABEL).orderBy(col(SourceRecords.SELECT_KEY), col(ImageSchema.IMAGE_ID));
+    Dataset<Row> labeledIds = kept.filter(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN))
+        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.LABEL), col(SourceRecords.SELECT_KEY))
         .withColumn("class_rank", row_number().over(byClass))
         .filter(col("class_rank").leq(n))
         .select(col(ImageSchema.IMAGE_ID).as("labeled_id"));
     Dataset<Row> joined = kept.join(broadcast(labeledIds), kept.col(ImageSchema.IMAGE_ID).equalTo(col("labeled_id")), "left");
-    Column split = when(col(Candidates.SPLIT).equalTo(Candidates.TRAIN),
-        when(col("labeled_id").isNotNull(), lit(Candidates.LABELED)).otherwise(lit(Candidates.UNLABELED)))
-        .otherwise(col(Candidates.SPLIT));
-    return joined.withColumn(Candidates.SPLIT, split).drop("labeled_id");
+    Column split = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN),
+        when(col("labeled_id").isNotNull(), lit(SourceRecords.LABELED)).otherwise(lit(SourceRecords.UNLABELED)))
+        .otherwise(col(SourceRecords.SPLIT));
+    return joined.withColumn(SourceRecords.SPLIT, split).drop("labeled_id");
   }
 
   /**

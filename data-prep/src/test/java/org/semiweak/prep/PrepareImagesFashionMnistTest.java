@@ -24,7 +24,7 @@ import org.apache.spark.sql.types.StructField;
 import org.junit.jupiter.api.Test;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.Vocabulary;
-import org.semiweak.prep.sim.FashionMnist;
+import org.semiweak.prep.sim.FashionMnistVocabulary;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageManifest;
 
@@ -81,7 +81,7 @@ class PrepareImagesFashionMnistTest {
     MessageType schema = PrepTestSupport.parquetSchema(PrepTestSupport.parts(new Path(prep, "labeled")).get(0));
     assertSchema(schema);
     Vocabulary vocabulary = Vocabulary.fromJson(run.readString(new Path(prep, "vocabulary.json")));
-    assertThat(vocabulary).as("the stored vocabulary is the built-in one").isEqualTo(FashionMnist.vocabulary());
+    assertThat(vocabulary).as("the stored vocabulary is the built-in one").isEqualTo(FashionMnistVocabulary.vocabulary());
 
     assertThat(PrepTestSupport.parts(new Path(prep, "quarantine"))).as("an empty quarantine still has a Parquet file").isNotEmpty();
     assertThat(PrepTestSupport.readGroups(new Path(prep, "quarantine"))).as("and it has no rows").isEmpty();

@@ -6,8 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
+import org.semiweak.util.PngEncoder;
 
 /** Encoded test images in many flavors, all made from one 8-bit gray picture. */
 public final class TestImages {
@@ -74,11 +74,11 @@ public final class TestImages {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
     byte[] ihdr = new byte[13];
-    putInt(ihdr, 0, (int) w);
-    putInt(ihdr, 4, (int) h);
+    PngEncoder.putInt(ihdr, 0, (int) w);
+    PngEncoder.putInt(ihdr, 4, (int) h);
     ihdr[8] = 8;
-    chunk(out, "IHDR", ihdr);
-    chunk(out, "IEND", new byte[0]);
+    PngEncoder.chunk(out, "IHDR", ihdr);
+    PngEncoder.chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }
 
@@ -105,26 +105,5 @@ public final class TestImages {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-    byte[] len = new byte[4];
-    putInt(len, 0, data.length);
-    out.writeBytes(len);
-    out.writeBytes(type.getBytes());
-    out.writeBytes(data);
-    CRC32 crc = new CRC32();
-    crc.update(type.getBytes());
-    crc.update(data);
-    byte[] c = new byte[4];
-    putInt(c, 0, (int) crc.getValue());
-    out.writeBytes(c);
-  }
-
-  private static void putInt(byte[] b, int i, int v) {
-    b[i] = (byte) (v >>> 24);
-    b[i + 1] = (byte) (v >>> 16);
-    b[i + 2] = (byte) (v >>> 8);
-    b[i + 3] = (byte) v;
   }
 }

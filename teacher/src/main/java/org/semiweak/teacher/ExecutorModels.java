@@ -9,10 +9,8 @@ import org.semiweak.model.StageModel;
  * Models cached per executor JVM: a teacher is deserialized from its broadcast once per JVM and
  * model, and every task in that JVM opens its classifier from the cached copy.
  *
- * <p>Classifiers themselves are opened and closed per task (opening one from cached weights takes
- * milliseconds): keeping libtorch sessions open across tasks on Spark's pooled threads made later
- * training in the same JVM diverge to NaN (seen with DJL 0.36 / libtorch 2.7.1, root cause not
- * isolated), so no native session outlives its task.
+ * <p>Classifiers themselves are opened and closed per task, so no native session outlives its task
+ * (why: docs/NOTES.md, "Executor models").
  */
 final class ExecutorModels {
   private static final Map<String, StageModel> MODELS = new ConcurrentHashMap<>();

@@ -35,6 +35,8 @@ import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.teacher.select.ClassStats;
 import org.semiweak.teacher.select.SelectTopK;
+import org.semiweak.teacher.select.TopKOptions;
+import org.semiweak.teacher.select.TopKResult;
 
 /**
  * Selects pseudo-labeled images from a teacher's scores and commits them as a new, named selection
@@ -54,18 +56,18 @@ public final class SelectPseudoLabels implements Stage {
 
   static {
     List<OptionSpec<?>> all = new ArrayList<>(List.of(TEACHER, NAME));
-    all.addAll(SelectTopK.Options.SPECS);
+    all.addAll(TopKOptions.SPECS);
     OPTIONS = List.copyOf(all);
   }
 
   private final RunDir run;
   private final Options options;
-  private final SelectTopK.Options select;
+  private final TopKOptions select;
 
   public SelectPseudoLabels(RunDir run, Options options) {
     this.run = run;
     this.options = options;
-    this.select = SelectTopK.Options.of(options);
+    this.select = TopKOptions.of(options);
   }
 
   /** The default name: what distinguishes this selection from others of the same teacher. */
@@ -84,7 +86,7 @@ public final class SelectPseudoLabels implements Stage {
     if (select.tagConsistent()) {
       sb.append("-tags");
     }
-    if (select.maxClassesPerImage() != SelectTopK.Options.MAX_CLASSES_PER_IMAGE_DEFAULT) {
+    if (select.maxClassesPerImage() != TopKOptions.MAX_CLASSES_PER_IMAGE_DEFAULT) {
       sb.append("-m").append(select.maxClassesPerImage());
     }
     return sb.toString();
@@ -130,7 +132,7 @@ public final class SelectPseudoLabels implements Stage {
     PrepInfo prep = PrepInfo.require(run, "select");
     Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
         scoresStage()).read(spark);
-    try (SelectTopK.Result result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
+    try (TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
       SparkJobs.describe(spark, "write selection " + id());
       result.selection().write().mode(SaveMode.Overwrite).parquet(out.tempDir().toString());
       Dataset<Row> written = spark.read().schema(SelectionSchema.SCHEMA).parquet(out.tempDir().toString());

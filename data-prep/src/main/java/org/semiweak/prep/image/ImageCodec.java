@@ -22,6 +22,7 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.semiweak.prep.Reason;
 import org.semiweak.util.Fingerprint;
+import org.semiweak.util.PngEncoder;
 
 /**
  * Turns image bytes into a {@link CanonicalImage}: checks, decodes, converts and resizes.

@@ -16,7 +16,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
-import org.semiweak.prep.Candidates;
+import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.PrepSettings;
 import org.semiweak.prep.Reason;
 import org.semiweak.prep.image.CanonicalImage;
@@ -190,11 +190,11 @@ public final class FolderSource implements ImageSource {
         }
         String key = "file#" + filePath;
         if (!settings.unlistedAsUnlabeled()) {
-          return Candidates.rejected(key, Reason.NO_METADATA, "image file has no row in the metadata"
+          return SourceRecords.rejected(key, Reason.NO_METADATA, "image file has no row in the metadata"
               + (metaName.isEmpty() ? " (no metadata file given)" : " " + metaName)
               + "; add one, or set unlisted-files: unlabeled", filePath, filePath, "no metadata row");
         }
-        return decode(key, filePath, j.getLong(j.fieldIndex("file_size")), List.of(), null, Candidates.UNLABELED,
+        return decode(key, filePath, j.getLong(j.fieldIndex("file_size")), List.of(), null, SourceRecords.UNLABELED,
             "no metadata row");
       }
       long line = j.getLong(j.fieldIndex("meta_line"));
@@ -204,11 +204,11 @@ public final class FolderSource implements ImageSource {
       String reason = j.getAs("meta_reason");
       if (reason != null) {
         boolean safe = !reason.equals(Reason.UNSAFE_PATH.code()) && path != null;
-        return Candidates.rejected(key, reasonOf(reason), j.getAs("meta_detail"), safe ? path : null,
+        return SourceRecords.rejected(key, reasonOf(reason), j.getAs("meta_detail"), safe ? path : null,
             path == null ? metaName : path, entry);
       }
       if (filePath == null) {
-        return Candidates.rejected(key, Reason.MISSING_FILE, "metadata names " + path + " but the input folder has no such file",
+        return SourceRecords.rejected(key, Reason.MISSING_FILE, "metadata names " + path + " but the input folder has no such file",
             path, path, entry);
       }
       List<String> tags = j.getList(j.fieldIndex("tags"));
@@ -218,20 +218,20 @@ public final class FolderSource implements ImageSource {
 
     private Row decode(String key, String path, long size, List<String> tags, Integer label, String split, String entry) {
       if (size > settings.maxFileBytes()) {
-        return Candidates.rejected(key, Reason.TOO_LARGE, "file has " + size + " bytes, more than max-file-bytes "
+        return SourceRecords.rejected(key, Reason.TOO_LARGE, "file has " + size + " bytes, more than max-file-bytes "
             + settings.maxFileBytes(), path, path, entry);
       }
       byte[] bytes;
       try (InputStream in = fs.open(new Path(root, path))) {
         bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxFileBytes() + 1));
       } catch (IOException e) {
-        return Candidates.rejected(key, Reason.UNREADABLE, "cannot read: " + e, path, path, entry);
+        return SourceRecords.rejected(key, Reason.UNREADABLE, "cannot read: " + e, path, path, entry);
       }
       try {
         CanonicalImage img = codec.canonicalize(bytes);
-        return Candidates.image(key, split, 0L, path, img, tags, settings.mapTags(tags), label, path, entry);
+        return SourceRecords.image(key, split, 0L, path, img, tags, settings.mapTags(tags), label, path, entry);
       } catch (ImageRejectedException e) {
-        return Candidates.rejected(key, e.reason(), e.detail(), path, path, entry);
+        return SourceRecords.rejected(key, e.reason(), e.detail(), path, path, entry);
       }
     }
   }

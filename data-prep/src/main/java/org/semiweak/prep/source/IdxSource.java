@@ -19,7 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
 import org.semiweak.data.Vocabulary;
-import org.semiweak.prep.Candidates;
+import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.PrepSettings;
 import org.semiweak.prep.image.CanonicalImage;
 import org.semiweak.prep.image.ImageCodec;
@@ -268,7 +268,7 @@ public final class IdxSource implements ImageSource {
       List<String> tags = train && settings.tagSimulator() != null ? settings.tagSimulator().tags(imageId, label) : List.of();
       long selectKey = train ? SeededRandom.hash(settings.seed() ^ SALT_LABELED, imageId) : 0L;
       processed.add(1);
-      return Candidates.image(imagesName + "#" + String.format("%012d", i), train ? Candidates.TRAIN : Candidates.TEST,
+      return SourceRecords.image(imagesName + "#" + String.format("%012d", i), train ? SourceRecords.TRAIN : SourceRecords.TEST,
           selectKey, imageId, img, tags, settings.mapTags(tags), label, imagesName, "record " + i);
     }
 

@@ -10,7 +10,7 @@ import org.semiweak.prep.PrepSettings;
 /**
  * A kind of raw input that data-prep reads. {@link #inspect()} validates and fingerprints the input
  * on the driver without Spark; {@link #candidates} reads it on executors and yields one
- * {@link org.semiweak.prep.Candidates} row per input record.
+ * {@link org.semiweak.prep.SourceRecords} row per input record.
  */
 public interface ImageSource {
   /** An input file or folder and its fingerprint, for the stage manifest. */

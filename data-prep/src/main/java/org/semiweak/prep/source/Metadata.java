@@ -16,7 +16,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.config.ConfigException;
 import org.semiweak.data.Vocabulary;
-import org.semiweak.prep.Candidates;
+import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.Reason;
 
 /**
@@ -182,7 +182,7 @@ public final class Metadata implements Serializable {
   static Row resolve(String path, List<String> tags, String label, String split, Vocabulary vocabulary,
       String defaultSplit) {
     String s = split == null || split.isBlank() ? defaultSplit : split.strip().toLowerCase(Locale.ROOT);
-    if (!List.of(Candidates.LABELED, Candidates.UNLABELED, Candidates.TEST).contains(s)) {
+    if (!List.of(SourceRecords.LABELED, SourceRecords.UNLABELED, SourceRecords.TEST).contains(s)) {
       return Row.rejected(path, Reason.BAD_METADATA, "split '" + split + "' is not one of labeled, unlabeled, test");
     }
     Integer cls = null;
@@ -192,7 +192,7 @@ public final class Metadata implements Serializable {
         return Row.rejected(path, Reason.BAD_LABEL, "label '" + label + "' is neither a class name nor a class index of "
             + vocabulary.classes());
       }
-    } else if (!s.equals(Candidates.UNLABELED)) {
+    } else if (!s.equals(SourceRecords.UNLABELED)) {
       return Row.rejected(path, Reason.MISSING_LABEL, "a " + s + " image needs a label");
     }
     return new Row(path, tags, cls, s, null, null);

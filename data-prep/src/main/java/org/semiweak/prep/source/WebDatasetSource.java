@@ -22,7 +22,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
-import org.semiweak.prep.Candidates;
+import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.PrepSettings;
 import org.semiweak.prep.Reason;
 import org.semiweak.prep.image.CanonicalImage;
@@ -138,7 +138,7 @@ public final class WebDatasetSource implements ImageSource {
         e = tar.getNextEntry();
       } catch (IOException ex) {
         flushGroup();
-        ready.add(Candidates.rejected(tarRel + "#" + String.format("%09d", entryIndex), Reason.CORRUPT_ARCHIVE,
+        ready.add(SourceRecords.rejected(tarRel + "#" + String.format("%09d", entryIndex), Reason.CORRUPT_ARCHIVE,
             "cannot read past entry " + entryIndex + ": " + ex + "; the remaining entries of this tar are lost",
             null, tarRel, "entry " + entryIndex));
         close();
@@ -156,7 +156,7 @@ public final class WebDatasetSource implements ImageSource {
       String name = e.getName();
       String recordKey = tarRel + "#" + String.format("%09d", index);
       if (e.isSymbolicLink() || e.isLink()) {
-        ready.add(Candidates.rejected(recordKey, Reason.UNSAFE_NAME, "link entry (to " + e.getLinkName()
+        ready.add(SourceRecords.rejected(recordKey, Reason.UNSAFE_NAME, "link entry (to " + e.getLinkName()
             + ") is not followed", null, tarRel, name));
         return;
       }
@@ -165,7 +165,7 @@ public final class WebDatasetSource implements ImageSource {
       }
       String safe = Metadata.normalizePath(name);
       if (safe == null) {
-        ready.add(Candidates.rejected(recordKey, Reason.UNSAFE_NAME,
+        ready.add(SourceRecords.rejected(recordKey, Reason.UNSAFE_NAME,
             "entry name is absolute or has a '..' segment; it is never used as a key", null, tarRel, name));
         return;
       }
@@ -183,7 +183,7 @@ public final class WebDatasetSource implements ImageSource {
         try {
           bytes = tar.readAllBytes();
         } catch (IOException ex) {
-          ready.add(Candidates.rejected(recordKey, Reason.CORRUPT_ARCHIVE, "cannot read entry " + name + ": " + ex
+          ready.add(SourceRecords.rejected(recordKey, Reason.CORRUPT_ARCHIVE, "cannot read entry " + name + ": " + ex
               + "; the remaining entries of this tar are lost", null, tarRel, name));
           group.clear();
           groupKey = null;
@@ -214,12 +214,12 @@ public final class WebDatasetSource implements ImageSource {
         }
       }
       if (image == null) {
-        return Candidates.rejected(recordKey, Reason.MISSING_IMAGE, "sample has no image entry (.jpg, .jpeg, .png, .gif, .bmp); it has "
+        return SourceRecords.rejected(recordKey, Reason.MISSING_IMAGE, "sample has no image entry (.jpg, .jpeg, .png, .gif, .bmp); it has "
             + group.values().stream().map(Payload::name).toList(), imageId, tarRel, groupKey);
       }
       String entry = image.name();
       if (image.bytes() == null) {
-        return Candidates.rejected(recordKey, Reason.TOO_LARGE, "entry has " + image.size()
+        return SourceRecords.rejected(recordKey, Reason.TOO_LARGE, "entry has " + image.size()
             + " bytes, more than max-file-bytes " + settings.maxFileBytes(), imageId, tarRel, entry);
       }
       List<String> tags = new ArrayList<>();
@@ -258,20 +258,20 @@ public final class WebDatasetSource implements ImageSource {
             split = n.get("split").asText();
           }
         } catch (IOException ex) {
-          return Candidates.rejected(recordKey, Reason.BAD_METADATA, json.name() + ": " + ex.getMessage().split("\n")[0],
+          return SourceRecords.rejected(recordKey, Reason.BAD_METADATA, json.name() + ": " + ex.getMessage().split("\n")[0],
               imageId, tarRel, entry);
         }
       }
       Metadata.Row resolved = Metadata.resolve(imageId, tags, label, split, settings.vocabulary(), settings.defaultSplit());
       if (resolved.reason() != null) {
-        return Candidates.rejected(recordKey, resolved.reason(), resolved.detail(), imageId, tarRel, entry);
+        return SourceRecords.rejected(recordKey, resolved.reason(), resolved.detail(), imageId, tarRel, entry);
       }
       try {
         CanonicalImage img = codec.canonicalize(image.bytes());
-        return Candidates.image(recordKey, resolved.split(), 0L, imageId, img, tags, settings.mapTags(tags),
+        return SourceRecords.image(recordKey, resolved.split(), 0L, imageId, img, tags, settings.mapTags(tags),
             resolved.label(), tarRel, entry);
       } catch (ImageRejectedException ex) {
-        return Candidates.rejected(recordKey, ex.reason(), ex.detail(), imageId, tarRel, entry);
+        return SourceRecords.rejected(recordKey, ex.reason(), ex.detail(), imageId, tarRel, entry);
       }
     }
 

@@ -11,6 +11,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.semiweak.prep.Reason;
 import org.semiweak.prep.TestImages;
+import org.semiweak.util.PngEncoder;
 
 class ImageCodecTest {
   /** A 28x28 gray picture with every value 0..255 and a transparent-looking (0) border. */

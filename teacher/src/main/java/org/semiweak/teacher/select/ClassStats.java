@@ -8,15 +8,19 @@ import java.util.List;
  *
  * <p>Accounting: {@code considered() = candidates + nanRejected + belowMinScore + notInTags}, and
  * {@code selected = min(k, candidates)}. Score fields are {@code NaN} when nothing was selected.
+ * {@code scoreThreshold <= minSelectedScore}.
  *
  * @param classIndex the class
  * @param candidates images with the class among their first {@code min(p, maxClassesPerImage)}
  *     classes that passed every filter (the pool the top K come from)
  * @param selected images kept: {@code min(k, candidates)}
  * @param fewerThanK whether the class had fewer than k candidates (so it kept all of them)
- * @param scoreThreshold score of the last selected image (rank {@code selected}); with ties, images
- *     with this score but a larger image id were left out
- * @param minSelectedScore lowest selected score (equal to {@code scoreThreshold})
+ * @param scoreThreshold the cut of the second pass: the lowest score of the histogram bin in which the
+ *     count of candidates from the top reaches k (0 when the class has at most k candidates, so all of
+ *     them are kept); the {@code survivors} are exactly the candidates scoring at or above it, and
+ *     every selected score is at or above it. {@code NaN} when the class has no candidate
+ * @param minSelectedScore lowest selected score: the score of the last selected image (rank {@code
+ *     selected}); with ties, images with this score but a larger image id were left out
  * @param maxSelectedScore highest selected score
  * @param meanSelectedScore mean selected score, summed in rank order in double precision
  * @param selectedScoreHistogram 10 counts of selected scores: bin {@code i} holds scores {@code s}

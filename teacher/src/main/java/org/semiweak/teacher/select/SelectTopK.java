@@ -17,16 +17,12 @@ import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.apache.spark.SparkContext;
 import org.apache.spark.sql.Column;
@@ -40,8 +36,6 @@ import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.semiweak.config.ConfigException;
-import org.semiweak.config.OptionSpec;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
 import org.slf4j.Logger;
@@ -61,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * when there are fewer, flagged in {@link ClassStats#fewerThanK()}). An image may be selected for
  * several classes.
  *
- * <p>Algorithm: exactly two passes over the scores, and no sort of all candidates.
+ * <p>Algorithm: two passes over the scores (the test measures the rows read), and no sort of all
+ * candidates.
  *
  * <ol>
  *   <li>Pass 1 validates every row and aggregates, per class, a histogram of candidate scores over
@@ -81,8 +76,8 @@ import org.slf4j.LoggerFactory;
  * deterministic: the same rows, ranks and statistics whatever the input partitioning.
  *
  * <pre>{@code
- * SelectTopK.Options options = SelectTopK.Options.defaults().withK(16_000).withP(10);
- * try (SelectTopK.Result r = SelectTopK.withOptions(options).execute(scores, numClasses)) {
+ * TopKOptions options = TopKOptions.defaults().withK(16_000).withP(10);
+ * try (TopKResult r = SelectTopK.withOptions(options).execute(scores, numClasses)) {
  *   r.selection().write().parquet(out);              // already computed: no third pass
  *   r.classStats().forEach(s -> ...);                // candidates, selected, threshold, ...
  * }                                                  // close() releases the persisted selection
@@ -91,23 +86,20 @@ import org.slf4j.LoggerFactory;
 public final class SelectTopK {
   private static final Logger LOG = LoggerFactory.getLogger(SelectTopK.class);
 
-  /** Passes over the scores a successful {@link #execute} makes. */
-  public static final int PASSES_OVER_SCORES = 2;
-
   /** Survivors per output partition of pass 2 (each partition sorts its survivors). */
   static final long SURVIVORS_PER_PARTITION = 2_000_000L;
 
-  private final Options options;
+  private final TopKOptions options;
 
-  private SelectTopK(Options options) {
+  private SelectTopK(TopKOptions options) {
     this.options = Objects.requireNonNull(options, "options");
   }
 
-  public static SelectTopK withOptions(Options options) {
+  public static SelectTopK withOptions(TopKOptions options) {
     return new SelectTopK(options);
   }
 
-  public Options options() {
+  public TopKOptions options() {
     return options;
   }
 
@@ -117,7 +109,7 @@ public final class SelectTopK {
    */
   public void validate(StructType scoresSchema, int numClasses) {
     options.checkFor(numClasses);
-    Candidates.checkSchema(scoresSchema, options);
+    ClassCandidates.checkSchema(scoresSchema, options);
   }
 
   /**
@@ -135,7 +127,7 @@ public final class SelectTopK {
    * @param numClasses classes of the run; class indexes must be in {@code [0, numClasses)}
    * @return the materialized selection (persisted, {@link SelectionSchema}) and its statistics
    */
-  public Result execute(Dataset<Row> scores, int numClasses) {
+  public TopKResult execute(Dataset<Row> scores, int numClasses) {
     validate(scores.schema(), numClasses);
     SparkSession spark = scores.sparkSession();
     ScoreBins bins = ScoreBins.forClasses(numClasses);
@@ -155,7 +147,7 @@ public final class SelectTopK {
         totalCandidates == 0 ? 0.0 : 100.0 * totalSurvivors / totalCandidates));
 
     start = System.nanoTime();
-    Dataset<Row> selection = rankSurvivors(spark, scores, numClasses, bins, first);
+    Dataset<Row> selection = rankSurvivors(spark, scores, numClasses, first);
     selection.persist(StorageLevel.MEMORY_AND_DISK());
     Runnable release = selection::unpersist;
     List<ClassStats> stats;
@@ -166,7 +158,7 @@ public final class SelectTopK {
       throw e;
     }
     double pass2Seconds = (System.nanoTime() - start) / 1e9;
-    Result result = new Result(selection, release, stats, options, numClasses, first.images, bins.count(),
+    TopKResult result = new TopKResult(selection, release, stats, options, numClasses, first.images, bins.count(),
         pass1Seconds, pass2Seconds);
     LOG.info(String.format(Locale.ROOT, "select: pass 2 done in %.1f s: selected %,d (%d classes had fewer than k=%d)",
         pass2Seconds, result.selected(), result.classesWithFewerThanK(), options.k()));
@@ -182,6 +174,8 @@ public final class SelectTopK {
     final long[] belowMinScore;
     final long[] notInTags;
     final long[] thresholdBin;
+    /** Per class, the lowest score of its threshold bin: pass 2 ranks the candidates at or above it. */
+    final float[] thresholdScore;
     final long[] survivors;
     final TreeMap<Integer, Long> invalid = new TreeMap<>();
 
@@ -192,6 +186,7 @@ public final class SelectTopK {
       belowMinScore = new long[numClasses];
       notInTags = new long[numClasses];
       thresholdBin = new long[numClasses];
+      thresholdScore = new float[numClasses];
       survivors = new long[numClasses];
     }
 
@@ -204,24 +199,23 @@ public final class SelectTopK {
     UserDefinedFunction binOf = udf(
         (UDF1<Float, Integer>) p -> p == null || !(p >= 0f && p <= 1f) ? -1 : bins.binOf(p),
         DataTypes.IntegerType);
-    Dataset<Row> candidates = Candidates.explode(scores, options, numClasses, true, List.of());
-    // One long key per histogram cell rather than (class, outcome, bin) columns: Spark's hash
-    // aggregation is about 2.5x cheaper on a single key (measured on 10^7 candidates).
+    Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, true, List.of());
+    // One long key per histogram cell rather than (class, outcome, bin) columns (why: docs/NOTES.md):
     //   key >= 0                 selectable: class * bins + bin
     //   -3C <= key < 0           NaN / below min-score / not in tags: -1 - ((outcome - 1) * C + class)
     //   key < -3C                invalid input: -1 - 3C - outcome
     long numBins = bins.count();
     long c3 = 3L * numClasses;
-    Column outcome = col(Candidates.OUTCOME);
-    Column classIndex = col(Candidates.CLASS).cast(DataTypes.LongType);
-    Column key = when(outcome.equalTo(Candidates.SELECTABLE),
-            classIndex.multiply(numBins).plus(binOf.apply(col(Candidates.SCORE))))
-        .when(outcome.lt(Candidates.FIRST_INVALID),
+    Column outcome = col(ClassCandidates.OUTCOME);
+    Column classIndex = col(ClassCandidates.CLASS).cast(DataTypes.LongType);
+    Column key = when(outcome.equalTo(ClassCandidates.SELECTABLE),
+            classIndex.multiply(numBins).plus(binOf.apply(col(ClassCandidates.SCORE))))
+        .when(outcome.lt(ClassCandidates.FIRST_INVALID),
             lit(-1L).minus(outcome.minus(1).cast(DataTypes.LongType).multiply(numClasses).plus(classIndex)))
         .otherwise(lit(-1L - c3).minus(outcome));
     Dataset<Row> cells = candidates
         .groupBy(key.as("key"))
-        .agg(count(lit(1)).as("n"), sum(when(col(Candidates.FIRST), 1L).otherwise(0L)).as("images"));
+        .agg(count(lit(1)).as("n"), sum(when(col(ClassCandidates.FIRST), 1L).otherwise(0L)).as("images"));
     List<Row> rows = job(spark(scores), "select top-" + options.k() + " pass 1/2: validate scores, histogram of "
         + "candidate scores per class (" + numClasses + " classes x " + bins.count() + " bins)",
         cells::collectAsList);
@@ -237,9 +231,9 @@ public final class SelectTopK {
         long rejected = -1 - k;
         int c = (int) (rejected % numClasses);
         switch ((int) (rejected / numClasses) + 1) {
-          case Candidates.NAN_PROB -> first.nanRejected[c] += n;
-          case Candidates.BELOW_MIN_SCORE -> first.belowMinScore[c] += n;
-          case Candidates.NOT_IN_TAGS -> first.notInTags[c] += n;
+          case ClassCandidates.NAN_PROB -> first.nanRejected[c] += n;
+          case ClassCandidates.BELOW_MIN_SCORE -> first.belowMinScore[c] += n;
+          case ClassCandidates.NOT_IN_TAGS -> first.notInTags[c] += n;
           default -> throw new IllegalStateException("select: unexpected histogram key " + k);
         }
       } else {
@@ -250,6 +244,7 @@ public final class SelectTopK {
       first.candidates[c] = Arrays.stream(first.histogram[c]).sum();
       long[] t = ScoreBins.threshold(first.histogram[c], options.k());
       first.thresholdBin[c] = t[0];
+      first.thresholdScore[c] = bins.lowerEdge((int) t[0]);
       first.survivors[c] = t[1];
     }
     return first;
@@ -258,16 +253,16 @@ public final class SelectTopK {
   private IllegalArgumentException invalidScores(Dataset<Row> scores, int numClasses, FirstPass first) {
     StringBuilder msg = new StringBuilder("scores are invalid, nothing was selected:");
     first.invalid.forEach((o, n) -> msg.append(String.format(Locale.ROOT, "%n  %,d %s: %s", n,
-        o <= Candidates.DUPLICATE_CLASS ? "rows" : "candidates", Candidates.describe(o, options, numClasses))));
+        o <= ClassCandidates.DUPLICATE_CLASS ? "rows" : "candidates", ClassCandidates.describe(o, options, numClasses))));
     // Examples need image ids and files, which pass 1 did not read: look them up now, on failure only.
     Dataset<Row> annotated = scores
         .withColumn("source_file", input_file_name())
         .withColumn("classes_length", size(col(ScoreSchema.CLASSES)))
         .withColumn("probs_length", size(col(ScoreSchema.PROBS)));
     List<Row> examples = job(spark(scores), "select: find examples of invalid scores",
-        () -> Candidates.explode(annotated, options, numClasses, true,
+        () -> ClassCandidates.explode(annotated, options, numClasses, true,
                 List.of(ScoreSchema.IMAGE_ID, "source_file", "classes_length", "probs_length"))
-            .filter(col(Candidates.OUTCOME).geq(Candidates.FIRST_INVALID))
+            .filter(col(ClassCandidates.OUTCOME).geq(ClassCandidates.FIRST_INVALID))
             .limit(5)
             .collectAsList());
     msg.append(System.lineSeparator()).append("Examples:");
@@ -276,40 +271,30 @@ public final class SelectTopK {
       msg.append(String.format(Locale.ROOT, "%n  image '%s'%s: %s (classes has %s entries, probs %s; class %s, prob %s)",
           r.getString(r.fieldIndex(ScoreSchema.IMAGE_ID)),
           file == null || file.isEmpty() ? "" : " in " + file,
-          Candidates.describe(r.getInt(r.fieldIndex(Candidates.OUTCOME)), options, numClasses),
+          ClassCandidates.describe(r.getInt(r.fieldIndex(ClassCandidates.OUTCOME)), options, numClasses),
           r.get(r.fieldIndex("classes_length")), r.get(r.fieldIndex("probs_length")),
-          r.get(r.fieldIndex(Candidates.CLASS)), r.get(r.fieldIndex(Candidates.PROB))));
+          r.get(r.fieldIndex(ClassCandidates.CLASS)), r.get(r.fieldIndex(ClassCandidates.PROB))));
     }
     msg.append(System.lineSeparator()).append("Fix the scores (or the options: p, tag-consistent) and rerun.");
     return new IllegalArgumentException(msg.toString());
   }
 
-  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, int numClasses, ScoreBins bins,
-      FirstPass first) {
-    // Per class, the lowest score of its threshold bin: "score >= it" keeps exactly the candidates
-    // whose bin is at or above the threshold bin, and is a plain float comparison in generated code.
-    // The C floats travel with the query plan, like a broadcast of a few kilobytes.
-    float[] thresholdScores = new float[numClasses];
-    for (int c = 0; c < numClasses; c++) {
-      thresholdScores[c] = bins.lowerEdge((int) first.thresholdBin[c]);
-    }
+  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, int numClasses, FirstPass first) {
     long totalSurvivors = Arrays.stream(first.survivors).sum();
     long classesWithSurvivors = Arrays.stream(first.survivors).filter(s -> s > 0).count();
     int partitions = (int) Math.max(1, Math.min(classesWithSurvivors,
         Math.max(spark.sparkContext().defaultParallelism(),
             (totalSurvivors + SURVIVORS_PER_PARTITION - 1) / SURVIVORS_PER_PARTITION)));
 
+    // "score >= the class's thresholdScore" keeps exactly the candidates whose bin is at or above
+    // the threshold bin, and is a plain float comparison in generated code. The C floats travel
+    // with the query plan, like a broadcast of a few kilobytes.
     Dataset<Row> survivors = selectionColumns(
-        Candidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
-            .filter(col(Candidates.OUTCOME).equalTo(Candidates.SELECTABLE)
-                .and(col(Candidates.SCORE).geq(try_element_at(lit(thresholdScores), col(Candidates.CLASS).plus(1))))));
-    // Partitioned by the very class column the window partitions by, so Spark adds no second shuffle.
-    // Spark's sort compares only a prefix of the first sort column in its fast path; the window's
-    // order (class, score desc, image_id) starts with class, so within a class every comparison would
-    // take the slow full-row path. Pre-sorting by one double that orders by class then score (exact
-    // except for scores closer than ~1e-12) keeps most comparisons on the prefix; the window's own
-    // sort then meets almost sorted rows, which its TimSort passes in about linear time, and it alone
-    // decides the exact order. Measured on 8.8M survivors: 30% less CPU for sort + window.
+        ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
+            .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE)
+                .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(first.thresholdScore), col(ClassCandidates.CLASS).plus(1))))));
+    // Partitioned by the window's class column (no second shuffle), pre-sorted by one double that
+    // orders by class then score so Spark's sort stays on its prefix fast path: docs/NOTES.md.
     Column presortKey = col(SelectionSchema.CLASS).cast(DataTypes.DoubleType).multiply(4.0)
         .minus(col(SelectionSchema.SCORE).cast(DataTypes.DoubleType));
     return rank(survivors.repartition(partitions, col(SelectionSchema.CLASS))
@@ -329,8 +314,8 @@ public final class SelectTopK {
         coalesce(col(ScoreSchema.IMAGE_ID), raise_error(lit(
             "scores: a row with a null image_id is a candidate for selection; every score row needs an id")),
             lit("")).as(SelectionSchema.IMAGE_ID),
-        coalesce(col(Candidates.CLASS), lit(-1)).as(SelectionSchema.CLASS),
-        coalesce(col(Candidates.SCORE), lit(Float.NaN)).as(SelectionSchema.SCORE));
+        coalesce(col(ClassCandidates.CLASS), lit(-1)).as(SelectionSchema.CLASS),
+        coalesce(col(ClassCandidates.SCORE), lit(Float.NaN)).as(SelectionSchema.SCORE));
   }
 
   /**
@@ -381,9 +366,9 @@ public final class SelectTopK {
       for (int b = 0; b < ClassStats.HISTOGRAM_BINS; b++) {
         histogram.add(r == null ? 0L : r.getLong(5 + b));
       }
-      float minScore = r == null ? Float.NaN : r.getFloat(2);
-      stats.add(new ClassStats(c, first.candidates[c], selected, first.candidates[c] < options.k(), minScore,
-          minScore, r == null ? Float.NaN : r.getFloat(3), r == null ? Double.NaN : r.getDouble(4) / selected,
+      float threshold = first.candidates[c] == 0 ? Float.NaN : first.thresholdScore[c];
+      stats.add(new ClassStats(c, first.candidates[c], selected, first.candidates[c] < options.k(), threshold,
+          r == null ? Float.NaN : r.getFloat(2), r == null ? Float.NaN : r.getFloat(3), r == null ? Double.NaN : r.getDouble(4) / selected,
           histogram, first.nanRejected[c], first.belowMinScore[c], first.notInTags[c], first.survivors[c]));
     }
     if (!inconsistent.isEmpty()) {
@@ -410,331 +395,6 @@ public final class SelectTopK {
       return body.get();
     } finally {
       sc.setJobDescription(previous);
-    }
-  }
-
-  /**
-   * Options of the selection: named keys (the same in YAML run configs and as {@code --key} CLI
-   * flags) with documented defaults. Immutable; every factory and {@code withX} validates.
-   */
-  public static final class Options implements Serializable {
-    private static final long serialVersionUID = 1L;
-
-    /** Scope of the keys in messages and configs. */
-    public static final String SCOPE = "select";
-
-    /** Default of {@link #K}: the paper's choice for a 1,000-class target (16k images per class). */
-    public static final int K_DEFAULT = 16_000;
-
-    /** Images kept per class: the top K by score. */
-    public static final OptionSpec<Integer> K = OptionSpec.intOption("k", K_DEFAULT, 1, Integer.MAX_VALUE,
-        "images kept per class (the top K candidates by score)");
-
-    /** Default of {@link #P}, the paper's choice. */
-    public static final int P_DEFAULT = 10;
-
-    /**
-     * An image is a candidate for the first P classes of its scores (its top-P predictions). Must not
-     * exceed the number of classes the scores keep per image.
-     */
-    public static final OptionSpec<Integer> P = OptionSpec.intOption("p", P_DEFAULT, 1, Integer.MAX_VALUE,
-        "an image is a candidate for each of its top-P predicted classes");
-
-    /** Default of {@link #MIN_SCORE}: no minimum. */
-    public static final double MIN_SCORE_DEFAULT = 0.0;
-
-    /** Candidates whose probability is below this are dropped (counted in belowMinScore). */
-    public static final OptionSpec<Double> MIN_SCORE = OptionSpec.doubleOption("min-score", MIN_SCORE_DEFAULT, 0.0,
-        1.0, "candidates with a probability below this are not selected");
-
-    /** Default of {@link #TAG_CONSISTENT}: tags are not required. */
-    public static final boolean TAG_CONSISTENT_DEFAULT = false;
-
-    /** Keep a candidate of class c only if c is among the image's tag_classes (semi-weak + tags). */
-    public static final OptionSpec<Boolean> TAG_CONSISTENT = OptionSpec.boolOption("tag-consistent",
-        TAG_CONSISTENT_DEFAULT, "select an image for class c only if its tags map to c");
-
-    /** Default of {@link #MAX_CLASSES_PER_IMAGE}: no limit beyond p. */
-    public static final int MAX_CLASSES_PER_IMAGE_DEFAULT = Integer.MAX_VALUE;
-
-    /**
-     * Each image contributes candidates for its first {@code min(p, maxClassesPerImage)} classes only
-     * (positions in its scores, before the NaN, min-score and tag filters), so it is selected for
-     * at most that many classes. It limits what an image offers, not what it ends up with: an image
-     * can still be selected for fewer classes when it loses the top-K race elsewhere.
-     */
-    public static final OptionSpec<Integer> MAX_CLASSES_PER_IMAGE = OptionSpec.intOption("max-classes-per-image",
-        MAX_CLASSES_PER_IMAGE_DEFAULT, 1, Integer.MAX_VALUE,
-        "an image is a candidate only for its first min(p, this) classes");
-
-    /** Every option of the stage, in documentation order. */
-    public static final List<OptionSpec<?>> SPECS = List.of(K, P, MIN_SCORE, TAG_CONSISTENT, MAX_CLASSES_PER_IMAGE);
-
-    private final int k;
-    private final int p;
-    private final double minScore;
-    private final boolean tagConsistent;
-    private final int maxClassesPerImage;
-
-    private Options(int k, int p, double minScore, boolean tagConsistent, int maxClassesPerImage) {
-      List<String> errors = new ArrayList<>();
-      if (k < 1) {
-        errors.add(SCOPE + ".k: expected an integer >= 1 (images kept per class), found " + k);
-      }
-      if (p < 1) {
-        errors.add(SCOPE + ".p: expected an integer >= 1 (top-P classes per image), found " + p);
-      }
-      if (!(minScore >= 0.0 && minScore <= 1.0)) {
-        errors.add(SCOPE + ".min-score: expected a number in [0, 1] (a probability), found " + minScore);
-      }
-      if (maxClassesPerImage < 1) {
-        errors.add(SCOPE + ".max-classes-per-image: expected an integer >= 1, found " + maxClassesPerImage);
-      }
-      if (!errors.isEmpty()) {
-        throw new ConfigException(String.join("\n", errors));
-      }
-      this.k = k;
-      this.p = p;
-      this.minScore = minScore;
-      this.tagConsistent = tagConsistent;
-      this.maxClassesPerImage = maxClassesPerImage;
-    }
-
-    /** The defaults: k=16000, p=10, min-score=0, tag-consistent=false, no limit of classes per image. */
-    public static Options defaults() {
-      return new Options(K_DEFAULT, P_DEFAULT, MIN_SCORE_DEFAULT, TAG_CONSISTENT_DEFAULT,
-          MAX_CLASSES_PER_IMAGE_DEFAULT);
-    }
-
-    /** From validated config options (a YAML section or CLI flags parsed against {@link #SPECS}). */
-    public static Options of(org.semiweak.config.Options parsed) {
-      return new Options(parsed.get(K), parsed.get(P), parsed.get(MIN_SCORE), parsed.get(TAG_CONSISTENT),
-          parsed.get(MAX_CLASSES_PER_IMAGE));
-    }
-
-    /** Parses raw key/values; unknown keys and bad values fail with the key and what was expected. */
-    public static Options parse(Map<String, ?> raw) {
-      return of(org.semiweak.config.Options.parse(SCOPE, SPECS, raw));
-    }
-
-    public Options withK(int k) {
-      return new Options(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    public Options withP(int p) {
-      return new Options(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    public Options withMinScore(double minScore) {
-      return new Options(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    public Options withTagConsistent(boolean tagConsistent) {
-      return new Options(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    public Options withMaxClassesPerImage(int maxClassesPerImage) {
-      return new Options(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    public int k() {
-      return k;
-    }
-
-    public int p() {
-      return p;
-    }
-
-    public double minScore() {
-      return minScore;
-    }
-
-    public boolean tagConsistent() {
-      return tagConsistent;
-    }
-
-    public int maxClassesPerImage() {
-      return maxClassesPerImage;
-    }
-
-    /** How many of its classes each image offers as candidates: {@code min(p, maxClassesPerImage)}. */
-    public int classesPerImage() {
-      return Math.min(p, maxClassesPerImage);
-    }
-
-    /** Checks the options against the run's class count (p cannot exceed it). */
-    void checkFor(int numClasses) {
-      if (numClasses < 1) {
-        throw new IllegalArgumentException("select: numClasses must be >= 1, found " + numClasses);
-      }
-      if (p > numClasses) {
-        throw new ConfigException(SCOPE + ".p: " + p + " exceeds the number of classes (" + numClasses
-            + "): an image has at most " + numClasses + " classes; use p <= " + numClasses);
-      }
-    }
-
-    /** The effective options by key, sorted: what a manifest stores. */
-    public Map<String, Object> effective() {
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put(K.key(), k);
-      out.put(MAX_CLASSES_PER_IMAGE.key(), maxClassesPerImage);
-      out.put(MIN_SCORE.key(), minScore);
-      out.put(P.key(), p);
-      out.put(TAG_CONSISTENT.key(), tagConsistent);
-      return out;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Options x && x.k == k && x.p == p && Double.compare(x.minScore, minScore) == 0
-          && x.tagConsistent == tagConsistent && x.maxClassesPerImage == maxClassesPerImage;
-    }
-
-    @Override
-    public int hashCode() {
-      return Objects.hash(k, p, minScore, tagConsistent, maxClassesPerImage);
-    }
-
-    @Override
-    public String toString() {
-      return String.format(Locale.ROOT, "k=%d p=%d min-score=%s tag-consistent=%s max-classes-per-image=%s", k, p,
-          minScore, tagConsistent, maxClassesPerImage == Integer.MAX_VALUE ? "unlimited" : maxClassesPerImage);
-    }
-  }
-
-  /**
-   * The outcome of a selection: the selected rows and what happened per class.
-   *
-   * <p>{@link #selection()} is materialized: persisted ({@code MEMORY_AND_DISK}) by the second pass,
-   * so writing it reads the persisted rows, not the scores. {@link #close()} releases it; the
-   * statistics stay valid after closing.
-   */
-  public static final class Result implements AutoCloseable {
-    private final Dataset<Row> selection;
-    private final Runnable release;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final List<ClassStats> classStats;
-    private final Options options;
-    private final int numClasses;
-    private final long images;
-    private final int scoreBinsPerClass;
-    private final double pass1Seconds;
-    private final double pass2Seconds;
-
-    Result(Dataset<Row> selection, Runnable release, List<ClassStats> classStats, Options options, int numClasses,
-        long images, int scoreBinsPerClass, double pass1Seconds, double pass2Seconds) {
-      this.selection = selection;
-      this.release = release;
-      this.classStats = List.copyOf(classStats);
-      this.options = options;
-      this.numClasses = numClasses;
-      this.images = images;
-      this.scoreBinsPerClass = scoreBinsPerClass;
-      this.pass1Seconds = pass1Seconds;
-      this.pass2Seconds = pass2Seconds;
-    }
-
-    /**
-     * The selection, {@link SelectionSchema} rows (image_id, class, score, rank), partitioned by
-     * class and sorted by class and rank within each partition.
-     */
-    public Dataset<Row> selection() {
-      return selection;
-    }
-
-    /** Statistics of every class {@code 0 .. numClasses-1}, in class order. */
-    public List<ClassStats> classStats() {
-      return classStats;
-    }
-
-    public Options options() {
-      return options;
-    }
-
-    public int numClasses() {
-      return numClasses;
-    }
-
-    /** Score rows read. */
-    public long images() {
-      return images;
-    }
-
-    /** Passes over the scores that produced this result: {@value SelectTopK#PASSES_OVER_SCORES}. */
-    public int passesOverScores() {
-      return PASSES_OVER_SCORES;
-    }
-
-    /** Bins per class of the first pass's histogram. */
-    public int scoreBinsPerClass() {
-      return scoreBinsPerClass;
-    }
-
-    public double pass1Seconds() {
-      return pass1Seconds;
-    }
-
-    public double pass2Seconds() {
-      return pass2Seconds;
-    }
-
-    /** Every (image, class) pair looked at: {@code images x min(p, maxClassesPerImage)}. */
-    public long considered() {
-      return classStats.stream().mapToLong(ClassStats::considered).sum();
-    }
-
-    public long candidates() {
-      return classStats.stream().mapToLong(ClassStats::candidates).sum();
-    }
-
-    public long selected() {
-      return classStats.stream().mapToLong(ClassStats::selected).sum();
-    }
-
-    public long nanRejected() {
-      return classStats.stream().mapToLong(ClassStats::nanRejected).sum();
-    }
-
-    public long belowMinScore() {
-      return classStats.stream().mapToLong(ClassStats::belowMinScore).sum();
-    }
-
-    public long notInTags() {
-      return classStats.stream().mapToLong(ClassStats::notInTags).sum();
-    }
-
-    /** Candidates ranked exactly by the second pass (at or above their class's threshold). */
-    public long survivors() {
-      return classStats.stream().mapToLong(ClassStats::survivors).sum();
-    }
-
-    public long classesWithFewerThanK() {
-      return classStats.stream().filter(ClassStats::fewerThanK).count();
-    }
-
-    /** The totals by name, sorted: what a manifest or the CLI reports. */
-    public Map<String, Object> totals() {
-      Map<String, Object> out = new TreeMap<>();
-      out.put("images", images);
-      out.put("considered", considered());
-      out.put("candidates", candidates());
-      out.put("selected", selected());
-      out.put("nan_rejected", nanRejected());
-      out.put("below_min_score", belowMinScore());
-      out.put("not_in_tags", notInTags());
-      out.put("survivors_ranked", survivors());
-      out.put("classes", numClasses);
-      out.put("classes_with_fewer_than_k", classesWithFewerThanK());
-      out.put("passes_over_scores", PASSES_OVER_SCORES);
-      return out;
-    }
-
-    /** Releases the persisted selection. */
-    @Override
-    public void close() {
-      if (closed.compareAndSet(false, true)) {
-        release.run();
-      }
     }
   }
 }

@@ -22,13 +22,13 @@ import org.semiweak.data.ScoreSchema;
  * }</pre>
  */
 public final class WindowTopK {
-  private final SelectTopK.Options options;
+  private final TopKOptions options;
 
-  private WindowTopK(SelectTopK.Options options) {
+  private WindowTopK(TopKOptions options) {
     this.options = Objects.requireNonNull(options, "options");
   }
 
-  public static WindowTopK withOptions(SelectTopK.Options options) {
+  public static WindowTopK withOptions(TopKOptions options) {
     return new WindowTopK(options);
   }
 
@@ -38,9 +38,9 @@ public final class WindowTopK {
    */
   public Dataset<Row> select(Dataset<Row> scores, int numClasses) {
     options.checkFor(numClasses);
-    Candidates.checkSchema(scores.schema(), options);
-    Dataset<Row> candidates = Candidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
-        .filter(col(Candidates.OUTCOME).equalTo(Candidates.SELECTABLE));
+    ClassCandidates.checkSchema(scores.schema(), options);
+    Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
+        .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE));
     return SelectTopK.rank(SelectTopK.selectionColumns(candidates), options.k());
   }
 }

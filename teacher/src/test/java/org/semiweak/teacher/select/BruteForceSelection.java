@@ -23,10 +23,12 @@ final class BruteForceSelection {
   final float[] maxSelected;
   final double[] meanSelected;
   final long[][] histogram;
+  /** Every class's candidates, best first. */
+  private final List<List<Candidate>> byClass = new ArrayList<>();
 
   private record Candidate(String imageId, byte[] idBytes, float score) {}
 
-  BruteForceSelection(List<ScoreRecord> scores, SelectTopK.Options o, int numClasses) {
+  BruteForceSelection(List<ScoreRecord> scores, TopKOptions o, int numClasses) {
     candidates = new long[numClasses];
     selected = new long[numClasses];
     nanRejected = new long[numClasses];
@@ -36,7 +38,6 @@ final class BruteForceSelection {
     maxSelected = new float[numClasses];
     meanSelected = new double[numClasses];
     histogram = new long[numClasses][ClassStats.HISTOGRAM_BINS];
-    List<List<Candidate>> byClass = new ArrayList<>();
     for (int c = 0; c < numClasses; c++) {
       byClass.add(new ArrayList<>());
     }
@@ -86,6 +87,11 @@ final class BruteForceSelection {
       }
     }
     rows.sort(null);
+  }
+
+  /** Candidates of class {@code c} scoring at least {@code threshold}. */
+  long candidatesAtOrAbove(int c, float threshold) {
+    return byClass.get(c).stream().filter(x -> x.score() >= threshold).count();
   }
 
   static String key(int classIndex, int rank, String imageId, float score) {

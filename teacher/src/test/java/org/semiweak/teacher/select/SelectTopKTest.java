@@ -12,6 +12,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -21,6 +23,7 @@ import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -53,7 +56,7 @@ class SelectTopKTest {
   }
 
   static Stream<Arguments> optionCases() {
-    SelectTopK.Options d = SelectTopK.Options.defaults();
+    TopKOptions d = TopKOptions.defaults();
     return Stream.of(
         Arguments.of("k=5 p=3", d.withK(5).withP(3)),
         Arguments.of("k=1 p=1", d.withK(1).withP(1)),
@@ -66,9 +69,9 @@ class SelectTopKTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("optionCases")
-  void selectsExactlyWhatBruteForceAndTheWindowBaselineSelect(String name, SelectTopK.Options options) {
+  void selectsExactlyWhatBruteForceAndTheWindowBaselineSelect(String name, TopKOptions options) {
     BruteForceSelection expected = new BruteForceSelection(records, options, CLASSES);
-    try (SelectTopK.Result result = SelectTopK.withOptions(options).execute(scores, CLASSES)) {
+    try (TopKResult result = SelectTopK.withOptions(options).execute(scores, CLASSES)) {
       assertThat(result.selection().schema()).as("output schema").isEqualTo(SelectionSchema.SCHEMA);
       List<String> selected = keys(result.selection());
       assertThat(selected).as("SelectTopK rows equal the brute-force reference (%s)", name)
@@ -84,8 +87,15 @@ class SelectTopKTest {
         assertThat(s.nanRejected()).as("class %d NaN rejected", c).isEqualTo(expected.nanRejected[c]);
         assertThat(s.belowMinScore()).as("class %d below min-score", c).isEqualTo(expected.belowMinScore[c]);
         assertThat(s.notInTags()).as("class %d not in tags", c).isEqualTo(expected.notInTags[c]);
-        assertThat(s.scoreThreshold()).as("class %d threshold = last selected score", c)
-            .isEqualTo(expected.minSelected[c]);
+        assertThat(s.minSelectedScore()).as("class %d min score", c).isEqualTo(expected.minSelected[c]);
+        if (s.candidates() == 0) {
+          assertThat(s.scoreThreshold()).as("class %d: no candidate, no threshold", c).isNaN();
+        } else {
+          assertThat(s.scoreThreshold()).as("class %d threshold at or below the last selected score", c)
+              .isLessThanOrEqualTo(expected.minSelected[c]);
+          assertThat(s.survivors()).as("class %d survivors = the candidates at or above the threshold", c)
+              .isEqualTo(expected.candidatesAtOrAbove(c, s.scoreThreshold()));
+        }
         assertThat(s.maxSelectedScore()).as("class %d max score", c).isEqualTo(expected.maxSelected[c]);
         if (s.selected() > 0) {
           assertThat(s.meanSelectedScore()).as("class %d mean score", c).isCloseTo(expected.meanSelected[c], within(1e-9));
@@ -104,13 +114,13 @@ class SelectTopKTest {
 
   @Test
   void outputIsIdenticalWhateverTheInputPartitioning() {
-    SelectTopK.Options options = SelectTopK.Options.defaults().withK(7).withP(4).withMinScore(0.1);
+    TopKOptions options = TopKOptions.defaults().withK(7).withP(4).withMinScore(0.1);
     List<String> first = null;
     List<ClassStats> firstStats = null;
     for (int partitions : new int[] {1, 3, 7}) {
       Dataset<Row> input = frame(records).repartition(partitions);
       assertThat(input.rdd().getNumPartitions()).isEqualTo(partitions);
-      try (SelectTopK.Result result = SelectTopK.withOptions(options).execute(input, CLASSES)) {
+      try (TopKResult result = SelectTopK.withOptions(options).execute(input, CLASSES)) {
         List<String> rows = keys(result.selection());
         if (first == null) {
           first = rows;
@@ -130,7 +140,7 @@ class SelectTopKTest {
         new ScoreRecord("a", new int[] {0, 1}, new float[] {Float.NaN, 0.2f}, new int[0]),
         new ScoreRecord("b", new int[] {0, 1}, new float[] {0.9f, 0.1f}, new int[0]),
         new ScoreRecord("c", new int[] {1, 0}, new float[] {0.6f, Float.NaN}, new int[0]));
-    try (SelectTopK.Result r = SelectTopK.withOptions(SelectTopK.Options.defaults().withK(5).withP(2))
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2))
         .execute(frame(rows), 2)) {
       assertThat(keys(r.selection())).as("NaN candidates a/0 and c/0 are not selected").containsExactly(
           BruteForceSelection.key(0, 1, "b", 0.9f),
@@ -151,8 +161,8 @@ class SelectTopKTest {
         new ScoreRecord("x", new int[] {2, 0}, new float[] {0.7f, 0.3f}, new int[] {0, 2}),
         new ScoreRecord("y", new int[] {2, 1}, new float[] {0.8f, 0.05f}, new int[] {1}),
         new ScoreRecord("z", new int[] {0, 2}, new float[] {0.5f, 0.5f}, new int[] {0, 2}));
-    SelectTopK.Options o = SelectTopK.Options.defaults().withK(10).withP(2).withMinScore(0.1).withTagConsistent(true);
-    try (SelectTopK.Result r = SelectTopK.withOptions(o).execute(frame(rows), 3)) {
+    TopKOptions o = TopKOptions.defaults().withK(10).withP(2).withMinScore(0.1).withTagConsistent(true);
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 3)) {
       assertThat(keys(r.selection())).as("y/2 is not tagged 2, y/1 is below min-score").containsExactly(
           BruteForceSelection.key(0, 1, "z", 0.5f),
           BruteForceSelection.key(0, 2, "x", 0.3f),
@@ -166,6 +176,73 @@ class SelectTopKTest {
   }
 
   @Test
+  void theThresholdIsTheCutOfTheSecondPassNotTheLastSelectedScore() {
+    // Class 0: k=1 of two adjacent floats, which share a histogram bin: pass 2 ranks both, so the
+    // cut is the lower edge of that bin, below the one selected score. Class 1: fewer than k
+    // candidates, all kept: no cut. Class 2: no candidate.
+    ScoreBins bins = ScoreBins.forClasses(3);
+    float low = 0;
+    float high = 0;
+    for (float s = 0.9f; s > 0.01f && !(high > low); s /= 2) { // a bin holding more than one float
+      int bin = bins.binOf(s);
+      low = bins.lowerEdge(bin);
+      high = Math.nextDown(bins.lowerEdge(bin + 1));
+    }
+    assertThat(high).as("two scores of one bin").isGreaterThan(low);
+    assertThat(bins.binOf(high)).as("two scores of one bin").isEqualTo(bins.binOf(low));
+    List<ScoreRecord> rows = List.of(
+        new ScoreRecord("a", new int[] {0, 1}, new float[] {high, 0.3f}, new int[0]),
+        new ScoreRecord("b", new int[] {0, 1}, new float[] {low, 0.2f}, new int[0]));
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(1).withP(2)).execute(frame(rows), 3)) {
+      ClassStats c0 = r.classStats().get(0);
+      assertThat(c0.minSelectedScore()).as("class 0 selected score").isEqualTo(high);
+      assertThat(c0.survivors()).as("class 0: both candidates ranked by pass 2").isEqualTo(2);
+      assertThat(c0.scoreThreshold()).as("class 0 cut: the lower edge of the bin of both candidates")
+          .isEqualTo(low).isLessThan(c0.minSelectedScore());
+      ClassStats c1 = r.classStats().get(1);
+      assertThat(c1.selected()).as("class 1 keeps its best candidate").isEqualTo(1);
+      assertThat(c1.scoreThreshold()).as("class 1: cut of the k-th candidate's bin").isLessThanOrEqualTo(0.3f);
+      assertThat(r.classStats().get(2).scoreThreshold()).as("class 2 has no candidate").isNaN();
+    }
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2)).execute(frame(rows), 3)) {
+      assertThat(r.classStats().get(0).scoreThreshold()).as("at most k candidates: no cut, all ranked").isZero();
+      assertThat(r.classStats().get(0).survivors()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void readsTheScoresTwice(@TempDir java.nio.file.Path dir) throws Exception {
+    // Scores from Parquet, so that reading them shows in the tasks' input metrics; reads of the
+    // persisted selection come from the block manager after the pass that computed it.
+    String path = dir.resolve("scores").toString();
+    scores.write().parquet(path);
+    Dataset<Row> fromFiles = spark.read().schema(ScoreSchema.SCHEMA).parquet(path);
+    // Rows read by each stage that scans the Parquet files (a FileScanRDD in its lineage).
+    List<Long> scans = Collections.synchronizedList(new ArrayList<>());
+    SparkListener listener = new SparkListener() {
+      @Override
+      public void onStageCompleted(SparkListenerStageCompleted completed) {
+        StageInfo stage = completed.stageInfo();
+        boolean scansFiles = scala.jdk.javaapi.CollectionConverters.asJava(stage.rddInfos()).stream()
+            .anyMatch(rdd -> rdd.name().contains("FileScanRDD"));
+        if (scansFiles && stage.taskMetrics() != null) {
+          scans.add(stage.taskMetrics().inputMetrics().recordsRead());
+        }
+      }
+    };
+    spark.sparkContext().listenerBus().waitUntilEmpty();
+    spark.sparkContext().addSparkListener(listener);
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2)).execute(fromFiles, CLASSES)) {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertThat(r.images()).isEqualTo(records.size());
+      assertThat(scans).as("rows read by each scan of the scores: two passes of %d rows", records.size())
+          .containsExactly((long) records.size(), (long) records.size());
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+  }
+
+  @Test
   void tiesAreBrokenByImageIdInUtf8ByteOrder() {
     // UTF-16 (String.compareTo) puts the emoji before U+FFFD; UTF-8 bytes put it after.
     String emoji = "\uD83D\uDE00";
@@ -174,8 +251,8 @@ class SelectTopKTest {
         new ScoreRecord(emoji, new int[] {0}, new float[] {0.5f}, new int[0]),
         new ScoreRecord(replacement, new int[] {0}, new float[] {0.5f}, new int[0]),
         new ScoreRecord("b", new int[] {0}, new float[] {0.5f}, new int[0]));
-    SelectTopK.Options o = SelectTopK.Options.defaults().withK(2).withP(1);
-    try (SelectTopK.Result r = SelectTopK.withOptions(o).execute(frame(rows), 1)) {
+    TopKOptions o = TopKOptions.defaults().withK(2).withP(1);
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 1)) {
       assertThat(keys(r.selection())).as("k=2 of three tied scores: the two smallest ids in byte order")
           .containsExactly(BruteForceSelection.key(0, 1, "b", 0.5f), BruteForceSelection.key(0, 2, replacement, 0.5f));
     }
@@ -183,7 +260,7 @@ class SelectTopKTest {
 
   @Test
   void optionsAreValidatedWithMessagesNamingTheKey() {
-    SelectTopK.Options d = SelectTopK.Options.defaults();
+    TopKOptions d = TopKOptions.defaults();
     assertThatThrownBy(() -> d.withK(0)).isInstanceOf(ConfigException.class)
         .hasMessageContaining("select.k: expected an integer >= 1").hasMessageContaining("found 0");
     assertThatThrownBy(() -> d.withP(0)).hasMessageContaining("select.p: expected an integer >= 1");
@@ -191,9 +268,9 @@ class SelectTopKTest {
     assertThatThrownBy(() -> d.withMinScore(-0.1)).hasMessageContaining("found -0.1");
     assertThatThrownBy(() -> d.withMinScore(Double.NaN)).hasMessageContaining("found NaN");
     assertThatThrownBy(() -> d.withMaxClassesPerImage(0)).hasMessageContaining("select.max-classes-per-image");
-    assertThatThrownBy(() -> SelectTopK.Options.parse(Map.of("kk", "3")))
+    assertThatThrownBy(() -> TopKOptions.parse(Map.of("kk", "3")))
         .hasMessageContaining("unknown option 'kk' (did you mean 'k'?)");
-    assertThat(SelectTopK.Options.parse(Map.of("k", "3", "tag-consistent", "true")))
+    assertThat(TopKOptions.parse(Map.of("k", "3", "tag-consistent", "true")))
         .as("parsed options fill defaults").isEqualTo(d.withK(3).withTagConsistent(true));
     assertThatThrownBy(() -> SelectTopK.withOptions(d.withP(13)).execute(scores, CLASSES))
         .hasMessageContaining("select.p: 13 exceeds the number of classes (12)");
@@ -207,7 +284,7 @@ class SelectTopKTest {
   @Test
   void pLargerThanTheClassesKeptPerImageFailsNamingAnImage() {
     // The scorer kept the top-6 classes; p=7 asks for more than the scores hold.
-    assertThatThrownBy(() -> SelectTopK.withOptions(SelectTopK.Options.defaults().withP(7)).execute(scores, CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(7)).execute(scores, CLASSES))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("700 rows: fewer than p=7 classes per image")
         .hasMessageContaining("(classes has 6 entries, probs 6")
@@ -225,7 +302,7 @@ class SelectTopKTest {
         new int[0]));
     rows.add(new ScoreRecord("twice", new int[] {1, 1, 3, 4, 5, 6}, new float[] {.5f, .4f, .3f, .2f, .1f, 0f},
         new int[0]));
-    assertThatThrownBy(() -> SelectTopK.withOptions(SelectTopK.Options.defaults().withP(4)).execute(frame(rows), CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(4)).execute(frame(rows), CLASSES))
         .hasMessageContaining("1 rows: 'classes' and 'probs' have different lengths")
         .hasMessageContaining("1 rows: a class appears twice among the first 4 entries")
         .hasMessageContaining("1 candidates: a class index is null or outside [0, 11]")
@@ -244,9 +321,9 @@ class SelectTopKTest {
       }
     };
     spark.sparkContext().addSparkListener(listener);
-    try (SelectTopK.Result r = SelectTopK.withOptions(SelectTopK.Options.defaults().withK(3).withP(2))
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2))
         .execute(scores, CLASSES)) {
-      assertThat(r.passesOverScores()).isEqualTo(2);
+      assertThat(r.selected()).isPositive();
     } finally {
       spark.sparkContext().listenerBus().waitUntilEmpty();
       spark.sparkContext().removeSparkListener(listener);

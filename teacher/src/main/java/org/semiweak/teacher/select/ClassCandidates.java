@@ -35,7 +35,7 @@ import org.semiweak.data.ScoreSchema;
  * {@code classes}/{@code probs}. Its outcome is {@link #SELECTABLE} or the first reason it cannot be
  * selected; reasons below {@link #FIRST_INVALID} are normal filtering, the others are bad input.
  */
-final class Candidates {
+final class ClassCandidates {
   // Outcome codes. The order of the checks in outcome() is the order listed here.
   static final int SELECTABLE = 0;
   static final int NAN_PROB = 1;
@@ -59,10 +59,10 @@ final class Candidates {
   /** True on exactly one candidate row per input row, to count images. */
   static final String FIRST = "first";
 
-  private Candidates() {}
+  private ClassCandidates() {}
 
   /** What an invalid outcome means, for error messages. */
-  static String describe(int outcome, SelectTopK.Options o, int numClasses) {
+  static String describe(int outcome, TopKOptions o, int numClasses) {
     return switch (outcome) {
       case NULL_ARRAYS -> "'classes' or 'probs' is null";
       case LENGTH_MISMATCH -> "'classes' and 'probs' have different lengths";
@@ -78,7 +78,7 @@ final class Candidates {
   }
 
   /** Checks the columns a selection reads before any job runs; throws naming the column and fix. */
-  static void checkSchema(StructType schema, SelectTopK.Options o) {
+  static void checkSchema(StructType schema, TopKOptions o) {
     List<String> problems = new ArrayList<>();
     expect(schema, ScoreSchema.IMAGE_ID, DataTypes.StringType, problems);
     expect(schema, ScoreSchema.CLASSES, DataTypes.createArrayType(DataTypes.IntegerType), problems);
@@ -128,7 +128,7 @@ final class Candidates {
    *
    * @param carry input columns copied onto every candidate row (e.g. image_id)
    */
-  static Dataset<Row> explode(Dataset<Row> scores, SelectTopK.Options o, int numClasses, boolean validate,
+  static Dataset<Row> explode(Dataset<Row> scores, TopKOptions o, int numClasses, boolean validate,
       List<String> carry) {
     int m = o.classesPerImage();
     Column classes = col(ScoreSchema.CLASSES);

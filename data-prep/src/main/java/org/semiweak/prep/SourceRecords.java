@@ -22,7 +22,7 @@ import org.semiweak.prep.image.CanonicalImage;
  * seeded hash that picks the labeled subset) and {@code tags_unknown} (tags the vocabulary does not
  * know).
  */
-public final class Candidates {
+public final class SourceRecords {
   public static final String RECORD_KEY = "record_key";
   public static final String STATUS = "status";
   public static final String DETAIL = "detail";
@@ -39,7 +39,7 @@ public final class Candidates {
 
   public static final StructType SCHEMA = schema();
 
-  private Candidates() {}
+  private SourceRecords() {}
 
   private static StructType schema() {
     List<StructField> fields = new ArrayList<>();

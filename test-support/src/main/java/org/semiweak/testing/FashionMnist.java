@@ -17,7 +17,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.semiweak.data.ImageSchema;
-import org.semiweak.model.ImageTensors;
+import org.semiweak.util.PngEncoder;
 
 /**
  * Test helper: reads the real Fashion-MNIST IDX files (gzip) into pixels and labels, and turns
@@ -120,9 +120,12 @@ public final class FashionMnist {
     return String.format(Locale.ROOT, "fmnist-%s-%05d", split, i);
   }
 
-  /** Image {@code i} as a gray PNG. */
+  /** One encoder per thread: {@link PngEncoder} reuses its deflater. */
+  private static final ThreadLocal<PngEncoder> PNG = ThreadLocal.withInitial(PngEncoder::new);
+
+  /** Image {@code i} as a gray PNG, encoded as data-prep encodes its images. */
   public byte[] png(int i) {
-    return ImageTensors.encodePng(pixels[i], 1, SIZE, SIZE);
+    return PNG.get().encode(pixels[i], SIZE, SIZE, 1);
   }
 
   /** Schema of {@link #toRows}: image_id string, image binary, label int. */

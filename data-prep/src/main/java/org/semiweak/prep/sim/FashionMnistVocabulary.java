@@ -10,7 +10,7 @@ import org.semiweak.data.Vocabulary;
  * documented by Zalando Research) and several realistic hashtags per class, so that many tags map to
  * one class as with real weak supervision.
  */
-public final class FashionMnist {
+public final class FashionMnistVocabulary {
   /** The value of the {@code vocabulary} option that selects this vocabulary. */
   public static final String BUILTIN = "builtin:fashion-mnist";
 
@@ -29,7 +29,7 @@ public final class FashionMnist {
       List.of("#bag", "#handbag", "#purse", "#tote"),
       List.of("#ankleboots", "#boots", "#booties", "#chelseaboots"));
 
-  private FashionMnist() {}
+  private FashionMnistVocabulary() {}
 
   public static Vocabulary vocabulary() {
     Map<String, Integer> tags = new LinkedHashMap<>();

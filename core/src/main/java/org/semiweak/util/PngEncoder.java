@@ -1,4 +1,4 @@
-package org.semiweak.prep.image;
+package org.semiweak.util;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -97,7 +97,8 @@ public final class PngEncoder {
     return pb <= pc ? b : c;
   }
 
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
+  /** Appends one PNG chunk: length, type, data, CRC-32 of type and data. */
+  public static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
     byte[] len = new byte[4];
     putInt(len, 0, data.length);
     out.writeBytes(len);
@@ -112,7 +113,8 @@ public final class PngEncoder {
     out.writeBytes(c);
   }
 
-  private static void putInt(byte[] b, int i, int v) {
+  /** Writes {@code v} big-endian (PNG's byte order) at {@code b[i..i+3]}. */
+  public static void putInt(byte[] b, int i, int v) {
     b[i] = (byte) (v >>> 24);
     b[i + 1] = (byte) (v >>> 16);
     b[i + 2] = (byte) (v >>> 8);
