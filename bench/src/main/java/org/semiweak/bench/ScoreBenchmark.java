@@ -264,7 +264,7 @@ public final class ScoreBenchmark {
     run.delete(stage.id());
     Probes.Timed<StageManifest> t = Probes.time(() -> StageExecution.planAndRun(run, spark, stage));
     int tasks = config.scorePartitions() > 0 ? config.scorePartitions()
-        : PrepInfo.require(run, "bench").read(spark, Split.UNLABELED).rdd().getNumPartitions();
+        : PrepInfo.read(run).read(spark, Split.UNLABELED).rdd().getNumPartitions();
     Measurement m = new Measurement(n, "score", t.value().count("scored"), t.timing(), String.format(Locale.ROOT,
         "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", tasks, config.batchSize(),
         t.value().result(ScoreResult.class).modelLoads()));
@@ -277,7 +277,7 @@ public final class ScoreBenchmark {
    * forward thread (contiguous CHW images), not timed.
    */
   static List<float[]> decoded(SparkSession spark, RunDir run, ModelSpec spec) {
-    List<Row> rows = PrepInfo.require(run, "bench").read(spark, Split.UNLABELED)
+    List<Row> rows = PrepInfo.read(run).read(spark, Split.UNLABELED)
         .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE).collectAsList();
     int threads = spark.sparkContext().defaultParallelism();
     int values = spec.imageValues();

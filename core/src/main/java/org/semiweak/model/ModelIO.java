@@ -1,5 +1,7 @@
 package org.semiweak.model;
 
+import org.semiweak.util.HadoopFiles;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,8 +37,8 @@ public final class ModelIO {
   public static void write(FileSystem fs, Path dir, ModelSpec spec, ModelWeights weights) {
     try {
       fs.mkdirs(dir);
-      writeAtomically(fs, new Path(dir, SPEC_FILE), spec.toJson().getBytes(StandardCharsets.UTF_8));
-      writeAtomically(fs, new Path(dir, WEIGHTS_FILE), weights.toBytes());
+      HadoopFiles.writeAtomically(fs, new Path(dir, SPEC_FILE), spec.toJson().getBytes(StandardCharsets.UTF_8));
+      HadoopFiles.writeAtomically(fs, new Path(dir, WEIGHTS_FILE), weights.toBytes());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write model to " + dir + ": " + e.getMessage(), e);
     }
@@ -63,21 +65,6 @@ public final class ModelIO {
       throw new IllegalArgumentException("cannot read model weights " + weightsPath + ": " + e.getMessage(), e);
     }
     return new Loaded(spec, weights);
-  }
-
-  /** Writes {@code bytes} to {@code target} via a temporary sibling and a rename. */
-  public static void writeAtomically(FileSystem fs, Path target, byte[] bytes) throws IOException {
-    Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
-    try (OutputStream out = fs.create(tmp, false)) {
-      out.write(bytes);
-    }
-    if (fs.exists(target) && !fs.delete(target, false)) {
-      throw new IOException("cannot replace " + target);
-    }
-    if (!fs.rename(tmp, target)) {
-      fs.delete(tmp, false);
-      throw new IOException("cannot rename " + tmp + " to " + target);
-    }
   }
 
   /**

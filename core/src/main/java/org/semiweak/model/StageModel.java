@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.StageId;
 import org.semiweak.util.Fingerprint;
+import org.semiweak.util.HadoopFiles;
 import org.semiweak.util.Json;
 
 /**
@@ -168,14 +169,8 @@ public final class StageModel implements Serializable {
       ModelIO.write(fs, dir, spec, weights());
       return;
     }
-    try {
-      ModelIO.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE), payload);
-      ModelIO.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_INFO),
-          Json.write(torchScript).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the TorchScript model of " + stage + " to " + dir + ": "
-          + e.getMessage(), e);
-    }
+    HadoopFiles.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_FILE), payload);
+    HadoopFiles.writeAtomically(fs, new org.apache.hadoop.fs.Path(dir, TORCHSCRIPT_INFO), Json.write(torchScript));
   }
 
   /** For manifests and messages: a TorchScript file's architecture is {@code external}, not known to semiweak. */

@@ -18,6 +18,7 @@ import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.semiweak.util.HadoopFiles;
 import org.semiweak.util.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -266,20 +267,7 @@ public final class RunDir {
 
   /** Writes a small file atomically: a temporary sibling, then rename. */
   public void writeAtomically(Path p, String content) {
-    Path tmp = new Path(p.getParent(), "." + p.getName() + "." + UUID.randomUUID() + ".tmp");
-    try {
-      try (OutputStream out = fs.create(tmp, true)) {
-        out.write(content.getBytes(StandardCharsets.UTF_8));
-      }
-      if (fs.exists(p)) {
-        fs.delete(p, false);
-      }
-      if (!fs.rename(tmp, p)) {
-        throw new IOException("rename " + tmp + " -> " + p + " returned false");
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
-    }
+    HadoopFiles.writeAtomically(fs, p, content);
   }
 
   void commit(StageWriter writer, StageManifest manifest) throws IOException {

@@ -15,7 +15,7 @@ import org.semiweak.util.Json;
  *
  * <pre>{@code
  * StagePlan plan = StagePlan.builder(RunLayout.scores("semi-weak"), options.effective())
- *     .input(upstream.require(RunLayout.teacher("semi-weak"), "score"))
+ *     .input(upstream.require(RunLayout.teacher("semi-weak"), id()))
  *     .publishes(new Publication.Scores(pmax, classes))
  *     .build();
  * }</pre>

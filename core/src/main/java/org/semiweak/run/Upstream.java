@@ -41,7 +41,7 @@ public final class Upstream {
   }
 
   /** The stage {@code neededBy} reads; a {@link ConfigException} naming the stage and what to run if it is neither planned nor committed. */
-  public Known require(StageId id, String neededBy) {
+  public Known require(StageId id, StageId neededBy) {
     return find(id).orElseThrow(() -> new ConfigException(
         neededBy + " needs the output of stage '" + id + "', which is neither committed in " + run.root()
             + " nor planned before it. Run that stage first (semiweak status " + run.root()
@@ -49,7 +49,7 @@ public final class Upstream {
   }
 
   /** The publication of an upstream stage, of the type its kind publishes. */
-  public <P extends Publication> P require(StageId id, Class<P> type, String neededBy) {
+  public <P extends Publication> P require(StageId id, Class<P> type, StageId neededBy) {
     Known k = require(id, neededBy);
     if (!type.isInstance(k.publication())) {
       throw new ConfigException(neededBy + " needs a " + type.getSimpleName().toLowerCase(java.util.Locale.ROOT)

@@ -10,6 +10,7 @@ import org.semiweak.data.Vocabulary;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.Split;
+import org.semiweak.run.StageId;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.result.PrepResult;
 
@@ -30,8 +31,17 @@ public final class PrepInfo {
     this.vocabulary = vocabulary;
   }
 
-  /** Reads the committed prep stage, or fails saying that prep must run first. */
-  public static PrepInfo require(RunDir run, String neededBy) {
+  /** Reads the committed prep stage, or fails saying that {@code neededBy} needs prep to run first. */
+  public static PrepInfo require(RunDir run, StageId neededBy) {
+    return read(run, neededBy.path());
+  }
+
+  /** Reads the committed prep stage of a run (for tools and tests that are no stage). */
+  public static PrepInfo read(RunDir run) {
+    return read(run, "this tool");
+  }
+
+  private static PrepInfo read(RunDir run, String neededBy) {
     StageManifest m = run.require(RunLayout.prep(), neededBy);
     try {
       Vocabulary v = Vocabulary.fromJson(run.readString(run.layout().vocabulary()));

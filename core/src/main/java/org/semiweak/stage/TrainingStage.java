@@ -47,7 +47,7 @@ public abstract class TrainingStage implements Stage {
 
   @Override
   public final StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-    PrepInfo prep = PrepInfo.require(run, id().kind().command());
+    PrepInfo prep = PrepInfo.require(run, id());
     Phases phases = new Phases(spark);
     StageModel model = produce(spark, prep, phases, plan);
     model.write(run.fs(), out.tempDir());

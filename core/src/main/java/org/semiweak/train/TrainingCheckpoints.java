@@ -1,5 +1,7 @@
 package org.semiweak.train;
 
+import org.semiweak.util.HadoopFiles;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -99,10 +101,10 @@ final class TrainingCheckpoints {
     Path target = new Path(dir, name);
     try {
       fs.mkdirs(tmp);
-      ModelIO.writeAtomically(fs, new Path(tmp, WEIGHTS), s.weights().toBytes());
-      ModelIO.writeAtomically(fs, new Path(tmp, OPTIMIZER), s.optimizerState().toBytes());
+      HadoopFiles.writeAtomically(fs, new Path(tmp, WEIGHTS), s.weights().toBytes());
+      HadoopFiles.writeAtomically(fs, new Path(tmp, OPTIMIZER), s.optimizerState().toBytes());
       Meta meta = new Meta(s.round(), s.globalStep(), s.examplesSeen(), runFingerprint, s.curve());
-      ModelIO.writeAtomically(fs, new Path(tmp, META), Json.write(meta).getBytes(StandardCharsets.UTF_8));
+      HadoopFiles.writeAtomically(fs, new Path(tmp, META), Json.write(meta).getBytes(StandardCharsets.UTF_8));
       if (fs.exists(target)) {
         fs.delete(target, true);
       }

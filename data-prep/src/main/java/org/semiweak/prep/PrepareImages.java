@@ -51,6 +51,7 @@ import org.semiweak.prep.source.IdxSource;
 import org.semiweak.prep.source.ImageSource;
 import org.semiweak.prep.source.WebDatasetSource;
 import org.semiweak.run.RunLayout;
+import org.semiweak.util.HadoopFiles;
 import org.semiweak.run.SparkJobs;
 import org.semiweak.run.Split;
 import org.semiweak.run.StageId;
@@ -483,7 +484,7 @@ public final class PrepareImages implements Stage {
           new Column[] {col(ImageSchema.IMAGE_ID)}, writer.temp(split));
       shardFiles.put(split, countParts(fs, writer.temp(split)));
     }
-    writeText(fs, writer.temp(RunLayout.VOCABULARY_FILE), v.vocabulary().toJson());
+    HadoopFiles.writeAtomically(fs, writer.temp(RunLayout.VOCABULARY_FILE), v.vocabulary().toJson());
     return new Written(quarantined, quarantinedTotal, shardFiles);
   }
 
@@ -630,13 +631,6 @@ public final class PrepareImages implements Stage {
     }
   }
 
-  private static void writeText(FileSystem fs, Path p, String text) {
-    try (OutputStream out = fs.create(p, false)) {
-      out.write(text.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
-    }
-  }
 
   private static double round1(double x) {
     return Math.round(x * 10) / 10.0;

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.config.ConfigException;
+import org.semiweak.run.StageKind;
 import org.semiweak.util.Json;
 
 /**
@@ -118,6 +119,11 @@ public final class RunConfig {
       throw new ConfigException("teachers: list at least one teacher recipe");
     }
     return out;
+  }
+
+  /** A copy of the section of a stage kind (empty if absent). */
+  public Map<String, Object> section(StageKind kind) {
+    return section(kind.command());
   }
 
   /** A copy of a stage section (empty if absent). */

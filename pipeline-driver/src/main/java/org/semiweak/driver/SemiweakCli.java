@@ -215,7 +215,7 @@ public final class SemiweakCli {
     }
     RunConfig cfg = RunConfig.parse(yaml, "built-in demo config", StageCatalog.commands());
     applyOverrides(cfg, a);
-    String data = String.valueOf(cfg.section("prep").getOrDefault("input", ""));
+    String data = String.valueOf(cfg.section(StageKind.PREP).getOrDefault("input", ""));
     if (data.startsWith("/") && !new java.io.File(data).isDirectory()) {
       throw new ConfigException("the demo needs Fashion-MNIST in " + data
           + ": install it with 'sudo apt-get install -y dataset-fashion-mnist' (Debian/Ubuntu), or pass --prep.input DIR");

@@ -71,7 +71,7 @@ public final class EvaluateModels implements Stage {
       if (!id.kind().producesModel()) {
         throw new ConfigException("evaluate.models: " + path + " is a " + id.kind().command() + " stage, not a model");
       }
-      out.add(upstream.require(id, "evaluate"));
+      out.add(upstream.require(id, id()));
     }
     return out;
   }
@@ -79,10 +79,10 @@ public final class EvaluateModels implements Stage {
   @Override
   public StagePlan plan(Upstream upstream) {
     StagePlan.Builder plan = StagePlan.builder(id(), options.effective())
-        .input(upstream.require(RunLayout.prep(), "evaluate"));
-    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "evaluate");
+        .input(upstream.require(RunLayout.prep(), id()));
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
     for (Upstream.Known model : models(upstream)) {
-      Publication.Model m = upstream.require(model.id(), Publication.Model.class, "evaluate");
+      Publication.Model m = upstream.require(model.id(), Publication.Model.class, id());
       if (m.classes() != images.numClasses()) {
         throw new ConfigException("evaluate: " + model.id() + " predicts " + m.classes() + " classes, the test set has "
             + images.numClasses());
@@ -94,7 +94,7 @@ public final class EvaluateModels implements Stage {
 
   @Override
   public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-    PrepInfo prep = PrepInfo.require(run, "evaluate");
+    PrepInfo prep = PrepInfo.require(run, id());
     List<EvaluationResult.ModelEvaluation> rows = new ArrayList<>();
     long testImages = 0;
     for (var input : plan.inputs()) {

@@ -93,7 +93,7 @@ class PipelineValidationTest {
     String[] r = PipelineTest.cli(Stream.of("pretrain", "--run-dir", fresh.toUri().toString(), "--spark-master",
         "local[1]", "--teacher", "semi-weak", "--selection", "k9-p1").toArray(String[]::new));
     assertThat(r[0]).as("exit code; stderr: %s", r[2]).isEqualTo("2");
-    assertThat(r[2]).contains("pretrain needs the output of stage 'selection/semi-weak/k9-p1', which is neither"
+    assertThat(r[2]).contains("student/semi-weak/k9-p1/pretrain needs the output of stage 'selection/semi-weak/k9-p1', which is neither"
         + " committed in").contains("nor planned before it");
     assertThat(RunDir.open(fresh.toUri().toString(), new Configuration()).listCommitted()).isEmpty();
     assertThat((System.nanoTime() - t0) / 1e9).isLessThan(60);

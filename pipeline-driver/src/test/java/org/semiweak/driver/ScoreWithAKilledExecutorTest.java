@@ -99,7 +99,7 @@ class ScoreWithAKilledExecutorTest {
       List<Row> rows = spark.read().parquet(run.stagePath(RunLayout.scores("untrained")).toString())
           .select(ScoreSchema.IMAGE_ID).collectAsList();
       List<String> ids = rows.stream().map(x -> x.getString(0)).toList();
-      Set<String> expected = new HashSet<>(PrepInfo.require(run, "test").read(spark, Split.UNLABELED)
+      Set<String> expected = new HashSet<>(PrepInfo.read(run).read(spark, Split.UNLABELED)
           .select(ScoreSchema.IMAGE_ID).collectAsList().stream().map(x -> x.getString(0)).toList());
       assertThat(ids).as("each image id exactly once").doesNotHaveDuplicates().hasSize((int) unlabeled);
       assertThat(new HashSet<>(ids)).as("exactly the unlabeled images").isEqualTo(expected);

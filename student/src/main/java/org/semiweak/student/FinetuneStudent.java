@@ -45,9 +45,9 @@ public final class FinetuneStudent extends TrainingStage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known prep = upstream.require(RunLayout.prep(), "finetune");
-    Upstream.Known pretrained = upstream.require(pretrainStage(), "finetune");
-    Publication.Model model = upstream.require(pretrainStage(), Publication.Model.class, "finetune");
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    Upstream.Known pretrained = upstream.require(pretrainStage(), id());
+    Publication.Model model = upstream.require(pretrainStage(), Publication.Model.class, id());
     return StagePlan.builder(id(), options.effective()).input(prep).input(pretrained).publishes(model).build();
   }
 

@@ -64,10 +64,10 @@ public final class PretrainStudent extends TrainingStage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known selection = upstream.require(selectionStage(), "pretrain");
-    upstream.require(selectionStage(), Publication.Selection.class, "pretrain");
-    Upstream.Known prep = upstream.require(RunLayout.prep(), "pretrain");
-    ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, "pretrain"));
+    Upstream.Known selection = upstream.require(selectionStage(), id());
+    upstream.require(selectionStage(), Publication.Selection.class, id());
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, id()));
     return StagePlan.builder(id(), options.effective()).input(prep).input(selection)
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }

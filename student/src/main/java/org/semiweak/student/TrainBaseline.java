@@ -38,8 +38,8 @@ public final class TrainBaseline extends TrainingStage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known prep = upstream.require(RunLayout.prep(), "baseline");
-    ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, "baseline"));
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, id()));
     return StagePlan.builder(id(), options.effective()).input(prep)
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }

@@ -87,10 +87,10 @@ public final class ScoreImages implements Stage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known prep = upstream.require(RunLayout.prep(), "score");
-    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "score");
-    Upstream.Known teacher = upstream.require(teacherStage(), "score");
-    Publication.Model model = upstream.require(teacherStage(), Publication.Model.class, "score");
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
+    Upstream.Known teacher = upstream.require(teacherStage(), id());
+    Publication.Model model = upstream.require(teacherStage(), Publication.Model.class, id());
     if (model.classes() != images.numClasses()) {
       throw new ConfigException(teacherStage() + " predicts " + model.classes() + " classes but the vocabulary of "
           + "prep has " + images.numClasses() + ": train the teacher for this dataset");
@@ -111,7 +111,7 @@ public final class ScoreImages implements Stage {
 
   @Override
   public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-    PrepInfo prep = PrepInfo.require(run, "score");
+    PrepInfo prep = PrepInfo.require(run, id());
     StageModel teacher = StageModel.read(run, teacherStage());
     ModelSpec spec = teacher.spec();
     String fingerprint = teacher.fingerprint();

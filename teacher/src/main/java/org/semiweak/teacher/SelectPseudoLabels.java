@@ -108,8 +108,8 @@ public final class SelectPseudoLabels implements Stage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known scores = upstream.require(scoresStage(), "select");
-    Publication.Scores published = upstream.require(scoresStage(), Publication.Scores.class, "select");
+    Upstream.Known scores = upstream.require(scoresStage(), id());
+    Publication.Scores published = upstream.require(scoresStage(), Publication.Scores.class, id());
     try {
       SelectTopK.withOptions(select).validate(ScoreSchema.SCHEMA, published.classes());
     } catch (IllegalArgumentException e) {
@@ -129,7 +129,7 @@ public final class SelectPseudoLabels implements Stage {
 
   @Override
   public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-    PrepInfo prep = PrepInfo.require(run, "select");
+    PrepInfo prep = PrepInfo.require(run, id());
     Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
         scoresStage()).read(spark);
     try (TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {

@@ -131,8 +131,8 @@ public final class TrainTeacher extends TrainingStage {
 
   @Override
   public StagePlan plan(Upstream upstream) {
-    Upstream.Known prep = upstream.require(RunLayout.prep(), "train-teacher");
-    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, "train-teacher");
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
     Set<String> keys = optionsOf(recipe).stream().map(OptionSpec::key).collect(Collectors.toSet());
     Map<String, Object> effective = new TreeMap<>(options.effective());
     effective.keySet().retainAll(keys);
