@@ -139,6 +139,7 @@ public final class ScoreImages implements Stage {
               scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected, done),
           Encoders.row(ScoreSchema.SCHEMA));
       scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(out.tempDir().toString());
+      SparkJobs.describe(spark, "count the scores written for " + id());
 
       long scored = spark.read().parquet(out.tempDir().toString()).count();
       List<String> rejects = rejected.value();
