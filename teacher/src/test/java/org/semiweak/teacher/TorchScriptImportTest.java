@@ -1,0 +1,189 @@
+package org.semiweak.teacher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.semiweak.teacher.TeacherFixtures.teacherOptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.config.ConfigException;
+import org.semiweak.model.StageModel;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageExecution;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.ModelDescription;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.run.result.Publication;
+import org.semiweak.testing.FashionMnist;
+import org.semiweak.testing.PreparedRuns;
+import org.semiweak.util.Fingerprint;
+
+/**
+ * train-teacher's torchscript recipe: a user's TorchScript file, made here by PyTorch (Debian's
+ * python3-torch, which CI installs), is checked when the stage is planned and imported as the
+ * teacher; a file that does not fit the prepared images is refused before anything runs.
+ */
+class TorchScriptImportTest {
+  static final String PYTHON = "/usr/bin/python3";
+
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static PreparedRuns.Prepared prepared;
+
+  /**
+   * Traced models, one per argument {@code FILE:CHANNELS:CLASSES}: a 3x3 convolution to 8 channels,
+   * global average pooling, a linear head to CLASSES outputs, for CHANNELS x 28 x 28 images.
+   */
+  static final String MAKE_MODELS = String.join("\n",
+      "import sys, torch",
+      "class Net(torch.nn.Module):",
+      "    def __init__(self, channels, classes):",
+      "        super().__init__()",
+      "        self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)",
+      "        self.fc = torch.nn.Linear(8, classes)",
+      "    def forward(self, x):",
+      "        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))",
+      "torch.manual_seed(0)",
+      "for arg in sys.argv[1:]:",
+      "    out, channels, classes = arg.rsplit(':', 2)",
+      "    net = Net(int(channels), int(classes)).eval()",
+      "    torch.jit.trace(net, torch.zeros(1, int(channels), 28, 28)).save(out)",
+      "");
+
+  /** 1 x 28 x 28 images, 10 classes: fits the prepared run. */
+  static Path fitting;
+  /** 7 classes. */
+  static Path sevenClasses;
+  /** 3 x 28 x 28 images. */
+  static Path rgb;
+
+  @BeforeAll
+  static void prepare() throws Exception {
+    Assumptions.assumeTrue(torchAvailable(), "Debian's python3-torch is not installed (" + PYTHON
+        + " -c 'import torch' fails): apt-get install python3-torch to run the TorchScript import tests;"
+        + " CI installs it");
+    fitting = tmp.resolve("teacher.pt");
+    sevenClasses = tmp.resolve("seven.pt");
+    rgb = tmp.resolve("rgb.pt");
+    makeTorchScript(fitting + ":1:10", sevenClasses + ":1:7", rgb + ":3:10");
+    spark = TeacherFixtures.spark();
+    prepared = PreparedRuns.commit(spark, tmp.resolve("run"), PreparedRuns.Spec.small());
+  }
+
+  static boolean torchAvailable() throws Exception {
+    if (!Files.isExecutable(Path.of(PYTHON))) {
+      return false;
+    }
+    Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return p.waitFor(180, TimeUnit.SECONDS) && p.exitValue() == 0;
+  }
+
+  /** Makes TorchScript files with one python3 process (importing torch takes seconds). */
+  static void makeTorchScript(String... fileChannelsClasses) throws Exception {
+    Path script = tmp.resolve("make_models.py");
+    Files.writeString(script, MAKE_MODELS);
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(PYTHON, script.toString()));
+    command.addAll(java.util.List.of(fileChannelsClasses));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("python3 finishes").isTrue();
+    assertThat(p.exitValue()).as("python3 makes the TorchScript models: %s", log).isZero();
+  }
+
+  @Test
+  void aTorchScriptFileThatFitsTheImagesIsImportedAsAnExternalTeacher() throws Exception {
+    Path file = fitting;
+    String sha = Fingerprint.of(Files.readAllBytes(file));
+    TrainTeacher stage = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", file.toString(), "norm-mean", String.valueOf(FashionMnist.MEAN),
+        "norm-std", String.valueOf(FashionMnist.STD)));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    assertThat(m.stage()).isEqualTo("teacher/torchscript");
+    ModelResult r = m.result(ModelResult.class);
+    ModelDescription model = r.model();
+    assertThat(model.architecture()).as("semiweak does not know a TorchScript file's architecture")
+        .isEqualTo(ModelDescription.EXTERNAL).isEqualTo("external");
+    assertThat(model.type()).isEqualTo("torchscript");
+    assertThat(model.fingerprint()).as("the SHA-256 of the file").isEqualTo(sha);
+    assertThat(model.importedFrom()).as("where it was imported from").isEqualTo(file.toString());
+    assertThat(model.classes()).isEqualTo(10);
+    assertThat(model.inputSize()).isEqualTo(28);
+    assertThat(model.channels()).isEqualTo(1);
+    assertThat(r.training()).as("imported, not trained").isEmpty();
+    assertThat(r.testImages()).as("evaluated on every test image").isEqualTo(prepared.count(Split.TEST));
+    assertThat(r.testTop1()).as("top-1 accuracy").isBetween(0.0, 1.0);
+    assertThat(r.testTop5()).as("top-5 accuracy").isBetween(r.testTop1(), 1.0);
+    assertThat(m.inputs()).as("the file's content is an input of the stage")
+        .anySatisfy(in -> {
+          assertThat(in.name()).isEqualTo("model-file");
+          assertThat(in.fingerprint()).isEqualTo(sha);
+        });
+
+    StageModel committed = StageModel.read(prepared.run(), RunLayout.teacher("torchscript"));
+    assertThat(committed.isTorchScript()).as("the committed model is the TorchScript file").isTrue();
+    assertThat(committed.fingerprint()).isEqualTo(sha);
+    assertThat(committed.spec().normMean()).as("normalization as given").containsExactly(FashionMnist.MEAN);
+    assertThat(committed.spec().normStd()).containsExactly(FashionMnist.STD);
+  }
+
+  @Test
+  void aFileWithTheWrongNumberOfOutputsIsRefusedAtPlanTime() throws Exception {
+    TrainTeacher seven = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", sevenClasses.toString()));
+    seven.validate();
+    assertThatThrownBy(() -> seven.plan(new Upstream(prepared.run())))
+        .as("a model of 7 outputs for a vocabulary of 10 classes")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("seven.pt")
+        .hasMessageContaining("returns 7 values per image")
+        .hasMessageContaining("expected 10");
+  }
+
+  @Test
+  void aFileForOtherImagesOrOtherClassNamesIsRefusedAtPlanTime() throws Exception {
+    TrainTeacher forRgb = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", rgb.toString()));
+    assertThatThrownBy(() -> forRgb.plan(new Upstream(prepared.run())))
+        .as("a model of RGB images for gray images")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("does not accept input of shape (1, 1, 28, 28)");
+
+    Path classes = tmp.resolve("classes.txt");
+    java.util.List<String> reversed = new java.util.ArrayList<>(FashionMnist.CLASS_NAMES);
+    java.util.Collections.reverse(reversed);
+    Files.writeString(classes, String.join("\n", reversed) + "\n");
+    TrainTeacher reordered = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", fitting.toString(), "classes-file", classes.toString()));
+    assertThatThrownBy(() -> reordered.plan(new Upstream(prepared.run())))
+        .as("class names in another order than the vocabulary's")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("train-teacher.classes-file")
+        .hasMessageContaining("same names, same order needed");
+
+    Files.writeString(classes, String.join("\n", FashionMnist.CLASS_NAMES) + "\n");
+    assertThat(reordered.plan(new Upstream(prepared.run())).publication())
+        .as("the vocabulary's names in its order are accepted")
+        .isEqualTo(new Publication.Model(28, 1, 10));
+  }
+
+  @Test
+  void aMissingFileIsRefusedBeforePlanning() {
+    TrainTeacher missing = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", tmp.resolve("missing.pt").toString()));
+    assertThatThrownBy(missing::validate).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("missing.pt does not exist or is not a file");
+    TrainTeacher none = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript"));
+    assertThatThrownBy(none::validate).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("needs --model-file");
+  }
+}

@@ -1,0 +1,215 @@
+package org.semiweak.teacher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.semiweak.teacher.TeacherFixtures.teacherOptions;
+import static org.semiweak.testing.TrainingAssertions.assertTrained;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.StageModel;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageExecution;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.ModelResult;
+import org.semiweak.stage.PrepInfo;
+import org.semiweak.testing.PreparedRuns;
+
+/**
+ * train-teacher's semi-supervised and semi-weak recipes at tiny size (a ResNet of widths 8/16, one
+ * or two epochs) on a prepared slice of the real Fashion-MNIST: which phases each trains on which
+ * images, what the committed model and result say, and which options identify a teacher.
+ */
+class TrainTeacherTest {
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static PreparedRuns.Prepared prepared;
+
+  /** The tiny architecture and labeled-phase schedule every teacher of this test uses. */
+  static final String[] TINY = {"widths", "8,16", "epochs", "2", "batch-size", "32", "workers", "2", "local-steps", "5"};
+
+  @BeforeAll
+  static void prepare() {
+    spark = TeacherFixtures.spark();
+    prepared = PreparedRuns.commit(spark, tmp.resolve("run"), PreparedRuns.Spec.small());
+  }
+
+  static Options options(String... extra) {
+    String[] all = new String[TINY.length + extra.length];
+    System.arraycopy(TINY, 0, all, 0, TINY.length);
+    System.arraycopy(extra, 0, all, TINY.length, extra.length);
+    return teacherOptions(all);
+  }
+
+  static void assertEvaluatedModel(StageManifest m, ModelResult r) {
+    String stage = m.stage();
+    assertThat(r.testImages()).as("%s: evaluated on every test image", stage)
+        .isEqualTo(prepared.count(Split.TEST))
+        .isEqualTo(m.count("test-images"));
+    assertThat(r.testTop1()).as("%s: top-1 accuracy", stage).isBetween(0.0, 1.0);
+    assertThat(r.testTop5()).as("%s: top-5 accuracy is at least top-1", stage)
+        .isBetween(r.testTop1(), 1.0);
+    assertThat(r.model().type()).as("%s: trained by semiweak", stage).isEqualTo("semiweak-resnet");
+    assertThat(r.model().classes()).as("%s: one output per class of the vocabulary", stage).isEqualTo(10);
+    assertThat(r.model().inputSize()).as("%s: takes the prepared image size", stage).isEqualTo(28);
+    assertThat(r.model().channels()).as("%s: gray images", stage).isEqualTo(1);
+    assertThat(r.model().importedFrom()).as("%s: not imported", stage).isNull();
+
+    StageModel model = StageModel.read(prepared.run(), m.id());
+    assertThat(model.isTorchScript()).as("%s: a native model", stage).isFalse();
+    assertThat(model.fingerprint()).as("%s: the committed weights are those the result describes", stage)
+        .isEqualTo(r.model().fingerprint());
+    assertThat(model.spec().stageWidths()).as("%s: the architecture asked for", stage).containsExactly(8, 16);
+    assertThat(model.spec().numClasses()).as("%s: classes of the committed model", stage).isEqualTo(10);
+    assertThat(model.description().architecture()).as("%s: architecture in the result", stage)
+        .isEqualTo(r.model().architecture());
+  }
+
+  @Test
+  void aSemiSupervisedTeacherTrainsOnTheLabeledSplitOnly() {
+    TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "semi-supervised"));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    assertThat(m.stage()).as("committed as teacher/<recipe>").isEqualTo("teacher/semi-supervised");
+    ModelResult r = m.result(ModelResult.class);
+    assertThat(r.training()).as("one phase, on the labeled split").containsOnlyKeys("labeled");
+    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
+    assertThat(m.count("training-examples.labeled")).as("the manifest counts the labeled examples")
+        .isEqualTo(prepared.count(Split.LABELED));
+    assertEvaluatedModel(m, r);
+    assertThat(m.inputs()).as("reads the committed prep")
+        .anySatisfy(in -> assertThat(in.name()).isEqualTo("prep"));
+    assertThat(stage.plan(new Upstream(prepared.run())).fingerprint())
+        .as("planning the same teacher again gives the committed fingerprint, so a rerun skips it")
+        .isEqualTo(m.fingerprint());
+  }
+
+  @Test
+  void aSemiWeakTeacherTrainsOnTheTaggedUnlabeledImagesThenOnTheLabeledSplit() {
+    TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "semi-weak",
+        "weak-epochs", "1", "weak-batch-size", "32", "weak-workers", "2", "weak-local-steps", "10",
+        "finetune-epochs", "1"));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    assertThat(m.stage()).isEqualTo("teacher/semi-weak");
+    ModelResult r = m.result(ModelResult.class);
+    // The manifest's JSON sorts map keys, so the result does not record the order the phases ran in.
+    assertThat(r.training()).as("a weak-tag phase and a labeled phase").containsOnlyKeys("weak", "labeled");
+    assertThat(prepared.taggedUnlabeled()).as("the fixture has untagged unlabeled images")
+        .isLessThan(prepared.count(Split.UNLABELED));
+    assertTrained("weak", r.training().get("weak"), prepared.taggedUnlabeled(), 1, 32, 2);
+    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
+    assertThat(m.count("training-examples.weak")).as("weak examples: the unlabeled images with a known tag")
+        .isEqualTo(prepared.taggedUnlabeled());
+    assertThat(m.count("training-examples.labeled")).isEqualTo(prepared.count(Split.LABELED));
+    assertEvaluatedModel(m, r);
+  }
+
+  static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
+    Map<String, Integer> out = new HashMap<>();
+    Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, seed);
+    assertThat(weak.columns()).as("training examples: image id, image, label")
+        .containsExactly(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+    for (Row r : weak.select(ImageSchema.IMAGE_ID, ImageSchema.LABEL).collectAsList()) {
+      String id = r.getAs(ImageSchema.IMAGE_ID);
+      assertThat(out.put(id, r.getAs(ImageSchema.LABEL))).as("%s appears once among the weak examples", id).isNull();
+    }
+    return out;
+  }
+
+  @Test
+  void weakLabelsAreOneOfEachTaggedImagesTagClassesChosenBySeed() {
+    Dataset<Row> unlabeled = PrepInfo.read(prepared.run()).read(spark, Split.UNLABELED).cache();
+    Map<String, List<Integer>> tagClasses = new HashMap<>();
+    for (Row r : unlabeled.select(ImageSchema.IMAGE_ID, ImageSchema.TAG_CLASSES).collectAsList()) {
+      tagClasses.put(r.getAs(ImageSchema.IMAGE_ID), r.getList(r.fieldIndex(ImageSchema.TAG_CLASSES)));
+    }
+    Map<String, Integer> weak = weakLabels(unlabeled, 42);
+    assertThat(weak).as("one example per tagged image").hasSize((int) prepared.taggedUnlabeled());
+    Set<Integer> positionsChosen = new HashSet<>();
+    weak.forEach((id, label) -> {
+      List<Integer> classes = tagClasses.get(id);
+      assertThat(classes).as("%s: its weak label is one of its tag classes", id).contains(label);
+      if (classes.size() == 2) {
+        positionsChosen.add(classes.indexOf(label));
+      }
+    });
+    assertThat(prepared.multiTagUnlabeled()).as("the fixture has images with two tag classes").isGreaterThan(5);
+    assertThat(positionsChosen).as("with two tag classes, either may be chosen").containsExactlyInAnyOrder(0, 1);
+
+    assertThat(weakLabels(unlabeled, 42)).as("the same seed chooses the same labels").isEqualTo(weak);
+    Map<String, Integer> otherSeed = weakLabels(unlabeled, 43);
+    assertThat(otherSeed.keySet()).as("another seed: the same images").isEqualTo(weak.keySet());
+    weak.forEach((id, label) -> {
+      if (tagClasses.get(id).size() == 1) {
+        assertThat(otherSeed.get(id)).as("%s has one tag class, whatever the seed", id).isEqualTo(label);
+      }
+    });
+    assertThat(otherSeed).as("another seed chooses other labels for some images with two tag classes")
+        .isNotEqualTo(weak);
+    unlabeled.unpersist();
+  }
+
+  @Test
+  void onlyTheOptionsOfItsRecipeIdentifyATeacher() {
+    Upstream upstream = new Upstream(prepared.run());
+    String semiSupervised = new TrainTeacher(prepared.run(), options("recipe", "semi-supervised"))
+        .plan(upstream).fingerprint();
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "weak-epochs", "9",
+        "weak-learning-rate", "0.5", "weak-workers", "1", "finetune-epochs", "7", "finetune-learning-rate", "0.3"))
+        .plan(upstream).fingerprint())
+        .as("a semi-supervised teacher does not change when only weak-* and finetune-* options change")
+        .isEqualTo(semiSupervised);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "outputs", "probabilities"))
+        .plan(upstream).fingerprint())
+        .as("nor when an option of the torchscript recipe changes")
+        .isEqualTo(semiSupervised);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "epochs", "3"))
+        .plan(upstream).fingerprint())
+        .as("but it changes with its own schedule")
+        .isNotEqualTo(semiSupervised);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "widths", "8,32"))
+        .plan(upstream).fingerprint())
+        .as("and with its architecture")
+        .isNotEqualTo(semiSupervised);
+
+    String semiWeak = new TrainTeacher(prepared.run(), options("recipe", "semi-weak")).plan(upstream).fingerprint();
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-weak", "weak-epochs", "9"))
+        .plan(upstream).fingerprint())
+        .as("a semi-weak teacher changes with its weak-tag phase")
+        .isNotEqualTo(semiWeak);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-weak", "finetune-epochs", "9"))
+        .plan(upstream).fingerprint())
+        .as("and with its fine-tuning on the labeled split")
+        .isNotEqualTo(semiWeak);
+  }
+
+  @Test
+  void aTeacherPlansTheModelItWillPublishBeforeItTrains() {
+    var plan = new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "widths", "4"))
+        .plan(new Upstream(prepared.run()));
+    assertThat(plan.publication()).as("what score and select may rely on: 1x28x28 images, 10 classes")
+        .isEqualTo(new org.semiweak.run.result.Publication.Model(28, 1, 10));
+    assertThat(plan.options()).as("the effective options of its recipe only")
+        .containsEntry("recipe", "semi-supervised")
+        .containsEntry("widths", List.of(4))
+        .doesNotContainKeys("weak-epochs", "finetune-epochs", "model-file");
+    ModelSpec spec = TrainTeacher.LABELED.modelSpec(options("widths", "4"), prepared.images());
+    assertThat(spec.numClasses()).as("the architecture's head has one output per class of the vocabulary")
+        .isEqualTo(prepared.vocabulary().numClasses());
+  }
+}
