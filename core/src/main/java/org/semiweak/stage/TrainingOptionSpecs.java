@@ -93,8 +93,8 @@ public final class TrainingOptionSpecs {
     }
   }
 
-  /** Per-channel values of a comma-separated option: one per channel, or one for all. */
-  public static float[] perChannel(Options o, OptionSpec<String> spec, int channels) {
+  /** The values of a comma-separated option of numbers. */
+  public static float[] numbers(Options o, OptionSpec<String> spec) {
     String[] parts = o.get(spec).split(",");
     float[] v = new float[parts.length];
     try {
@@ -105,6 +105,12 @@ public final class TrainingOptionSpecs {
       throw new ConfigException(o.scope() + "." + spec.key() + ": expected comma-separated numbers, found '"
           + o.get(spec) + "'");
     }
+    return v;
+  }
+
+  /** Per-channel values of a comma-separated option: one per channel, or one for all. */
+  public static float[] perChannel(Options o, OptionSpec<String> spec, int channels) {
+    float[] v = numbers(o, spec);
     if (v.length == 1 && channels > 1) {
       float[] out = new float[channels];
       Arrays.fill(out, v[0]);
@@ -115,6 +121,18 @@ public final class TrainingOptionSpecs {
           + "-channel images; give one per channel or one for all");
     }
     return v;
+  }
+
+  /**
+   * Checks that these options make a valid schedule (learning rate, batch size, momentum with
+   * Nesterov...), as {@link #schedule} would at run time: at plan time, before any upstream stage runs.
+   */
+  public void checkSchedule(Options o) {
+    try {
+      schedule(o, 1);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(o.scope() + ": " + e.getMessage());
+    }
   }
 
   /** The schedule: {@code epochs} passes over {@code examples} images with the global batch. */

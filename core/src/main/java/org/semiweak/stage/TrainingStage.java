@@ -1,6 +1,8 @@
 package org.semiweak.stage;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -29,8 +31,8 @@ import org.semiweak.train.TrainingResult;
 
 /**
  * The shape every model stage shares (train-teacher, pretrain, finetune, baseline): the subclass
- * produces a model, in one or more training {@link Phases}; this class writes it, evaluates it on
- * the test split, checks that each phase trained on all of its examples, and returns the
+ * produces a model, in one or more training {@link Phases} (each checkpointed, resumable and recorded
+ * with its example count); this class writes it, evaluates it on the test split, and returns the
  * {@link ModelResult}.
  */
 public abstract class TrainingStage implements Stage {
@@ -55,7 +57,7 @@ public abstract class TrainingStage implements Stage {
     Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), model,
         Inference.defaultBatchSize(model.spec()));
     Map<String, Long> counts = new LinkedHashMap<>();
-    phases.done.forEach((name, p) -> counts.put("training-examples." + name, p.examples()));
+    phases.done.forEach(p -> counts.put("training-examples." + p.name(), p.examples()));
     counts.put("test-images", e.count());
     return new StageOutput(counts, new ModelResult(model.description(), phases.done, e.top1(), e.top5(), e.count()));
   }
@@ -68,7 +70,7 @@ public abstract class TrainingStage implements Stage {
   /** The trainings of one stage, each checkpointed under the stage's work folder and recorded by name. */
   public final class Phases {
     private final SparkSession spark;
-    private final Map<String, TrainingPhase> done = new LinkedHashMap<>();
+    private final List<TrainingPhase> done = new ArrayList<>();
 
     private Phases(SparkSession spark) {
       this.spark = spark;
@@ -85,11 +87,14 @@ public abstract class TrainingStage implements Stage {
       if (examples == 0) {
         throw new IllegalStateException(id() + ": the " + phase + " training set is empty: nothing to train on");
       }
+      if (done.stream().anyMatch(p -> p.name().equals(phase))) {
+        throw new IllegalStateException(id() + ": a second training phase named " + phase + " (a bug)");
+      }
       SparkJobs.describe(spark, "semiweak " + id() + " (" + phase + ")");
       Path checkpoints = new Path(run.layout().work(id()), "checkpoints-" + phase);
       TrainingResult r = new DistributedTrainer(spark).optLabel(id().path())
           .train(data, spec, initial, schedule, checkpoints, null);
-      done.put(phase, new TrainingPhase(examples, r.examplesSeen(), schedule.totalSteps(), epochs,
+      done.add(new TrainingPhase(phase, examples, r.examplesSeen(), schedule.totalSteps(), epochs,
           schedule.workers(), r.roundsRun(), r.roundsResumed(), r.seconds(), r.finalLoss(),
           r.executors().stream().map(String::valueOf).sorted().toList(),
           r.learningCurve().stream().map(Phases::point).toList()));

@@ -109,12 +109,12 @@ class SubmitPipelineIT {
       StageManifest pretrain = run.committed(PRETRAIN).orElseThrow();
       assertThat(pretrain.count("training-examples.pseudo-labels")).as("pretrained on the selection")
           .isEqualTo(selection.count("selected"));
-      TrainingPhase training = pretrain.result(ModelResult.class).training().get("pseudo-labels");
+      TrainingPhase training = pretrain.result(ModelResult.class).phase("pseudo-labels");
       assertThat(training.executors()).as("training rounds ran on both executors")
           .containsExactlyInAnyOrderElementsOf(scoreExecutors);
       assertThat(training.finalLoss()).isFinite();
       TrainingPhase teacherTraining = run.committed(RunLayout.teacher(TEACHER)).orElseThrow()
-          .result(ModelResult.class).training().get("labeled");
+          .result(ModelResult.class).phase("labeled");
       assertThat(teacherTraining.executors()).hasSize(2);
 
       assertThat(executorsGoneWithin(cluster, Duration.ofSeconds(60)))

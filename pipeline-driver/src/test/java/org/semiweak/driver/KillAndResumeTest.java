@@ -78,7 +78,7 @@ class KillAndResumeTest {
     assertThat(prep.finishedAt()).as("prep was not redone").isEqualTo(prepFinishedAt);
     assertThat(prep.fingerprint()).isEqualTo(prepFingerprint);
     TrainingPhase training = run.committed(RunLayout.teacher("semi-supervised")).orElseThrow()
-        .result(ModelResult.class).training().get("labeled");
+        .result(ModelResult.class).phase("labeled");
     assertThat(training.roundsResumed()).as("training resumed from a checkpoint").isGreaterThanOrEqualTo(2);
     assertThat(run.committed(RunLayout.evaluate())).as("the pipeline finished").isPresent();
     assertThat(Files.exists(tmp.resolve("run/_work/teacher+semi-supervised"))).as("work folder removed after commit").isFalse();

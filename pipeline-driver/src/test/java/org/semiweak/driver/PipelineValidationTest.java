@@ -107,4 +107,14 @@ class PipelineValidationTest {
     assertRefusedBeforeAnyWork("two-problems", r, t0);
     assertThat(r[2]).contains("[selection/semi-weak/k10-p3]").contains("[evaluate]");
   }
+
+  @Test
+  void aTrainingScheduleThatCannotRunFailsBeforeTheStagesBeforeIt() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("bad-schedules", "train-teacher: {finetune-learning-rate: 0}",
+        "baseline: {batch-size: 1}");
+    assertRefusedBeforeAnyWork("bad-schedules", r, t0);
+    assertThat(r[2]).contains("[teacher/semi-weak] train-teacher: invalid training options")
+        .contains("[baseline] baseline: invalid training options");
+  }
 }

@@ -48,6 +48,7 @@ public final class FinetuneStudent extends TrainingStage {
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     Upstream.Known pretrained = upstream.require(pretrainStage(), id());
     Publication.Model model = upstream.require(pretrainStage(), Publication.Model.class, id());
+    TRAINING.checkSchedule(options);
     return StagePlan.builder(id(), options.effective()).input(prep).input(pretrained).publishes(model).build();
   }
 

@@ -68,6 +68,7 @@ public final class PretrainStudent extends TrainingStage {
     upstream.require(selectionStage(), Publication.Selection.class, id());
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, id()));
+    TRAINING.checkSchedule(options);
     return StagePlan.builder(id(), options.effective()).input(prep).input(selection)
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
@@ -77,6 +78,14 @@ public final class PretrainStudent extends TrainingStage {
     ModelSpec spec = TRAINING.modelSpec(options, prep.result().publication());
     Dataset<Row> data = materializeTrainingData(spark, prep);
     long examples = data.count();
+    long selected = run.require(selectionStage(), id().path()).count("selected");
+    if (examples != selected) {
+      // The join with the images drops a selected id that the unlabeled split does not hold, e.g.
+      // a selection made from scores of another prep: training on the rest would hide it.
+      throw new IllegalStateException(id() + ": " + selectionStage() + " selected " + selected + " (image, class) pairs"
+          + " but only " + examples + " of them have an image in prep/unlabeled. The selection was made from scores"
+          + " of other images; score and select again on this prep (semiweak run CONFIG --from score).");
+    }
     ModelWeights weights = phases.train("pseudo-labels", data, examples, spec,
         ModelWeights.initial(spec, options.get(TRAINING.seed)), TRAINING.schedule(options, examples),
         options.get(TRAINING.epochs));

@@ -40,6 +40,7 @@ public final class TrainBaseline extends TrainingStage {
   public StagePlan plan(Upstream upstream) {
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     ModelSpec spec = TRAINING.modelSpec(options, upstream.require(RunLayout.prep(), Publication.Images.class, id()));
+    TRAINING.checkSchedule(options);
     return StagePlan.builder(id(), options.effective()).input(prep)
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }

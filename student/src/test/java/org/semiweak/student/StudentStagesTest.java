@@ -129,8 +129,8 @@ class StudentStagesTest {
     assertThat(m.stage()).as("committed beside its selection")
         .isEqualTo("student/" + TEACHER + "/" + SELECTION + "/pretrain");
     ModelResult r = m.result(ModelResult.class);
-    assertThat(r.training()).as("one phase, on the selection's pseudo-labels").containsOnlyKeys("pseudo-labels");
-    assertTrained("pseudo-labels", r.training().get("pseudo-labels"), picks.size(), 1, 32, 2);
+    assertThat(r.phaseNames()).as("one phase, on the selection's pseudo-labels").containsExactly("pseudo-labels");
+    assertTrained("pseudo-labels", r.phase("pseudo-labels"), picks.size(), 1, 32, 2);
     assertThat(m.count("training-examples.pseudo-labels"))
         .as("one example per selected (image, class) row, not per image").isEqualTo(picks.size());
     assertThat(m.inputs()).extracting(StageManifest.Input::name).as("reads prep and the selection")
@@ -151,8 +151,8 @@ class StudentStagesTest {
 
     assertThat(m.stage()).isEqualTo("student/" + TEACHER + "/" + SELECTION + "/finetune");
     ModelResult r = m.result(ModelResult.class);
-    assertThat(r.training()).as("one phase, on the labeled split").containsOnlyKeys("labeled");
-    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
+    assertThat(r.phaseNames()).as("one phase, on the labeled split").containsExactly("labeled");
+    assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
     assertThat(m.count("training-examples.labeled")).as("the labeled split")
         .isEqualTo(prepared.count(Split.LABELED));
     assertEvaluatedModel(m);
@@ -201,8 +201,8 @@ class StudentStagesTest {
 
     assertThat(m.stage()).isEqualTo("baseline");
     ModelResult r = m.result(ModelResult.class);
-    assertThat(r.training()).as("one phase, on the labeled split").containsOnlyKeys("labeled");
-    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
+    assertThat(r.phaseNames()).as("one phase, on the labeled split").containsExactly("labeled");
+    assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
     assertThat(m.count("training-examples.labeled")).isEqualTo(prepared.count(Split.LABELED));
     assertThat(m.inputs()).extracting(StageManifest.Input::name).as("reads prep only").containsExactly("prep");
     StageModel model = assertEvaluatedModel(m);

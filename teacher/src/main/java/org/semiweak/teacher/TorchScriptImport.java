@@ -35,8 +35,9 @@ final class TorchScriptImport {
     if (file.isBlank()) {
       throw new ConfigException("train-teacher: the torchscript recipe needs --model-file PATH (a torch.jit.save file)");
     }
-    TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normMean, 1);
-    TrainingOptionSpecs.perChannel(o, TrainTeacher.LABELED.normStd, 1);
+    // The count of values is checked against the prepared images' channels at plan time.
+    TrainingOptionSpecs.numbers(o, TrainTeacher.LABELED.normMean);
+    TrainingOptionSpecs.numbers(o, TrainTeacher.LABELED.normStd);
     Path p = new Path(file);
     try {
       FileSystem fs = p.getFileSystem(new Configuration());

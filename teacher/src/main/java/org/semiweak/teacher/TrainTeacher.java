@@ -141,7 +141,22 @@ public final class TrainTeacher extends TrainingStage {
       return TorchScriptImport.plan(options, images, plan);
     }
     ModelSpec spec = LABELED.modelSpec(options, images);
+    checkSchedules();
     return plan.publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
+  }
+
+  /** The schedule of every phase of this recipe is valid (as built at run time, for one example). */
+  private void checkSchedules() {
+    try {
+      if (recipe == TeacherRecipe.SEMI_WEAK) {
+        WEAK.schedule(options, 1);
+        LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
+      } else {
+        LABELED.schedule(options, 1);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new org.semiweak.config.ConfigException(options.scope() + ": " + e.getMessage());
+    }
   }
 
   @Override

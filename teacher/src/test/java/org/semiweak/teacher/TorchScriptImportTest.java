@@ -186,4 +186,19 @@ class TorchScriptImportTest {
     assertThatThrownBy(none::validate).isInstanceOf(ConfigException.class)
         .hasMessageContaining("needs --model-file");
   }
+
+  @Test
+  void perChannelNormalizationIsCheckedAgainstThePreparedChannelsAtPlanTime() throws Exception {
+    TrainTeacher imagenetStyle = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", fitting.toString(), "norm-mean", "0.485,0.456,0.406", "norm-std", "0.229,0.224,0.225"));
+    imagenetStyle.validate(); // three values are fine before the images are known (an RGB run needs them)
+    assertThatThrownBy(() -> imagenetStyle.plan(new Upstream(prepared.run())))
+        .as("three values for the gray images of this run")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("norm-mean: 3 values for 1-channel images");
+    TrainTeacher notNumbers = new TrainTeacher(prepared.run(), teacherOptions("recipe", "torchscript",
+        "model-file", fitting.toString(), "norm-std", "0.2,x"));
+    assertThatThrownBy(notNumbers::validate).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("norm-std: expected comma-separated numbers, found '0.2,x'");
+  }
 }

@@ -86,8 +86,8 @@ class TrainTeacherTest {
 
     assertThat(m.stage()).as("committed as teacher/<recipe>").isEqualTo("teacher/semi-supervised");
     ModelResult r = m.result(ModelResult.class);
-    assertThat(r.training()).as("one phase, on the labeled split").containsOnlyKeys("labeled");
-    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
+    assertThat(r.phaseNames()).as("one phase, on the labeled split").containsExactly("labeled");
+    assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
     assertThat(m.count("training-examples.labeled")).as("the manifest counts the labeled examples")
         .isEqualTo(prepared.count(Split.LABELED));
     assertEvaluatedModel(m, r);
@@ -108,11 +108,11 @@ class TrainTeacherTest {
     assertThat(m.stage()).isEqualTo("teacher/semi-weak");
     ModelResult r = m.result(ModelResult.class);
     // The manifest's JSON sorts map keys, so the result does not record the order the phases ran in.
-    assertThat(r.training()).as("a weak-tag phase and a labeled phase").containsOnlyKeys("weak", "labeled");
+    assertThat(r.phaseNames()).as("a weak-tag phase, then a labeled phase").containsExactly("weak", "labeled");
     assertThat(prepared.taggedUnlabeled()).as("the fixture has untagged unlabeled images")
         .isLessThan(prepared.count(Split.UNLABELED));
-    assertTrained("weak", r.training().get("weak"), prepared.taggedUnlabeled(), 1, 32, 2);
-    assertTrained("labeled", r.training().get("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
+    assertTrained("weak", r.phase("weak"), prepared.taggedUnlabeled(), 1, 32, 2);
+    assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
     assertThat(m.count("training-examples.weak")).as("weak examples: the unlabeled images with a known tag")
         .isEqualTo(prepared.taggedUnlabeled());
     assertThat(m.count("training-examples.labeled")).isEqualTo(prepared.count(Split.LABELED));

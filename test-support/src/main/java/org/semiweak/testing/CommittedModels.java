@@ -23,7 +23,7 @@ public final class CommittedModels {
       model.write(run.fs(), w.tempDir());
       StagePlan plan = StagePlan.builder(id, Map.of("weights", weights.fingerprint()))
           .publishes(model.description().publication()).build();
-      return w.commit(plan, new StageOutput(Map.of(), new ModelResult(model.description(), Map.of(), 0, 0, 0)));
+      return w.commit(plan, new StageOutput(Map.of(), new ModelResult(model.description(), java.util.List.of(), 0, 0, 0)));
     }
   }
 }

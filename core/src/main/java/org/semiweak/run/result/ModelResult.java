@@ -1,19 +1,34 @@
 package org.semiweak.run.result;
 
-import java.util.Map;
+import java.util.List;
 
 /**
  * What a model stage (train-teacher, pretrain, finetune, baseline) published.
  *
  * @param model the committed model
- * @param training its training phases by name ({@code labeled}, {@code weak}, {@code pseudo-labels});
+ * @param training its training phases in the order they ran (e.g. {@code weak} then {@code labeled});
  *     empty for an imported model
  * @param testTop1 top-1 accuracy on the test split, in [0, 1]
  * @param testTop5 top-5 accuracy on the test split
  * @param testImages images of the test split
  */
-public record ModelResult(ModelDescription model, Map<String, TrainingPhase> training, double testTop1,
+public record ModelResult(ModelDescription model, List<TrainingPhase> training, double testTop1,
     double testTop5, long testImages) implements StageResult {
+
+  public ModelResult {
+    training = List.copyOf(training);
+  }
+
+  /** The names of the training phases, in the order they ran. */
+  public List<String> phaseNames() {
+    return training.stream().map(TrainingPhase::name).toList();
+  }
+
+  /** The training phase {@code name}; an error naming the phases there are if it did not run. */
+  public TrainingPhase phase(String name) {
+    return training.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow(
+        () -> new IllegalArgumentException("no training phase '" + name + "'; phases: " + phaseNames()));
+  }
 
   @Override
   public Publication.Model publication() {

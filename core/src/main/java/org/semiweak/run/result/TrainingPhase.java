@@ -5,6 +5,7 @@ import java.util.List;
 /**
  * One training of a model stage (a stage may train in several phases, e.g. weak tags then labels).
  *
+ * @param name what it trained on: {@code labeled}, {@code weak} (weak tags), {@code pseudo-labels}
  * @param examples examples in the training set, counted before training
  * @param examplesSeen examples the workers trained on, over all epochs
  * @param totalSteps optimizer steps of the schedule
@@ -18,6 +19,7 @@ import java.util.List;
  * @param learningCurve per round: global step, mean loss, throughput
  */
 public record TrainingPhase(
+    String name,
     long examples,
     long examplesSeen,
     long totalSteps,
