@@ -18,7 +18,7 @@ Two modes:
   accuracy (--epochs N): trains to completion on the labeled subset that semiweak's data-prep draws
     from the IDX files (--labeled-per-class per class, seeded by --select-seed; or --train-indices),
     with semiweak's per-step schedule (linear warm-up over --warmup-epochs, then cosine to 0, as
-    TrainOptions.learningRate), PyTorch's default initialization (or --init semiweak), then evaluates
+    TrainOptions.learningRate), PyTorch's default initialization (or --init he-normal), then evaluates
     in eval mode (BatchNorm running statistics) on the 10,000 test images (or --val-indices, train
     images) and prints one JSON line with "top1".
       python3 train_reference.py --epochs 60 --lr 0.05 --warmup-epochs 2 --seed 1 --threads 1
@@ -159,8 +159,8 @@ def learning_rate(step, base, total, warmup):
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def semiweak_init(model, gen):
-    """ModelWeights.initial's scheme: convolutions He-normal (fan in), linear weight uniform +-1/sqrt(fan in),
+def he_normal_init(model, gen):
+    """ModelWeights.Init.HE_NORMAL (semiweak's scheme before it took PyTorch's defaults): convolutions He-normal (fan in), linear weight uniform +-1/sqrt(fan in),
     linear bias 0 (BatchNorm as PyTorch: gamma 1, beta 0)."""
     with torch.no_grad():
         for m in model.modules():
@@ -274,8 +274,8 @@ def accuracy(a):
     n = images.shape[0]
     widths = [int(w) for w in a.widths.split(",")]
     model = SmallResNet(1, a.classes, widths, [a.blocks] * len(widths))
-    if a.init == "semiweak":
-        semiweak_init(model, gen)
+    if a.init == "he-normal":
+        he_normal_init(model, gen)
     if a.decay == "weights":
         decay = [q for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for q in [m.weight]]
     else:
@@ -357,7 +357,8 @@ def main():
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--decay", choices=["weights", "all"], default="weights",
                    help="weights: conv and linear weights only; all: every parameter (BatchNorm, bias)")
-    p.add_argument("--init", choices=["pytorch", "semiweak"], default="pytorch")
+    p.add_argument("--init", choices=["pytorch", "he-normal"], default="pytorch",
+                   help="pytorch: nn.Conv2d/nn.Linear defaults; he-normal: ModelWeights.Init.HE_NORMAL")
     p.add_argument("--batching", choices=["epoch", "walk"], default="epoch",
                    help="epoch: reshuffle each epoch, last batch partial; walk: semiweak's endless walk")
     p.add_argument("--mean", type=float, default=0.286)

@@ -44,13 +44,13 @@ public final class AccuracyBenchmark {
   public record Config(long[] seeds, int epochs, double learningRate, int warmupEpochs, int batchSize, double weightDecay,
       int cropPadding, boolean flip, int localSteps, int[] widths, int blocks, int labeledPerClass, long selectSeed,
       String eval, int valImages, float mean, float std, int threads, List<String> methods, String fashionMnist,
-      String python, String scriptArgs, int checkSteps) {
+      String python, String scriptArgs, int checkSteps, String init, int workers) {
 
     public static Config defaults() {
       return new Config(new long[] {1, 2, 3}, 60, 0.05, 2, TrainOptions.BATCH_SIZE_DEFAULT,
           TrainOptions.WEIGHT_DECAY_DEFAULT, 2, true, 10, new int[] {16, 32, 64}, 1, 100, 42, "test", 5000,
           FashionMnist.MEAN, FashionMnist.STD, 1, List.of("semiweak", "pytorch"), FashionMnist.dir().toString(),
-          "/usr/bin/python3", "", 0);
+          "/usr/bin/python3", "", 0, "pytorch", 1);
     }
 
     static Config parse(String[] args) {
@@ -58,8 +58,12 @@ public final class AccuracyBenchmark {
       BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--seeds", "--epochs", "--learning-rate", "--warmup-epochs",
           "--batch-size", "--weight-decay", "--crop-padding", "--local-steps", "--widths", "--blocks",
           "--labeled-per-class", "--select-seed", "--eval", "--val-images", "--mean", "--std", "--threads", "--methods",
-          "--fashion-mnist", "--python", "--script-args", "--check-steps"), List.of("--no-flip"));
+          "--fashion-mnist", "--python", "--script-args", "--check-steps", "--init", "--workers"), List.of("--no-flip"));
       String eval = f.string("--eval", d.eval);
+      String init = f.string("--init", d.init);
+      if (!init.equals("pytorch") && !init.equals("he-normal")) {
+        throw new IllegalArgumentException("--init must be pytorch or he-normal, got '" + init + "'\n" + USAGE);
+      }
       if (!eval.equals("test") && !eval.equals("val")) {
         throw new IllegalArgumentException("--eval must be test or val, got '" + eval + "'\n" + USAGE);
       }
@@ -72,7 +76,8 @@ public final class AccuracyBenchmark {
           f.integer("--val-images", d.valImages), (float) f.decimal("--mean", d.mean), (float) f.decimal("--std", d.std),
           f.integer("--threads", d.threads), f.strings("--methods", d.methods),
           f.string("--fashion-mnist", d.fashionMnist), f.string("--python", d.python),
-          f.string("--script-args", d.scriptArgs), f.integer("--check-steps", d.checkSteps));
+          f.string("--script-args", d.scriptArgs), f.integer("--check-steps", d.checkSteps), init,
+          f.integer("--workers", d.workers));
     }
   }
 
@@ -83,13 +88,18 @@ public final class AccuracyBenchmark {
                                [--labeled-per-class 100] [--select-seed 42] [--eval test|val] [--val-images 5000]
                                [--mean 0.286] [--std 0.353] [--threads 1] [--methods semiweak,pytorch]
                                [--fashion-mnist DIR] [--python /usr/bin/python3] [--script-args "--init semiweak"]
-                               [--check-steps N]
+                               [--init pytorch|he-normal] [--workers 1] [--check-steps N]
         Trains the supervised baseline once per seed with semiweak (InProcessTrainer, 1 worker) and with
         train_reference.py (plain PyTorch) on the same labeled images and per-step schedule (linear warm-up
         over --warmup-epochs, then cosine to 0), and prints top-1 per seed and mean +- std per method.
         --select-seed   data-prep's seed of the labeled draw (the demo's prep seed is 42)
         --eval          test: the 10,000 test images; val: --val-images training images outside the
                         labeled set (to choose a recipe without looking at the test set)
+        --init          initialization of both methods: pytorch (PyTorch's nn.Conv2d/nn.Linear defaults,
+                        ModelWeights.Init.PYTORCH) or he-normal (ModelWeights.Init.HE_NORMAL)
+        --workers       semiweak only: model-averaging workers (InProcessTrainer, shards by image id, averaged
+                        every --local-steps steps, global batch workers x batch), as the pipeline's stages run;
+                        the reference always runs one process
         --script-args   extra flags for train_reference.py, e.g. "--init semiweak" or "--decay all"
         --threads       libtorch threads of both methods
         --check-steps   instead: the step check. Both methods start from the same weights (semiweak's initial
@@ -141,7 +151,7 @@ public final class AccuracyBenchmark {
     int[] batch = Arrays.copyOf(labeledSubset(train, test, config.labeledPerClass(), config.selectSeed(),
         "fashion-mnist")[0], config.batchSize());
     ModelSpec spec = spec(config);
-    ModelWeights initial = ModelWeights.initial(spec, config.seeds()[0]);
+    ModelWeights initial = initial(config, spec, config.seeds()[0]);
     TrainOptions o = TrainOptions.builder().setTotalSteps(config.checkSteps()).optBatchSize(config.batchSize())
         .optBaseLearningRate(config.learningRate()).optWeightDecay(config.weightDecay()).optLocalStepsPerRound(1)
         .optSeed(config.seeds()[0]).build();
@@ -236,14 +246,14 @@ public final class AccuracyBenchmark {
    * labeled train indices, ascending, and (second) the other kept train indices, ascending.
    */
   static int[][] labeledSubset(FashionMnist train, FashionMnist test, int perClass, long seed, String idPrefix) {
-    Set<String> seen = new HashSet<>();
+    Set<java.nio.ByteBuffer> seen = new HashSet<>();
     for (int i = 0; i < test.size(); i++) {
-      seen.add(Arrays.toString(test.pixels(i)));
+      seen.add(java.nio.ByteBuffer.wrap(test.pixels(i)));
     }
     record Key(int index, int label, long key, String id) {}
     List<Key> keys = new ArrayList<>();
     for (int i = 0; i < train.size(); i++) {
-      if (!seen.add(Arrays.toString(train.pixels(i)))) {
+      if (!seen.add(java.nio.ByteBuffer.wrap(train.pixels(i)))) {
         continue;
       }
       String id = String.format(Locale.ROOT, "%s-train-%05d", idPrefix, i);
@@ -279,13 +289,19 @@ public final class AccuracyBenchmark {
         .withNormalization(new float[] {c.mean()}, new float[] {c.std()});
   }
 
-  /** The baseline stage's schedule (ModelTraining.trainOptions) with one worker. */
+  static ModelWeights initial(Config c, ModelSpec spec, long seed) {
+    return ModelWeights.initial(spec, seed, c.init().equals("he-normal") ? ModelWeights.Init.HE_NORMAL
+        : ModelWeights.Init.PYTORCH);
+  }
+
+  /** The baseline stage's schedule (ModelTraining.trainOptions) with {@code --workers} workers. */
   static TrainOptions options(Config c, long examples, long seed) {
-    long perEpoch = Math.max(1, (examples + c.batchSize() - 1) / c.batchSize());
+    long global = (long) c.batchSize() * c.workers();
+    long perEpoch = Math.max(1, (examples + global - 1) / global);
     long total = perEpoch * c.epochs();
     long warmup = Math.min(perEpoch * c.warmupEpochs(), total / 2);
     return TrainOptions.builder().setTotalSteps(total).optBatchSize(c.batchSize()).optBaseLearningRate(c.learningRate())
-        .optWeightDecay(c.weightDecay()).optWarmupSteps(warmup).optLocalStepsPerRound(c.localSteps()).optWorkers(1)
+        .optWeightDecay(c.weightDecay()).optWarmupSteps(warmup).optLocalStepsPerRound(c.localSteps()).optWorkers(c.workers())
         .optSeed(seed).optCropPadding(c.cropPadding()).optHorizontalFlip(c.flip()).build();
   }
 
@@ -309,7 +325,7 @@ public final class AccuracyBenchmark {
         config.labeledPerClass(), config.selectSeed(), onVal ? val.length + " validation images (train split)"
             : test.size() + " test images");
     ModelSpec spec = spec(config);
-    ExampleShard shard = shard(spec, train, labeled, "train");
+    List<ExampleShard> shards = shards(spec, train, labeled, config.workers());
     ExampleShard evalSet = onVal ? shard(spec, train, val, "train") : shard(spec, test, null, "test");
     Path trainFile = writeIndices(labeled);
     Path valFile = onVal ? writeIndices(val) : null;
@@ -317,9 +333,9 @@ public final class AccuracyBenchmark {
     List<Run> runs = new ArrayList<>();
     for (long seed : config.seeds()) {
       if (config.methods().contains("semiweak")) {
-        TrainOptions o = options(config, shard.size(), seed);
+        TrainOptions o = options(config, labeled.length, seed);
         Probes.Timed<TrainingResult> t = Probes.time(() -> new InProcessTrainer().optLabel("accuracy seed " + seed)
-            .train(List.of(shard), spec, ModelWeights.initial(spec, seed), o));
+            .train(shards, spec, initial(config, spec, seed), o));
         Evaluator.Evaluation e = Evaluator.evaluate(evalSet, spec, t.value().weights());
         Run r = new Run("semiweak", seed, e.top1(), e.count(), t.timing().seconds(), t.value().finalLoss());
         log(r);
@@ -332,6 +348,19 @@ public final class AccuracyBenchmark {
       }
     }
     return new Report(config, labeled.length, List.copyOf(runs), load0, Probes.loadAverage());
+  }
+
+  /** Worker shards as DistributedTrainer makes them ({@link ExampleShard#workerOf} the image id). */
+  private static List<ExampleShard> shards(ModelSpec spec, FashionMnist data, int[] indices, int workers) {
+    List<ExampleShard.Builder> builders = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      builders.add(ExampleShard.builder(spec));
+    }
+    for (int i : indices) {
+      String id = String.format(Locale.ROOT, "fashion-mnist-train-%05d", i);
+      builders.get(ExampleShard.workerOf(id, workers)).addPixels(id, data.pixels(i), data.label(i));
+    }
+    return builders.stream().map(ExampleShard.Builder::build).toList();
   }
 
   private static ExampleShard shard(ModelSpec spec, FashionMnist data, int[] indices, String split) {
@@ -373,7 +402,8 @@ public final class AccuracyBenchmark {
         "--weight-decay", String.valueOf(c.weightDecay()), "--crop-padding", String.valueOf(c.cropPadding()),
         "--widths", String.join(",", Arrays.stream(c.widths()).mapToObj(String::valueOf).toList()),
         "--blocks", String.valueOf(c.blocks()), "--seed", String.valueOf(seed), "--threads", String.valueOf(c.threads()),
-        "--mean", String.valueOf(c.mean()), "--std", String.valueOf(c.std()), "--train-indices", trainFile.toString()));
+        "--mean", String.valueOf(c.mean()), "--std", String.valueOf(c.std()), "--train-indices", trainFile.toString(),
+        "--init", c.init()));
     if (!c.flip()) {
       cmd.add("--no-flip");
     }
@@ -423,10 +453,11 @@ public final class AccuracyBenchmark {
     sb.append(String.format(Locale.ROOT,
         "model %s, %d labeled images (%d per class, select seed %d), %d epochs, batch %d, learning rate %s, warm-up %d "
             + "epochs then cosine per step, SGD Nesterov 0.9, weight decay %s, crop padding %d%s, normalization "
-            + "%s/%s, 1 worker, libtorch threads %d, evaluated on %s; script args '%s'; cores=%d, load average %.1f at "
+            + "%s/%s, %d worker(s) for semiweak, libtorch threads %d, evaluated on %s; script args '%s'; cores=%d, load average %.1f at "
             + "start, %.1f at end%n%n",
         spec(c), report.trainImages(), c.labeledPerClass(), c.selectSeed(), c.epochs(), c.batchSize(), c.learningRate(),
-        c.warmupEpochs(), c.weightDecay(), c.cropPadding(), c.flip() ? " + flip" : "", c.mean(), c.std(), c.threads(),
+        c.warmupEpochs(), c.weightDecay(), c.cropPadding(), c.flip() ? " + flip" : "", c.init(), c.mean(), c.std(),
+        c.workers(), c.threads(),
         c.eval().equals("val") ? c.valImages() + " validation images" : "the 10,000 test images", c.scriptArgs(),
         Runtime.getRuntime().availableProcessors(), report.loadAtStart(), report.loadAtEnd()));
     sb.append("| method | seed | top-1 % | images | seconds | final loss |\n|---|---:|---:|---:|---:|---:|\n");
