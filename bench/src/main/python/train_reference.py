@@ -363,10 +363,13 @@ def main():
                    help="epoch: reshuffle each epoch, last batch partial; walk: semiweak's endless walk")
     p.add_argument("--mean", type=float, default=0.286)
     p.add_argument("--std", type=float, default=0.353)
+    p.add_argument("--no-mkldnn", action="store_true", help="torch.backends.mkldnn.enabled = False (no oneDNN)")
     p.add_argument("--check-weights", help="step check: initial weights, raw float32 in DJL order")
     p.add_argument("--check-out", help="step check: where to write the trained weights")
     p.add_argument("--check-steps", type=int, default=5)
     a = p.parse_args()
+    if a.no_mkldnn:
+        torch.backends.mkldnn.enabled = False
     if a.check_weights:
         check(a)
         return

@@ -452,9 +452,9 @@ public final class AccuracyBenchmark {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT,
         "model %s, %d labeled images (%d per class, select seed %d), %d epochs, batch %d, learning rate %s, warm-up %d "
-            + "epochs then cosine per step, SGD Nesterov 0.9, weight decay %s, crop padding %d%s, normalization "
-            + "%s/%s, %d worker(s) for semiweak, libtorch threads %d, evaluated on %s; script args '%s'; cores=%d, load average %.1f at "
-            + "start, %.1f at end%n%n",
+            + "epochs then cosine per step, SGD Nesterov 0.9, weight decay %s, crop padding %d%s, init %s, "
+            + "normalization %s/%s, %d worker(s) for semiweak, libtorch threads %d, evaluated on %s; script args '%s'; "
+            + "cores=%d, load average %.1f at start, %.1f at end%n%n",
         spec(c), report.trainImages(), c.labeledPerClass(), c.selectSeed(), c.epochs(), c.batchSize(), c.learningRate(),
         c.warmupEpochs(), c.weightDecay(), c.cropPadding(), c.flip() ? " + flip" : "", c.init(), c.mean(), c.std(),
         c.workers(), c.threads(),

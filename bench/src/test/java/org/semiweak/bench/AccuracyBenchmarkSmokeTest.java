@@ -10,16 +10,16 @@ import org.semiweak.testing.FashionMnist;
 
 /** Runs the accuracy benchmark and the step check on a tiny model and a tiny labeled set. */
 class AccuracyBenchmarkSmokeTest {
-  static AccuracyBenchmark.Config tiny(int checkSteps) {
+  static AccuracyBenchmark.Config tiny(int checkSteps, int... widths) {
     AccuracyBenchmark.Config d = AccuracyBenchmark.Config.defaults();
     return new AccuracyBenchmark.Config(new long[] {1}, 1, 0.05, 0, 16, d.weightDecay(), 2, true, 2,
-        new int[] {4, 8}, 1, 3, 42, "val", 200, d.mean(), d.std(), 1, List.of("semiweak", "pytorch"),
+        widths, 1, 3, 42, "val", 200, d.mean(), d.std(), 1, List.of("semiweak", "pytorch"),
         FashionMnist.dir().toString(), "/usr/bin/python3", "", checkSteps, "pytorch", 1);
   }
 
   @Test
   void bothMethodsTrainAndAreEvaluatedOnTheSameImages() {
-    AccuracyBenchmark.Report report = AccuracyBenchmark.run(tiny(0));
+    AccuracyBenchmark.Report report = AccuracyBenchmark.run(tiny(0, 4, 8));
 
     assertThat(report.trainImages()).isEqualTo(30);
     assertThat(report.runs()).extracting(AccuracyBenchmark.Run::method).containsExactly("semiweak", "pytorch");
@@ -33,7 +33,9 @@ class AccuracyBenchmarkSmokeTest {
 
   @Test
   void aStepOfSemiweakIsAStepOfPyTorch() {
-    AccuracyBenchmark.CheckReport report = AccuracyBenchmark.stepCheck(tiny(2));
+    // Widths that are multiples of 16: with widths 4 and 8 libtorch 2.7.1's oneDNN convolutions on AVX-512
+    // give other (finite) gradients than PyTorch 1.13 with or without oneDNN (docs/ACCURACY.md).
+    AccuracyBenchmark.CheckReport report = AccuracyBenchmark.stepCheck(tiny(2, 16, 32));
 
     assertThat(report.semiweakLosses()).hasSize(2);
     assertThat(report.diffs()).isNotEmpty();
