@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the bench module (offline) and runs one benchmark class with the JVM flags Spark needs,
 # or, with "all", every benchmark with the flags of the tables in docs/BENCHMARKS.md.
-# usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark [flags...]   (from the repository root)
+# usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark|AccuracyBenchmark [flags...]   (from the repository root)
 #        bench/bench.sh all      (about an hour on a 2-core machine; Markdown tables on stdout)
 # JAVA_OPTS adds JVM flags (default -Xmx4g); SKIP_BUILD=1 reuses the last build.
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
-main="${1:?usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark [flags...] | all}"; shift
+main="${1:?usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark|AccuracyBenchmark [flags...] | all}"; shift
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   mvn -o -q -B -pl bench -am package -DskipTests dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 fi
@@ -23,6 +23,7 @@ if [[ "$main" == all ]]; then
   run TrainBenchmark --steps 100 --repeat 3 --threads 1
   run TrainBenchmark --steps 100 --repeat 3 --threads 2
   run TrainBenchmark --distributed --steps 100 --repeat 2
+  run AccuracyBenchmark --seeds 1,2,3
   exit 0
 fi
 opens=$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' pom.xml)

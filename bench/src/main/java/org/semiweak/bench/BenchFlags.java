@@ -88,6 +88,24 @@ final class BenchFlags {
     return values.containsKey(flag) ? number(flag, values.get(flag)) : otherwise;
   }
 
+  double decimal(String flag, double otherwise) {
+    if (!values.containsKey(flag)) {
+      return otherwise;
+    }
+    try {
+      return Double.parseDouble(values.get(flag));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("flag " + flag + " needs a number, got '" + values.get(flag) + "'\n" + usage, e);
+    }
+  }
+
+  long[] longs(String flag, long[] otherwise) {
+    if (!values.containsKey(flag)) {
+      return otherwise;
+    }
+    return Arrays.stream(values.get(flag).split(",")).mapToLong(v -> number(flag, v.strip())).toArray();
+  }
+
   int[] ints(String flag, int[] otherwise) {
     if (!values.containsKey(flag)) {
       return otherwise;

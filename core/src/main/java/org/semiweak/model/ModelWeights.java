@@ -198,13 +198,33 @@ public final class ModelWeights implements Serializable {
     }
   }
 
-  /**
-   * Deterministic initial weights for a spec: convolutions He-normal (fan in), the linear head
-   * uniform in +-1/sqrt(fan in), biases and BatchNorm shifts 0, BatchNorm scales 1, running mean
-   * 0 and variance 1. Each tensor draws from its own stream seeded by (seed, name), so the result
-   * is a pure function of spec and seed.
-   */
+  /** How {@link #initial(ModelSpec, long, Init)} draws convolution and linear parameters. */
+  public enum Init {
+    /**
+     * PyTorch's defaults for {@code nn.Conv2d} and {@code nn.Linear}: weights kaiming-uniform with
+     * {@code a = sqrt(5)}, i.e. uniform in +-1/sqrt(fan in), the linear bias uniform in
+     * +-1/sqrt(fan in).
+     */
+    PYTORCH,
+    /** Convolutions He-normal (std sqrt(2 / fan in)), the linear weight uniform in +-1/sqrt(fan in), bias 0. */
+    HE_NORMAL
+  }
+
+  /** The scheme of {@link #initial(ModelSpec, long)}. */
+  public static final Init INIT_DEFAULT = Init.PYTORCH;
+
+  /** {@link #initial(ModelSpec, long, Init)} with {@link #INIT_DEFAULT}. */
   public static ModelWeights initial(ModelSpec spec, long seed) {
+    return initial(spec, seed, INIT_DEFAULT);
+  }
+
+  /**
+   * Deterministic initial weights for a spec: convolutions and the linear head by {@code init},
+   * BatchNorm scales 1 and shifts 0, running mean 0 and variance 1 (PyTorch's BatchNorm defaults).
+   * Each tensor draws from its own stream seeded by (seed, name), so the result is a pure function
+   * of spec, seed and scheme.
+   */
+  public static ModelWeights initial(ModelSpec spec, long seed, Init init) {
     Engines.configure();
     Builder b = builder();
     try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
@@ -212,6 +232,7 @@ public final class ModelWeights implements Serializable {
       // Zeros avoid drawing random numbers from the engine's (unseeded) generator; values are ours.
       block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
       block.initialize(manager, DataType.FLOAT32, spec.inputShape(1));
+      long lastFanIn = 1;
       for (Pair<String, Parameter> p : block.getParameters()) {
         String name = p.getKey();
         Parameter param = p.getValue();
@@ -224,11 +245,9 @@ public final class ModelWeights implements Serializable {
             for (int d = 1; d < shape.length; d++) {
               fanIn *= shape[d];
             }
-            if (shape.length == 2) {
-              double bound = 1.0 / Math.sqrt(fanIn);
-              for (int j = 0; j < v.length; j++) {
-                v[j] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-              }
+            lastFanIn = fanIn;
+            if (shape.length == 2 || init == Init.PYTORCH) {
+              uniform(v, 1.0 / Math.sqrt(fanIn), rng);
             } else {
               double std = Math.sqrt(2.0 / fanIn);
               for (int j = 0; j < v.length; j++) {
@@ -236,11 +255,16 @@ public final class ModelWeights implements Serializable {
               }
             }
             break;
+          case BIAS:
+            // The only bias is the linear head's, right after its weight (convolutions have none).
+            if (init == Init.PYTORCH) {
+              uniform(v, 1.0 / Math.sqrt(lastFanIn), rng);
+            }
+            break;
           case GAMMA:
           case RUNNING_VAR:
             Arrays.fill(v, 1f);
             break;
-          case BIAS:
           case BETA:
           case RUNNING_MEAN:
             break;
@@ -251,6 +275,12 @@ public final class ModelWeights implements Serializable {
       }
     }
     return b.build();
+  }
+
+  private static void uniform(float[] v, double bound, SplittableRandom rng) {
+    for (int j = 0; j < v.length; j++) {
+      v[j] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+    }
   }
 
   /**

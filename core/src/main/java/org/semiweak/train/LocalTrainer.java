@@ -163,7 +163,9 @@ public final class LocalTrainer {
           // below. The forward pass and the loss are unaffected and the NaN is never a finite wrong
           // value. So the gradients are checked and, if not finite while the loss is, the step's
           // forward and backward passes are recomputed: the computation is deterministic, so a clean
-          // pass gives bit for bit what an undisturbed run gives.
+          // pass gives bit for bit what an undisturbed run gives. Not caught here: with widths 4 and
+          // 8 (AVX-512) the gradients also differ, finite, from PyTorch's (AccuracyBenchmark
+          // --check-steps, docs/ACCURACY.md); widths that are multiples of 16 match PyTorch.
           int pass = 1;
           while (true) {
             List<NDArray> statsBefore = snapshot(runningStats, batch);

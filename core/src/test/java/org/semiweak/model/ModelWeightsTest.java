@@ -2,6 +2,7 @@ package org.semiweak.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -36,6 +37,62 @@ class ModelWeightsTest {
   void initialWeightsAreAPureFunctionOfSpecAndSeed() {
     assertThat(ModelWeights.initial(SPEC, 7)).as("same seed").isEqualTo(ModelWeights.initial(SPEC, 7));
     assertThat(ModelWeights.initial(SPEC, 7)).as("other seed").isNotEqualTo(ModelWeights.initial(SPEC, 8));
+  }
+
+  @Test
+  void pytorchInitialWeightsFollowPyTorchsDefaults() {
+    ModelSpec spec = ModelSpec.smallResNet(1, 16, 4, 1, 16, 32);
+    ModelWeights w = ModelWeights.initial(spec, 3, ModelWeights.Init.PYTORCH);
+    // nn.Conv2d / nn.Linear: kaiming_uniform(a=sqrt(5)) = uniform in +-1/sqrt(fan in); Linear bias too.
+    float[] stem = w.values("01Conv2d_weight");
+    assertThat(maxAbs(stem)).isLessThanOrEqualTo(1 / Math.sqrt(9));
+    assertThat(std(stem)).as("std of uniform(+-1/3) is 1/3/sqrt(3)").isCloseTo(1 / 3.0 / Math.sqrt(3), within(0.03));
+    String head = w.names().stream().filter(n -> n.endsWith("Linear_weight")).findFirst().orElseThrow();
+    String bias = head.replace("weight", "bias");
+    double bound = 1 / Math.sqrt(32);
+    assertThat(maxAbs(w.values(head))).isLessThanOrEqualTo(bound).isGreaterThan(bound / 2);
+    assertThat(maxAbs(w.values(bias))).as("the linear bias is drawn too").isLessThanOrEqualTo(bound).isPositive();
+    for (String n : w.names()) {
+      float[] v = w.values(n);
+      if (n.endsWith("gamma") || n.endsWith("runningVar")) {
+        assertThat(v).as(n).containsOnly(1f);
+      } else if (n.endsWith("beta") || n.endsWith("runningMean")) {
+        assertThat(v).as(n).containsOnly(0f);
+      }
+    }
+    assertThat(ModelWeights.initial(spec, 3)).as("the default scheme").isEqualTo(w);
+  }
+
+  @Test
+  void heNormalInitialWeightsHaveStdSqrtTwoOverFanIn() {
+    ModelSpec spec = ModelSpec.smallResNet(1, 16, 4, 1, 16, 32);
+    ModelWeights w = ModelWeights.initial(spec, 3, ModelWeights.Init.HE_NORMAL);
+    String conv = w.names().stream().filter(n -> n.endsWith("Conv2d_weight")).skip(1).findFirst().orElseThrow();
+    long[] shape = w.shape(conv);
+    double fanIn = shape[1] * shape[2] * shape[3];
+    assertThat(std(w.values(conv))).isCloseTo(Math.sqrt(2 / fanIn), within(0.1 * Math.sqrt(2 / fanIn)));
+    String bias = w.names().stream().filter(n -> n.endsWith("Linear_bias")).findFirst().orElseThrow();
+    assertThat(w.values(bias)).containsOnly(0f);
+  }
+
+  private static double maxAbs(float[] v) {
+    double m = 0;
+    for (float x : v) {
+      m = Math.max(m, Math.abs(x));
+    }
+    return m;
+  }
+
+  private static double std(float[] v) {
+    double mean = 0;
+    for (float x : v) {
+      mean += x / (double) v.length;
+    }
+    double ss = 0;
+    for (float x : v) {
+      ss += (x - mean) * (x - mean);
+    }
+    return Math.sqrt(ss / v.length);
   }
 
   @Test
