@@ -154,7 +154,7 @@ public final class AccuracyBenchmark {
     ModelWeights initial = initial(config, spec, config.seeds()[0]);
     TrainOptions o = TrainOptions.builder().setTotalSteps(config.checkSteps()).optBatchSize(config.batchSize())
         .optBaseLearningRate(config.learningRate()).optWeightDecay(config.weightDecay()).optLocalStepsPerRound(1)
-        .optSeed(config.seeds()[0]).build();
+        .optSeed(config.seeds()[0]).optCropPadding(0).optHorizontalFlip(false).build();
     TrainingResult r = new InProcessTrainer().optLabel("step check")
         .train(List.of(shard(spec, train, batch, "train")), spec, initial, o);
     double[] losses = r.learningCurve().stream().mapToDouble(p -> p.meanLoss()).toArray();

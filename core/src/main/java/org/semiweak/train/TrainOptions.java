@@ -39,9 +39,9 @@ public final class TrainOptions implements Serializable {
   public static final long WARMUP_STEPS_DEFAULT = 0;
   public static final int LOCAL_STEPS_PER_ROUND_DEFAULT = 50;
   public static final int WORKERS_DEFAULT = 1;
-  public static final long SEED_DEFAULT = 0;
-  public static final int CROP_PADDING_DEFAULT = 0;
-  public static final boolean HORIZONTAL_FLIP_DEFAULT = false;
+  public static final long SEED_DEFAULT = 42;
+  public static final int CROP_PADDING_DEFAULT = 2;
+  public static final boolean HORIZONTAL_FLIP_DEFAULT = true;
 
   private final int batchSize;
   private final double baseLearningRate;

@@ -57,7 +57,7 @@ class DeterminismAndInputDamageTest {
         "spark-master: local[2]",
         "prep: {source: idx, input: " + data + ", labeled-per-class: 10, image-size: 28, channels: 1}",
         // A few rounds of 2 workers, so the check covers the averaging of their weights too.
-        "train-teacher: {recipe: " + TEACHER + ", widths: [8, 16], epochs: 4, local-steps: 2}",
+        "train-teacher: {recipe: " + TEACHER + ", widths: [8, 16], epochs: 4, local-steps: 2, workers: 2}",
         "score: {teacher: " + TEACHER + ", pmax: 3, partitions: 3}",
         "select: {teacher: " + TEACHER + ", k: 30, p: 2}",
         ""));
