@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -393,7 +394,6 @@ public final class AccuracyBenchmark {
         r.evalImages(), r.seconds(), r.finalLoss());
   }
 
-  private static final Pattern JSON_NUMBER = Pattern.compile("\"(\\w+)\": ([-0-9.eE+]+)");
 
   static Run pytorch(Config c, Path script, long seed, Path trainFile, Path valFile) {
     List<String> cmd = new ArrayList<>(List.of(c.python(), script.toString(), "--idx", c.fashionMnist(),
@@ -413,30 +413,9 @@ public final class AccuracyBenchmark {
     if (!c.scriptArgs().isBlank()) {
       cmd.addAll(Arrays.asList(c.scriptArgs().strip().split("\\s+")));
     }
-    try {
-      long start = System.nanoTime();
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes());
-      if (!p.waitFor(2, TimeUnit.HOURS) || p.exitValue() != 0) {
-        throw new IllegalStateException("the reference script failed (" + String.join(" ", cmd) + "); it needs "
-            + "Debian's python3-torch: " + output);
-      }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      String json = output.lines().filter(l -> l.startsWith("{")).reduce((a, z) -> z).orElseThrow(() ->
-          new IllegalStateException("the reference script printed no result: " + output));
-      java.util.Map<String, Double> v = new java.util.HashMap<>();
-      Matcher m = JSON_NUMBER.matcher(json);
-      while (m.find()) {
-        v.put(m.group(1), Double.parseDouble(m.group(2)));
-      }
-      return new Run("pytorch", seed, v.get("top1"), v.get("eval_images").longValue(), seconds,
-          v.get("final_epoch_loss"));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + c.python() + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    ReferenceScript.Result r = ReferenceScript.run(cmd, Duration.ofHours(2));
+    return new Run("pytorch", seed, r.number("top1"), (long) r.number("eval_images"), r.seconds(),
+        r.number("final_epoch_loss"));
   }
 
   /** Mean and sample standard deviation (0 for one value). */

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -210,7 +211,6 @@ public final class TrainBenchmark {
     }
   }
 
-  private static final Pattern JSON_NUMBER = Pattern.compile("\"(\\w+)\": ([-0-9.eE+]+)");
 
   /** Runs the PyTorch script once; its own timing excludes Python start-up and its warm-up steps. */
   static Measurement pytorch(Config config, Path script) {
@@ -220,30 +220,10 @@ public final class TrainBenchmark {
         "--threads", String.valueOf(config.threads()), "--widths",
         String.join(",", java.util.Arrays.stream(config.widths()).mapToObj(String::valueOf).toList()),
         "--blocks", String.valueOf(config.blocks()), "--crop-padding", "2");
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes());
-      if (!p.waitFor(1, TimeUnit.HOURS) || p.exitValue() != 0) {
-        throw new IllegalStateException("the reference script failed (" + String.join(" ", cmd) + "); it needs "
-            + "Debian's python3-torch: " + output);
-      }
-      String json = output.lines().filter(l -> l.startsWith("{")).reduce((a, z) -> z).orElseThrow(() ->
-          new IllegalStateException("the reference script printed no result: " + output));
-      java.util.Map<String, Double> v = new java.util.HashMap<>();
-      Matcher m = JSON_NUMBER.matcher(json);
-      while (m.find()) {
-        v.put(m.group(1), Double.parseDouble(m.group(2)));
-      }
-      String torch = json.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1");
-      return new Measurement("pytorch", 1, v.get("threads").intValue(), v.get("images").longValue(),
-          v.get("seconds"), v.get("cpu_seconds"), Probes.loadAverage(), String.format(Locale.ROOT,
-              "train_reference.py, torch %s, mean loss %.3f", torch, v.get("mean_loss")));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + config.python() + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    ReferenceScript.Result r = ReferenceScript.run(cmd, Duration.ofHours(1));
+    return new Measurement("pytorch", 1, (int) r.number("threads"), (long) r.number("images"),
+        r.number("seconds"), r.number("cpu_seconds"), Probes.loadAverage(), String.format(Locale.ROOT,
+            "train_reference.py, torch %s, mean loss %.3f", r.string("torch"), r.number("mean_loss")));
   }
 
   /**

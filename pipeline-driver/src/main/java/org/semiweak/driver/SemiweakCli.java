@@ -160,7 +160,9 @@ public final class SemiweakCli {
     sb.append("  demo [--run-dir DIR]      the whole pipeline on the Fashion-MNIST demo (embedded Spark)\n");
     sb.append("  run CONFIG.yaml           the whole pipeline; [--from STAGE] reruns STAGE and later ones;\n");
     sb.append("                            [--until STAGE] stops after STAGE (e.g. select);\n");
-    sb.append("                            [--SECTION.OPTION VALUE] overrides the config\n");
+    sb.append("                            [--SECTION.OPTION VALUE] overrides the config;\n");
+    sb.append("                            [--seeds N|LIST] one run per seed in RUN_DIR/seed-N, then the\n");
+    sb.append("                            mean ± std of every model and selection (RUN_DIR/seeds-summary.txt)\n");
     sb.append("  status RUN_DIR            committed stages, crashed leftovers, lock\n\n");
     sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
     for (StageType t : StageCatalog.ALL) {
@@ -224,6 +226,14 @@ public final class SemiweakCli {
   }
 
   private int runPipeline(RunConfig cfg, Args a) {
+    if (a.global.containsKey("seeds")) {
+      return runSeeds(cfg, a, parseSeeds(a.global.get("seeds")));
+    }
+    out.print(Report.table(runOnce(cfg, a)));
+    return OK;
+  }
+
+  private List<StageOutcome> runOnce(RunConfig cfg, Args a) {
     RunDir run = RunDir.open(cfg.runDir(), new Configuration());
     List<Stage> stages = Pipeline.build(cfg, run);
     String until = a.global.get("until");
@@ -237,11 +247,65 @@ public final class SemiweakCli {
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
     List<StageOutcome> outcomes = runner.run(stages, from, a.flags.contains("force"));
     out.println();
-    out.print(Report.table(outcomes));
+    return outcomes;
+  }
+
+  /** {@code --seeds 3} is seeds 1, 2, 3; {@code --seeds 7,8} is seeds 7 and 8. */
+  static List<Long> parseSeeds(String value) {
+    try {
+      if (!value.contains(",")) {
+        int n = Integer.parseInt(value.strip());
+        if (n < 1 || n > 100) {
+          throw new ConfigException("--seeds: expected a count from 1 to 100 or a list such as 1,2,3, found '" + value + "'");
+        }
+        return java.util.stream.LongStream.rangeClosed(1, n).boxed().toList();
+      }
+      return java.util.Arrays.stream(value.split(",")).map(String::strip).map(Long::valueOf).distinct().toList();
+    } catch (NumberFormatException e) {
+      throw new ConfigException("--seeds: expected a count such as 3 or a list such as 1,2,3, found '" + value + "'");
+    }
+  }
+
+  /**
+   * The pipeline once per seed, each in its own run directory {@code RUN_DIR/seed-N} with the seed of
+   * every model stage (initialization, order and augmentation) set to N; the data preparation stays
+   * the same. Prints and writes {@code RUN_DIR/seeds-summary.txt}: mean ± std of every row.
+   */
+  private int runSeeds(RunConfig cfg, Args a, List<Long> seeds) {
+    String root = cfg.runDir();
+    if (root == null || root.isBlank()) {
+      throw new ConfigException("--seeds needs a run directory (run-dir in the config or --run-dir)");
+    }
+    Map<Long, List<StageOutcome>> runs = new LinkedHashMap<>();
+    for (long seed : seeds) {
+      cfg.set(RunConfig.RUN_DIR, new org.apache.hadoop.fs.Path(root, "seed-" + seed).toString());
+      for (StageKind kind : List.of(StageKind.TRAIN_TEACHER, StageKind.PRETRAIN, StageKind.FINETUNE,
+          StageKind.BASELINE)) {
+        cfg.set(kind.command(), "seed", seed);
+      }
+      cfg.set(StageKind.TRAIN_TEACHER.command(), "weak-seed", seed);
+      out.printf("semiweak: seed %d of %s%n", seed, seeds);
+      runs.put(seed, runOnce(cfg, a));
+    }
+    String table = SeedSummary.of(runs).table();
+    out.print(table);
+    org.apache.hadoop.fs.Path summary = new org.apache.hadoop.fs.Path(root, "seeds-summary.txt");
+    try {
+      org.semiweak.util.HadoopFiles.writeAtomically(summary.getFileSystem(new Configuration()), summary, table);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + summary + ": " + e.getMessage(), e);
+    }
+    out.println("semiweak: summary written to " + summary);
     return OK;
   }
 
   private int runStage(StageType type, Args a) {
+    for (String pipelineOnly : List.of("from", "until", "teachers", "seeds")) {
+      if (a.global.containsKey(pipelineOnly)) {
+        throw new ConfigException("--" + pipelineOnly + " applies to 'semiweak run' and 'semiweak demo', not to a single"
+            + " stage such as '" + type.command() + "'");
+      }
+    }
     RunConfig cfg = a.global.containsKey("config")
         ? RunConfig.load(a.global.get("config"), StageCatalog.commands())
         : new RunConfig();
@@ -270,7 +334,7 @@ public final class SemiweakCli {
 
   /** Parsed command line: global settings, stage options, flags and positional arguments. */
   static final class Args {
-    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "until", "teachers");
+    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds");
     static final List<String> FLAGS = List.of("force");
 
     final Map<String, String> global = new LinkedHashMap<>();

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.testing.TorchScriptModels;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.result.ModelResult;
 import org.semiweak.run.result.ScoreResult;
@@ -28,32 +29,8 @@ class TorchScriptTeacherTest {
   @TempDir static Path tmp;
   static String runDir;
 
-  static final String MAKE_MODEL = String.join("\n",
-      "import sys, torch",
-      "class Net(torch.nn.Module):",
-      "    def __init__(self, channels, classes):",
-      "        super().__init__()",
-      "        self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)",
-      "        self.fc = torch.nn.Linear(8, classes)",
-      "    def forward(self, x):",
-      "        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))",
-      "torch.manual_seed(0)",
-      "channels, classes = int(sys.argv[2]), int(sys.argv[3])",
-      "net = Net(channels, classes).eval()",
-      "torch.jit.trace(net, torch.zeros(1, channels, 28, 28)).save(sys.argv[1])",
-      "");
-
   static Path torchScript(String name, int channels, int classes) throws Exception {
-    Path script = tmp.resolve("make_model.py");
-    Files.writeString(script, MAKE_MODEL);
-    Path out = tmp.resolve(name);
-    Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), out.toString(),
-        String.valueOf(channels), String.valueOf(classes)).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("making a TorchScript model needs Debian's python3-torch "
-        + "(apt-get install python3-torch; .ci/run installs it): %s", log).isZero();
-    return out;
+    return TorchScriptModels.make(tmp, name, channels, classes);
   }
 
   @BeforeAll

@@ -24,6 +24,7 @@ import org.semiweak.run.result.ModelResult;
 import org.semiweak.run.result.Publication;
 import org.semiweak.testing.FashionMnist;
 import org.semiweak.testing.PreparedRuns;
+import org.semiweak.testing.TorchScriptModels;
 import org.semiweak.util.Fingerprint;
 
 /**
@@ -32,31 +33,9 @@ import org.semiweak.util.Fingerprint;
  * teacher; a file that does not fit the prepared images is refused before anything runs.
  */
 class TorchScriptImportTest {
-  static final String PYTHON = "/usr/bin/python3";
-
   @TempDir static Path tmp;
   static SparkSession spark;
   static PreparedRuns.Prepared prepared;
-
-  /**
-   * Traced models, one per argument {@code FILE:CHANNELS:CLASSES}: a 3x3 convolution to 8 channels,
-   * global average pooling, a linear head to CLASSES outputs, for CHANNELS x 28 x 28 images.
-   */
-  static final String MAKE_MODELS = String.join("\n",
-      "import sys, torch",
-      "class Net(torch.nn.Module):",
-      "    def __init__(self, channels, classes):",
-      "        super().__init__()",
-      "        self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)",
-      "        self.fc = torch.nn.Linear(8, classes)",
-      "    def forward(self, x):",
-      "        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))",
-      "torch.manual_seed(0)",
-      "for arg in sys.argv[1:]:",
-      "    out, channels, classes = arg.rsplit(':', 2)",
-      "    net = Net(int(channels), int(classes)).eval()",
-      "    torch.jit.trace(net, torch.zeros(1, int(channels), 28, 28)).save(out)",
-      "");
 
   /** 1 x 28 x 28 images, 10 classes: fits the prepared run. */
   static Path fitting;
@@ -67,36 +46,15 @@ class TorchScriptImportTest {
 
   @BeforeAll
   static void prepare() throws Exception {
-    Assumptions.assumeTrue(torchAvailable(), "Debian's python3-torch is not installed (" + PYTHON
+    Assumptions.assumeTrue(TorchScriptModels.torchAvailable(), "Debian's python3-torch is not installed (" + TorchScriptModels.PYTHON
         + " -c 'import torch' fails): apt-get install python3-torch to run the TorchScript import tests;"
         + " CI installs it");
     fitting = tmp.resolve("teacher.pt");
     sevenClasses = tmp.resolve("seven.pt");
     rgb = tmp.resolve("rgb.pt");
-    makeTorchScript(fitting + ":1:10", sevenClasses + ":1:7", rgb + ":3:10");
+    TorchScriptModels.make(tmp, fitting + ":1:10", sevenClasses + ":1:7", rgb + ":3:10");
     spark = TeacherFixtures.spark();
     prepared = PreparedRuns.commit(spark, tmp.resolve("run"), PreparedRuns.Spec.small());
-  }
-
-  static boolean torchAvailable() throws Exception {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
-      return false;
-    }
-    Process p = new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    return p.waitFor(180, TimeUnit.SECONDS) && p.exitValue() == 0;
-  }
-
-  /** Makes TorchScript files with one python3 process (importing torch takes seconds). */
-  static void makeTorchScript(String... fileChannelsClasses) throws Exception {
-    Path script = tmp.resolve("make_models.py");
-    Files.writeString(script, MAKE_MODELS);
-    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(PYTHON, script.toString()));
-    command.addAll(java.util.List.of(fileChannelsClasses));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("python3 finishes").isTrue();
-    assertThat(p.exitValue()).as("python3 makes the TorchScript models: %s", log).isZero();
   }
 
   @Test
