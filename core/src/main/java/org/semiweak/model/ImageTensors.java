@@ -3,9 +3,7 @@ package org.semiweak.model;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
-import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
@@ -187,35 +185,5 @@ public final class ImageTensors {
 
   private static float[][] lookupTable(ModelSpec spec) {
     return spec.pixelLookupTable();
-  }
-
-  /** Encodes unsigned CHW pixels ({@code channels} 1 or 3) as a PNG. */
-  public static byte[] encodePng(byte[] chwPixels, int channels, int width, int height) {
-    if (channels != 1 && channels != 3) {
-      throw new IllegalArgumentException("PNG encoding supports 1 or 3 channels, found " + channels);
-    }
-    if (chwPixels.length != channels * width * height) {
-      throw new IllegalArgumentException(
-          "expected " + channels * width * height + " pixel values for " + channels + "x" + height + "x" + width
-              + ", found " + chwPixels.length);
-    }
-    BufferedImage img =
-        new BufferedImage(width, height, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
-    WritableRaster raster = img.getRaster();
-    int plane = width * height;
-    int[] band = new int[plane];
-    for (int c = 0; c < channels; c++) {
-      for (int i = 0; i < plane; i++) {
-        band[i] = chwPixels[c * plane + i] & 0xff;
-      }
-      raster.setSamples(0, 0, width, height, c, band);
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      ImageIO.write(img, "png", out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 }

@@ -155,17 +155,9 @@ public final class LocalTrainer {
           NDArray x = batch.create(images, spec.inputShape(batchSize));
           NDArray y = batch.create(labels);
           float loss;
-          // libtorch 2.7.1's oneDNN (3.7.1) CPU convolution backward-data pass sporadically returns
-          // NaN in the input gradient when a convolution's channel count is not a multiple of the
-          // SIMD block (16 with AVX-512, 8 with AVX2: widths 8, 12, 24 on AVX-512, 12 on AVX2): it
-          // computes with padded channel lanes and, depending on what the heap held, a NaN there
-          // turns one channel's gradient into NaN (0 * NaN), which then spreads to every parameter
-          // below. The forward pass and the loss are unaffected and the NaN is never a finite wrong
-          // value. So the gradients are checked and, if not finite while the loss is, the step's
-          // forward and backward passes are recomputed: the computation is deterministic, so a clean
-          // pass gives bit for bit what an undisturbed run gives. Not caught here: with widths 4 and
-          // 8 (AVX-512) the gradients also differ, finite, from PyTorch's (AccuracyBenchmark
-          // --check-steps, docs/ACCURACY.md); widths that are multiples of 16 match PyTorch.
+          // oneDNN's convolution backward pass sporadically returns NaN gradients for channel counts
+          // that are not a multiple of the SIMD block: a step whose gradients are not finite while
+          // its loss is gets recomputed (docs/NOTES.md, "LocalTrainer: recomputing a NaN step").
           int pass = 1;
           while (true) {
             List<NDArray> statsBefore = snapshot(runningStats, batch);

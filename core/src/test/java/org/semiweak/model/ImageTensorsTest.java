@@ -1,5 +1,7 @@
 package org.semiweak.model;
 
+import org.semiweak.util.PngEncoder;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -24,7 +26,7 @@ class ImageTensorsTest {
   @Test
   void decodesGrayPngExactlyAndNormalizes() {
     byte[] px = ramp(8);
-    byte[] png = ImageTensors.encodePng(px, 1, 8, 8);
+    byte[] png = new PngEncoder().encode(px, 8, 8, 1);
     assertThat(ImageTensors.decodePixels(png, GRAY4, "img-1")).as("gray values survive PNG").isEqualTo(px);
     float[] x = ImageTensors.decode(png, GRAY4, "img-1");
     assertThat(x[5]).as("(15/255 - 0.5) / 0.25").isCloseTo((15 / 255f - 0.5f) / 0.25f, within(1e-6f));
@@ -42,14 +44,14 @@ class ImageTensorsTest {
     assertThat(gray[1] & 0xff).as("luma of pure green").isEqualTo(150);
 
     ModelSpec rgbSpec = ModelSpec.smallResNet(3, 8, 2, 1, 4);
-    byte[] chw = ImageTensors.decodePixels(ImageTensors.encodePng(ramp(8), 1, 8, 8), rgbSpec, "gray");
+    byte[] chw = ImageTensors.decodePixels(new PngEncoder().encode(ramp(8), 8, 8, 1), rgbSpec, "gray");
     assertThat(chw).hasSize(3 * 64);
     assertThat(chw[64 + 5]).as("green plane repeats the gray value").isEqualTo(chw[5]);
   }
 
   @Test
   void rejectsWrongSizesAndGarbageNamingTheImage() {
-    byte[] png16 = ImageTensors.encodePng(new byte[16 * 16], 1, 16, 16);
+    byte[] png16 = new PngEncoder().encode(new byte[16 * 16], 16, 16, 1);
     assertThatThrownBy(() -> ImageTensors.decodePixels(png16, GRAY4, "fmnist-train-00007"))
         .hasMessageContaining("image fmnist-train-00007 is 16x16 but the model expects 8x8");
     assertThatThrownBy(() -> ImageTensors.decodePixels(new byte[] {1, 2, 3}, GRAY4, "junk-1"))
