@@ -4,7 +4,8 @@ import org.semiweak.stage.TrainingOptionSpecs;
 
 /** Default architecture and schedules of the student, shared so that the baseline is the same model. */
 final class StudentDefaults {
-  static final int[] WIDTHS = {32, 64, 128};
+  /** Smaller than the default teacher (32/64/128, 2 blocks per stage), as in the paper's setting. */
+  static final int[] WIDTHS = {16, 32, 64};
   static final int[] BLOCKS = {1};
 
   static final TrainingOptionSpecs.Defaults PRETRAIN =
