@@ -14,6 +14,7 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
 import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
 import org.semiweak.run.RunLockedException;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.run.Stage;
@@ -275,6 +276,15 @@ public final class SemiweakCli {
     String root = cfg.runDir();
     if (root == null || root.isBlank()) {
       throw new ConfigException("--seeds needs a run directory (run-dir in the config or --run-dir)");
+    }
+    org.apache.hadoop.fs.Path runFile = new org.apache.hadoop.fs.Path(root, RunLayout.RUN_FILE);
+    try {
+      if (runFile.getFileSystem(new Configuration()).exists(runFile)) {
+        throw new ConfigException("--seeds writes one run directory per seed under " + root + ", which is itself a"
+            + " run directory; give it a folder of its own, e.g. --run-dir " + root + "-seeds");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot check " + runFile + ": " + e.getMessage(), e);
     }
     Map<Long, List<StageOutcome>> runs = new LinkedHashMap<>();
     for (long seed : seeds) {
