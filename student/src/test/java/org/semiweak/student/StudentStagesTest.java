@@ -210,6 +210,21 @@ class StudentStagesTest {
   }
 
   @Test
+  void pretrainRefusesASelectionOfImagesThatAreNotInTheUnlabeledSplit() {
+    List<CommittedSelections.Pick> foreign = new ArrayList<>(picks.subList(0, 4));
+    foreign.add(new CommittedSelections.Pick("another-prep-00001", 3, 0.9f));
+    CommittedSelections.commit(spark, prepared.run(), TEACHER, "foreign", 12, 2, prepared.vocabulary().classes(),
+        foreign);
+    PretrainStudent stage = new PretrainStudent(prepared.run(), pretrainOptions("teacher", TEACHER,
+        "selection", "foreign", "widths", "8,16", "epochs", "1", "batch-size", "32"));
+    assertThatThrownBy(() -> StageExecution.planAndRun(prepared.run(), spark, stage))
+        .as("training on the 4 found images would hide the lost one")
+        .hasMessageContaining("selection/" + TEACHER + "/foreign selected 5 (image, class) pairs but only 4 of them"
+            + " have an image in prep/unlabeled");
+    assertThat(prepared.run().committed(stage.id())).as("nothing committed").isEmpty();
+  }
+
+  @Test
   void planningPretrainAgainstAMissingSelectionNamesIt() {
     PretrainStudent missing = new PretrainStudent(prepared.run(),
         pretrainOptions("teacher", TEACHER, "selection", "k99-p1"));
