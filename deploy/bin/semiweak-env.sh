@@ -173,7 +173,7 @@ semiweak_library_jars() {
 # semiweak_export_runtime_env: the environment every JVM that runs libtorch (and every Spark worker,
 # whose executors inherit it) should have; values already set win.
 semiweak_export_runtime_env() {
-  # glibc malloc returning libtorch's per-batch buffers to the OS costs 5-10x in speed (STACK.md).
+  # glibc malloc returning libtorch's per-batch buffers to the OS costs 5-10x in speed (measured on the build machine).
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-1073741824}"
   export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"

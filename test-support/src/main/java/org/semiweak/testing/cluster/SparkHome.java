@@ -127,7 +127,7 @@ public final class SparkHome {
 
   /**
    * The environment of every process of the cluster: {@code SPARK_HOME}, the Scala version (without
-   * it workers relaunch executors forever), loopback binding, the malloc settings STACK.md measured
+   * it workers relaunch executors forever), loopback binding, the malloc settings that make libtorch 5-10x faster
    * (executors inherit them from their worker), passive OpenMP and offline DJL.
    */
   public Map<String, String> environment() {
