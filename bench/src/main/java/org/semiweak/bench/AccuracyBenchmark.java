@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.semiweak.model.Engines;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;

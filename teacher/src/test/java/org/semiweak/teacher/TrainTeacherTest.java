@@ -20,7 +20,6 @@ import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.StageModel;
-import org.semiweak.run.RunLayout;
 import org.semiweak.run.Split;
 import org.semiweak.run.StageExecution;
 import org.semiweak.run.StageManifest;
