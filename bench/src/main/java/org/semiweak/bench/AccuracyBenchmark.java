@@ -135,18 +135,28 @@ public final class AccuracyBenchmark {
   }
 
   /**
+   * Loads libtorch with the configured thread count (fixed when the engine loads, so before anything
+   * else touches DJL) and reads the Fashion-MNIST train and test sets: {train, test}.
+   */
+  private static FashionMnist[] startEngineAndLoad(Config config) {
+    System.setProperty(Engines.NUM_THREADS, String.valueOf(config.threads()));
+    System.setProperty(Engines.NUM_INTEROP_THREADS, "1");
+    Engines.configure();
+    Path dir = Path.of(config.fashionMnist());
+    return new FashionMnist[] {FashionMnist.load(dir, "train", Integer.MAX_VALUE),
+        FashionMnist.load(dir, "t10k", Integer.MAX_VALUE)};
+  }
+
+  /**
    * The step check: identical initial weights and data, {@code checkSteps} full-batch SGD steps in
    * each implementation, then the weights (BatchNorm running statistics included) are compared.
    * Differences beyond float rounding point at a difference in the forward pass, loss, BatchNorm
    * statistics or optimizer.
    */
   public static CheckReport stepCheck(Config config) {
-    System.setProperty(Engines.NUM_THREADS, String.valueOf(config.threads()));
-    System.setProperty(Engines.NUM_INTEROP_THREADS, "1");
-    Engines.configure();
-    Path dir = Path.of(config.fashionMnist());
-    FashionMnist train = FashionMnist.load(dir, "train", Integer.MAX_VALUE);
-    FashionMnist test = FashionMnist.load(dir, "t10k", Integer.MAX_VALUE);
+    FashionMnist[] data = startEngineAndLoad(config);
+    FashionMnist train = data[0];
+    FashionMnist test = data[1];
     int[] batch = Arrays.copyOf(labeledSubset(train, test, config.labeledPerClass(), config.selectSeed(),
         "fashion-mnist")[0], config.batchSize());
     ModelSpec spec = spec(config);
@@ -310,12 +320,9 @@ public final class AccuracyBenchmark {
    */
   public static Report run(Config config) {
     double load0 = Probes.loadAverage();
-    System.setProperty(Engines.NUM_THREADS, String.valueOf(config.threads()));
-    System.setProperty(Engines.NUM_INTEROP_THREADS, "1");
-    Engines.configure();
-    Path dir = Path.of(config.fashionMnist());
-    FashionMnist train = FashionMnist.load(dir, "train", Integer.MAX_VALUE);
-    FashionMnist test = FashionMnist.load(dir, "t10k", Integer.MAX_VALUE);
+    FashionMnist[] data = startEngineAndLoad(config);
+    FashionMnist train = data[0];
+    FashionMnist test = data[1];
     int[][] subsets = labeledSubset(train, test, config.labeledPerClass(), config.selectSeed(), "fashion-mnist");
     int[] labeled = subsets[0];
     int[] val = validationSubset(subsets[1], config.valImages(), config.selectSeed());

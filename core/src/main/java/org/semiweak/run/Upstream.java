@@ -19,6 +19,7 @@ public final class Upstream {
 
   private final RunDir run;
   private final Map<StageId, Known> planned = new LinkedHashMap<>();
+  private final Map<StageId, Optional<Known>> committed = new java.util.HashMap<>();
 
   public Upstream(RunDir run) {
     this.run = run;
@@ -36,8 +37,9 @@ public final class Upstream {
     if (p != null) {
       return Optional.of(p);
     }
-    return run.committed(id).map(m -> new Known(id, run.stagePath(id).toString(), m.fingerprint(),
-        m.typedResult().publication(), true));
+    // Planning asks for the same upstream stage several times: read each manifest once.
+    return committed.computeIfAbsent(id, k -> run.committed(k).map(m -> new Known(k, run.stagePath(k).toString(),
+        m.fingerprint(), m.typedResult().publication(), true)));
   }
 
   /** The stage {@code neededBy} reads; a {@link ConfigException} naming the stage and what to run if it is neither planned nor committed. */
