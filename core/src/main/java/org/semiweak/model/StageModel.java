@@ -144,10 +144,12 @@ public final class StageModel implements Serializable {
     return LOCAL_FILES.computeIfAbsent(fingerprint, f -> {
       try {
         Path dir = Files.createTempDirectory("semiweak-torchscript-");
-        Path file = dir.resolve(TORCHSCRIPT_FILE);
-        Files.write(file, payload);
-        file.toFile().deleteOnExit();
+        // deleteOnExit runs in reverse order of registration: the folder first would fail (not yet
+        // empty) and leave an empty folder per JVM behind, so the folder is registered before the file.
         dir.toFile().deleteOnExit();
+        Path file = dir.resolve(TORCHSCRIPT_FILE);
+        file.toFile().deleteOnExit();
+        Files.write(file, payload);
         return file;
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write the TorchScript teacher to a local temp file: " + e.getMessage(), e);

@@ -56,22 +56,48 @@ public final class TorchScriptClassifier implements Classifier {
   }
 
   /**
-   * Runs one image of the expected shape through the model and checks the output shape, so that a
-   * wrong input size or class count fails before any Spark job, with what was expected.
+   * Runs four probe images (zeros, ones, minus ones, fixed noise) through the model: refuses a model
+   * that rejects the input shape, returns another class count, or gives anything but finite
+   * probabilities summing to 1 (a NaN teacher would otherwise be imported, scored and selected from).
    */
-  public void checkShapes() {
-    float[] zeros = new float[format.imageValues()];
+  public void checkOnProbeImages() {
+    String[] probes = {"all zeros", "all ones", "all minus ones", "a fixed pseudo-random image"};
+    int values = format.imageValues();
+    float[] batch = new float[probes.length * values];
+    java.util.Arrays.fill(batch, values, 2 * values, 1f);
+    java.util.Arrays.fill(batch, 2 * values, 3 * values, -1f);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(20190520L);
+    for (int i = 3 * values; i < batch.length; i++) {
+      batch[i] = (float) (random.nextDouble() * 4 - 2);
+    }
     float[][] p;
     try {
-      p = probabilities(zeros, 1);
+      p = probabilities(batch, probes.length);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("the TorchScript teacher does not accept input of shape "
-          + format.inputShape(1) + " (batch, channels, height, width): " + firstLine(e.getMessage()), e);
+          + format.inputShape(probes.length) + " (batch, channels, height, width): " + firstLine(e.getMessage()), e);
     }
-    if (p.length != 1 || p[0].length != format.numClasses()) {
+    if (p.length != probes.length || p[0].length != format.numClasses()) {
       throw new IllegalArgumentException("the TorchScript teacher returns " + (p.length == 0 ? 0 : p[0].length)
-          + " values per image for input " + format.inputShape(1) + ", expected " + format.numClasses()
+          + " values per image for input " + format.inputShape(probes.length) + ", expected " + format.numClasses()
           + " (one per class of the vocabulary)");
+    }
+    for (int i = 0; i < p.length; i++) {
+      double sum = 0;
+      for (int c = 0; c < p[i].length; c++) {
+        float v = p[i][c];
+        if (!Float.isFinite(v) || v < 0 || v > 1.0001f) {
+          throw new IllegalArgumentException("the TorchScript teacher's output is not a probability on a probe image ("
+              + probes[i] + "): class " + c + " gets " + v + (outputsProbabilities
+                  ? "; if the model returns logits, import it with outputs: logits" : "")
+              + ". A teacher must give finite class probabilities for every image.");
+        }
+        sum += v;
+      }
+      if (Math.abs(sum - 1) > 1e-3) {
+        throw new IllegalArgumentException("the TorchScript teacher's probabilities on a probe image (" + probes[i]
+            + ") sum to " + sum + ", not 1; if the model returns logits, import it with outputs: logits");
+      }
     }
   }
 

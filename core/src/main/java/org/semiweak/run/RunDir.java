@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -48,11 +49,20 @@ public final class RunDir {
   public static final int FORMAT_VERSION = 2;
 
   private final FileSystem fs;
+  /**
+   * The file system for semiweak's own small files (manifests, plans, the run file, the lock). On a
+   * checksummed local file system it is the raw one underneath: Hadoop's hidden {@code .crc} side
+   * files would turn a harmless edit of a manifest (an added newline) into a {@code ChecksumException}
+   * that makes the whole run unreadable. A manifest is checked by parsing it, and the data files by
+   * the sizes and checksums it lists.
+   */
+  private final FileSystem metaFs;
   private final Path root;
   private final RunLayout layout;
 
   private RunDir(FileSystem fs, Path root) {
     this.fs = fs;
+    this.metaFs = fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
     this.root = root;
     this.layout = new RunLayout(root);
   }
@@ -67,6 +77,30 @@ public final class RunDir {
       FileSystem fs = p.getFileSystem(conf);
       Path root = fs.makeQualified(p);
       RunDir run = new RunDir(fs, root);
+      run.initialize();
+      return run;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open run directory " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Opens an existing run directory without creating or changing anything (for {@code status}); a
+   * clear error when {@code uri} holds no run.
+   */
+  public static RunDir openExisting(String uri, Configuration conf) {
+    if (uri == null || uri.isBlank()) {
+      throw new IllegalArgumentException("run directory is not set");
+    }
+    try {
+      Path p = new Path(uri);
+      FileSystem fs = p.getFileSystem(conf);
+      Path root = fs.makeQualified(p);
+      RunDir run = new RunDir(fs, root);
+      if (!fs.exists(run.layout.runFile())) {
+        throw new IllegalArgumentException(root + " is not a semiweak run directory (it has no " + RunLayout.RUN_FILE
+            + (fs.exists(root) ? ")" : "; it does not exist)"));
+      }
       run.initialize();
       return run;
     } catch (IOException e) {
@@ -127,16 +161,45 @@ public final class RunDir {
     return layout.stage(stage);
   }
 
-  /** The committed manifest of a stage, or empty when the stage has not been committed. */
+  /**
+   * The committed manifest of a stage, or empty when the stage has not been committed; a
+   * {@link DamagedStageException} (saying how to repair it) when its manifest cannot be read.
+   */
   public Optional<StageManifest> committed(StageId stage) {
     Path m = layout.manifest(stage);
+    String json;
     try {
-      return Optional.of(StageManifest.fromJson(readString(m)));
+      json = readString(m);
     } catch (FileNotFoundException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + m + ": " + e.getMessage(), e);
+      throw damaged(stage, List.of("its manifest " + m + " cannot be read: " + e.getMessage()));
     }
+    StageManifest manifest;
+    try {
+      manifest = StageManifest.fromJson(json);
+    } catch (IllegalArgumentException e) {
+      throw damaged(stage, List.of("its manifest " + m + " is " + e.getMessage()));
+    }
+    if (!stage.path().equals(manifest.stage())) {
+      throw damaged(stage, List.of("its manifest is the manifest of stage '" + manifest.stage() + "'"));
+    }
+    return Optional.of(manifest);
+  }
+
+  /**
+   * The committed manifest of a stage that {@code neededBy} is about to read, after checking that
+   * its folder holds exactly the files the manifest lists (a listing, no data read): a missing,
+   * extra or resized file is refused here, before the reader's first job, naming the file, the
+   * stage and the command that repairs it.
+   */
+  public StageManifest requireIntact(StageId stage, StageId neededBy) {
+    StageManifest m = require(stage, neededBy.path());
+    List<String> problems = fileProblems(stage, m, false);
+    if (!problems.isEmpty()) {
+      throw damaged(stage, problems, neededBy);
+    }
+    return m;
   }
 
   /** The committed manifest of a stage the caller depends on; a clear error if it is missing. */
@@ -144,6 +207,128 @@ public final class RunDir {
     return committed(stage).orElseThrow(() -> new IllegalStateException(
         neededBy + " needs the committed output of stage '" + stage + "' in " + root
             + ", which is missing. Run that stage first (semiweak status " + root + " lists what is committed)."));
+  }
+
+  /** The command that makes a damaged or stale stage committed again, with the options it was run with. */
+  public String repairCommand(StageId stage) {
+    return "semiweak rerun " + root + " " + stage.path();
+  }
+
+  private DamagedStageException damaged(StageId stage, List<String> problems) {
+    return damaged(stage, problems, null);
+  }
+
+  private DamagedStageException damaged(StageId stage, List<String> problems, StageId neededBy) {
+    StageStatus status = new StageStatus(stage.path(), StageStatus.State.DAMAGED, null, problems, repairCommand(stage));
+    return new DamagedStageException((neededBy == null ? "" : neededBy + " cannot read its input: ")
+        + "the committed output of stage '" + stage + "' in " + root + " is damaged: " + String.join("; ", problems)
+        + ".\nRepair it with: " + repairCommand(stage) + " (or semiweak run CONFIG --from " + stage.kind().command()
+        + ")", status);
+  }
+
+  private List<String> fileProblems(StageId stage, StageManifest m, boolean checksums) {
+    if (m.files() == null) {
+      return List.of(); // written before manifests listed their files: nothing to check against
+    }
+    try {
+      return StageFiles.problems(fs, stagePath(stage), m.files(), checksums);
+    } catch (IOException e) {
+      return List.of("its folder cannot be listed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The state of one stage: committed, stale (an input was replaced or removed since), damaged (with
+   * the reasons) or leftover; empty when the stage has no folder. Never throws for a damaged stage.
+   *
+   * @param checksums also compare each file's checksum with the manifest's (reads every Parquet footer)
+   */
+  public Optional<StageStatus> status(StageId stage, boolean checksums) {
+    StageManifest m;
+    try {
+      Optional<StageManifest> c = committed(stage);
+      if (c.isEmpty()) {
+        return fs.exists(stagePath(stage))
+            ? Optional.of(new StageStatus(stage.path(), StageStatus.State.LEFTOVER, null,
+                List.of("a folder without a manifest: a crash before its commit; never read"), null))
+            : Optional.empty();
+      }
+      m = c.get();
+    } catch (DamagedStageException e) {
+      return Optional.of(e.status());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + stagePath(stage) + ": " + e.getMessage(), e);
+    }
+    List<String> problems = fileProblems(stage, m, checksums);
+    if (!problems.isEmpty()) {
+      return Optional.of(new StageStatus(stage.path(), StageStatus.State.DAMAGED, m, problems, repairCommand(stage)));
+    }
+    List<String> stale = staleInputs(m);
+    if (!stale.isEmpty()) {
+      return Optional.of(new StageStatus(stage.path(), StageStatus.State.STALE, m, stale,
+          "semiweak run CONFIG, or " + repairCommand(stage)));
+    }
+    return Optional.of(new StageStatus(stage.path(), StageStatus.State.COMMITTED, m, List.of(), null));
+  }
+
+  /** Why a committed stage no longer matches its inputs: one line per input stage replaced or removed since. */
+  public List<String> staleInputs(StageManifest m) {
+    List<String> out = new ArrayList<>();
+    for (StageManifest.Input in : m.inputs()) {
+      if (in.commit() == null) {
+        continue;
+      }
+      StageId upstream = RunLayout.parse(in.name());
+      try {
+        Optional<StageManifest> now = committed(upstream);
+        if (now.isEmpty()) {
+          out.add("its input '" + upstream + "' is no longer committed");
+        } else if (!in.commit().equals(now.get().commit())) {
+          out.add("its input '" + upstream + "' was replaced (" + now.get().finishedAt() + ") after it was built");
+        }
+      } catch (DamagedStageException e) {
+        out.add("its input '" + upstream + "' is damaged");
+      }
+    }
+    return out;
+  }
+
+  /** Every stage folder of the run (committed, stale, damaged or leftover), in path order. */
+  public List<StageStatus> statuses(boolean checksums) {
+    List<StageStatus> out = new ArrayList<>();
+    try {
+      collectStages(root, out, 0, checksums);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
+    }
+    out.sort((a, b) -> a.stage().compareTo(b.stage()));
+    return out;
+  }
+
+  private void collectStages(Path dir, List<StageStatus> out, int depth, boolean checksums) throws IOException {
+    if (depth > 4) {
+      return;
+    }
+    for (FileStatus st : fs.listStatus(dir)) {
+      String name = st.getPath().getName();
+      if (!st.isDirectory() || name.startsWith("_") || name.startsWith(".")) {
+        continue;
+      }
+      Optional<StageId> id = layout.relative(st.getPath().toUri().getPath()).flatMap(RunDir::stageIdOf);
+      if (id.isPresent()) {
+        status(id.get(), checksums).ifPresent(out::add);
+      } else {
+        collectStages(st.getPath(), out, depth + 1, checksums);
+      }
+    }
+  }
+
+  private static Optional<StageId> stageIdOf(String relativePath) {
+    try {
+      return Optional.of(RunLayout.parse(relativePath));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   /** The committed stage whose folder holds {@code file} (a path or URI), if any. */
@@ -155,34 +340,21 @@ public final class RunDir {
     return listCommitted().stream().filter(m -> rel.get().startsWith(m.stage() + "/")).findFirst();
   }
 
-  /** All committed stages, found by their manifests, in path order. */
+  /**
+   * All stages with a readable manifest and intact files (committed or stale), in path order;
+   * damaged ones are left out, each with a warning that says how to repair it.
+   */
   public List<StageManifest> listCommitted() {
     List<StageManifest> out = new ArrayList<>();
-    try {
-      collect(root, out, 0);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (StageStatus st : statuses(false)) {
+      if (st.usable()) {
+        out.add(st.manifest());
+      } else if (st.state() == StageStatus.State.DAMAGED) {
+        LOG.warn("stage {} is damaged ({}); repair it with: {}", st.stage(), String.join("; ", st.problems()),
+            st.repair());
+      }
     }
-    out.sort((a, b) -> a.stage().compareTo(b.stage()));
     return out;
-  }
-
-  private void collect(Path dir, List<StageManifest> out, int depth) throws IOException {
-    if (depth > 4) {
-      return;
-    }
-    for (FileStatus st : fs.listStatus(dir)) {
-      String name = st.getPath().getName();
-      if (!st.isDirectory() || name.startsWith("_") || name.startsWith(".")) {
-        continue;
-      }
-      Path m = new Path(st.getPath(), RunLayout.MANIFEST);
-      if (fs.exists(m)) {
-        out.add(StageManifest.fromJson(readString(m)));
-      } else {
-        collect(st.getPath(), out, depth + 1);
-      }
-    }
   }
 
   /** Starts writing a stage: a fresh temporary folder that becomes the stage on commit. */
@@ -201,7 +373,7 @@ public final class RunDir {
     Path p = stagePath(stage);
     try {
       // The manifest goes first so that a crash midway leaves an uncommitted folder, never a half stage.
-      fs.delete(layout.manifest(stage), false);
+      metaFs.delete(layout.manifest(stage), false);
       fs.delete(p, true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete stage " + p + ": " + e.getMessage(), e);
@@ -225,7 +397,7 @@ public final class RunDir {
         "pid", ProcessHandle.current().pid(),
         "purpose", purpose,
         "since", Instant.now().toString()));
-    try (OutputStream out = fs.create(lock, false)) {
+    try (OutputStream out = metaFs.create(lock, false)) {
       out.write(owner.getBytes(StandardCharsets.UTF_8));
     } catch (FileAlreadyExistsException e) {
       throw new RunLockedException(root, readLockOwner(lock));
@@ -235,7 +407,7 @@ public final class RunDir {
       }
       throw new UncheckedIOException("cannot create lock " + lock + ": " + e.getMessage(), e);
     }
-    return new RunLock(fs, lock);
+    return new RunLock(metaFs, lock);
   }
 
   private static boolean isAlreadyExists(IOException e) {
@@ -259,33 +431,96 @@ public final class RunDir {
     }
   }
 
+  /** Reads one of semiweak's small text files (manifest, plan, run file, lock), ignoring checksum side files. */
   public String readString(Path p) throws IOException {
-    try (InputStream in = fs.open(p)) {
+    try (InputStream in = metaFs.open(p)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 
   /** Writes a small file atomically: a temporary sibling, then rename. */
   public void writeAtomically(Path p, String content) {
-    HadoopFiles.writeAtomically(fs, p, content);
+    HadoopFiles.writeAtomically(metaFs, p, content);
   }
 
+  /**
+   * Puts a written stage in place. A committed output of the same stage is replaced, never deleted
+   * first: it is moved aside to {@code _replaced/}, the new folder takes its place, the manifest is
+   * written, and only then is the old folder deleted. Until the new manifest exists the old output
+   * can be put back ({@link #recoverInterruptedCommits()}); a stage that fails before its commit
+   * never touches the committed output.
+   */
   void commit(StageWriter writer, StageManifest manifest) throws IOException {
-    Path target = stagePath(writer.stage());
+    StageId id = writer.stage();
+    Path target = stagePath(id);
+    Path aside = null;
     if (fs.exists(target)) {
-      if (fs.exists(layout.manifest(writer.stage()))) {
-        throw new IllegalStateException(
-            "stage " + writer.stage() + " is already committed in " + root
-                + "; delete it first (semiweak run CONFIG --from " + writer.stage().kind().command() + ") to rerun it");
+      if (metaFs.exists(layout.manifest(id))) {
+        aside = layout.replaced(id, UUID.randomUUID().toString());
+        fs.mkdirs(layout.replacedRoot());
+        if (!fs.rename(target, aside)) {
+          throw new IOException("cannot move the committed output " + target + " aside to " + aside);
+        }
+        LOG.info("replacing the committed output of stage {} (kept at {} until the commit completes)", id, aside);
+      } else {
+        LOG.info("replacing uncommitted leftover of stage {} at {}", id, target);
+        fs.delete(target, true);
       }
-      LOG.info("replacing uncommitted leftover of stage {} at {}", writer.stage(), target);
-      fs.delete(target, true);
     }
     fs.mkdirs(target.getParent());
     if (!fs.rename(writer.tempDir(), target)) {
       throw new IOException("rename " + writer.tempDir() + " -> " + target + " returned false");
     }
-    writeAtomically(layout.manifest(writer.stage()), manifest.toJson());
+    writeAtomically(layout.manifest(id), manifest.toJson());
+    if (aside != null) {
+      fs.delete(aside, true);
+    }
+  }
+
+  /**
+   * Finishes commits that a killed process left between moving the old output aside and writing the
+   * new manifest: the old output goes back where it was (its replacement never committed), or is
+   * deleted when the new manifest made it. Called with the lock held, before any stage runs.
+   *
+   * @return one line per stage put right, for the console
+   */
+  public List<String> recoverInterruptedCommits() {
+    List<String> done = new ArrayList<>();
+    Path replaced = layout.replacedRoot();
+    try {
+      if (!fs.exists(replaced)) {
+        return done;
+      }
+      for (FileStatus st : fs.listStatus(replaced)) {
+        Path aside = st.getPath();
+        StageManifest old;
+        try {
+          old = StageManifest.fromJson(readString(new Path(aside, RunLayout.MANIFEST)));
+        } catch (IOException | IllegalArgumentException e) {
+          LOG.warn("{} holds no readable manifest ({}); left in place for a person to look at", aside, e.getMessage());
+          continue;
+        }
+        StageId id = old.id();
+        if (metaFs.exists(layout.manifest(id))) {
+          fs.delete(aside, true);
+          done.add("removed the previous output of " + id + ", replaced by a completed commit");
+        } else {
+          Path target = stagePath(id);
+          if (fs.exists(target)) {
+            fs.delete(target, true);
+          }
+          fs.mkdirs(target.getParent());
+          if (!fs.rename(aside, target)) {
+            throw new IOException("cannot move " + aside + " back to " + target);
+          }
+          done.add("restored the committed output of " + id + " (its replacement was interrupted before its commit)");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot recover interrupted commits under " + replaced + ": " + e.getMessage(), e);
+    }
+    done.forEach(line -> LOG.warn("{}", line));
+    return done;
   }
 
   @Override

@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.Path;
  * files, and the work and temporary folders. No other class concatenates or splits a run path.
  *
  * <pre>
- * _RUN.json  _LOCK  _tmp/  _work/
+ * _RUN.json  _LOCK  _tmp/  _work/  _replaced/
  * prep/{labeled,unlabeled,test,quarantine}/  prep/vocabulary.json
  * teacher/&lt;recipe&gt;/
  * scores/&lt;teacher&gt;/
@@ -29,6 +29,13 @@ public final class RunLayout {
   public static final String TMP = "_tmp";
   /** Resumable work of stages (checkpoints, materialized training sets), until their commit. */
   public static final String WORK = "_work";
+  /**
+   * A committed stage's previous output while its replacement is being committed: moved back by the
+   * next process if that commit was interrupted, deleted once it completed.
+   */
+  public static final String REPLACED = "_replaced";
+  /** Beside the manifest: the plan (kind, options, inputs), so that a damaged manifest can be rebuilt by a rerun. */
+  public static final String PLAN_FILE = "_PLAN.json";
   /** Under {@code prep/}: the class vocabulary. */
   public static final String VOCABULARY_FILE = "vocabulary.json";
   /** Under {@code prep/}: records that could not be prepared, with the reason. */
@@ -159,6 +166,19 @@ public final class RunLayout {
   /** A fresh temporary folder for a stage's output ({@code unique} keeps concurrent attempts apart). */
   public Path temp(StageId id, String unique) {
     return new Path(tmpRoot(), path(id).replace('/', '+') + "-" + unique);
+  }
+
+  public Path replacedRoot() {
+    return new Path(root, REPLACED);
+  }
+
+  /** Where a committed stage's output waits while its replacement is committed. */
+  public Path replaced(StageId id, String unique) {
+    return new Path(replacedRoot(), path(id).replace('/', '+') + "-" + unique);
+  }
+
+  public Path plan(StageId id) {
+    return new Path(stage(id), PLAN_FILE);
   }
 
   public Path workRoot() {

@@ -9,8 +9,14 @@ import org.apache.spark.sql.SparkSession;
 public final class StageExecution {
   private StageExecution() {}
 
-  /** Executes the stage into a fresh temporary folder, with its Spark jobs grouped under it, and commits it. */
+  /**
+   * Checks that every input stage's folder holds what its manifest lists, then executes the stage
+   * into a fresh temporary folder, with its Spark jobs grouped under it, and commits it.
+   */
   public static StageManifest run(RunDir run, SparkSession spark, Stage stage, StagePlan plan) {
+    for (StageManifest.Input in : plan.inputs()) {
+      StageWriter.stageOf(in).ifPresent(upstream -> run.requireIntact(upstream, stage.id()));
+    }
     try (StageWriter writer = run.begin(stage.id())) {
       StageOutput output = SparkJobs.inStage(spark, stage.id(), () -> stage.execute(spark, plan, writer));
       return writer.commit(plan, output);

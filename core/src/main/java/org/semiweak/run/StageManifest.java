@@ -27,6 +27,11 @@ import org.semiweak.util.Json;
  * @param startedAt ISO-8601 instant
  * @param finishedAt ISO-8601 instant
  * @param seconds wall time
+ * @param commit a unique id of this commit: a stage built on it records it with its input, so a
+ *     stage whose input was replaced since is known to be stale
+ * @param files every file the stage folder holds, with sizes, Parquet row counts and checksums:
+ *     readers check the folder against it before their first job; null in manifests written before
+ *     semiweak listed files (those folders are not checked)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StageManifest(
@@ -41,15 +46,32 @@ public record StageManifest(
     JsonNode result,
     String startedAt,
     String finishedAt,
-    double seconds) {
+    double seconds,
+    String commit,
+    List<StageFile> files) {
 
-  /** One input of a stage: a committed stage or an external file, and its fingerprint. */
-  public record Input(String name, String path, String fingerprint) {}
+  /**
+   * One input of a stage: a committed stage or an external file, and its fingerprint.
+   *
+   * @param commit for a stage of the same run, the {@link StageManifest#commit()} it read (filled in
+   *     at commit time); null for external files and in plans
+   */
+  public record Input(String name, String path, String fingerprint, String commit) {
+    /** An input as a plan records it, before the commit it read is known. */
+    public static Input of(String name, String path, String fingerprint) {
+      return new Input(name, path, fingerprint, null);
+    }
+
+    public Input withCommit(String commitId) {
+      return new Input(name, path, fingerprint, commitId);
+    }
+  }
 
   public StageManifest {
     options = options == null ? Map.of() : new LinkedHashMap<>(options);
     inputs = inputs == null ? List.of() : List.copyOf(inputs);
     counts = counts == null ? Map.of() : new LinkedHashMap<>(counts);
+    files = files == null ? null : List.copyOf(files);
   }
 
   /** The stage this manifest commits. */

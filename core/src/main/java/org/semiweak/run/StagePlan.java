@@ -46,13 +46,13 @@ public record StagePlan(StageId id, Map<String, Object> options, List<StageManif
 
     /** An upstream stage, committed or planned earlier in the same pipeline. */
     public Builder input(Upstream.Known upstream) {
-      inputs.add(new StageManifest.Input(upstream.id().path(), upstream.path(), upstream.fingerprint()));
+      inputs.add(StageManifest.Input.of(upstream.id().path(), upstream.path(), upstream.fingerprint()));
       return this;
     }
 
     /** An external input: a file the user gave, with the fingerprint of its content. */
     public Builder input(String name, String path, String fingerprint) {
-      inputs.add(new StageManifest.Input(name, path, fingerprint));
+      inputs.add(StageManifest.Input.of(name, path, fingerprint));
       return this;
     }
 

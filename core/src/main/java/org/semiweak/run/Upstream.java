@@ -60,12 +60,22 @@ public final class Upstream {
     return type.cast(k.publication());
   }
 
-  /** Every model stage planned in this pipeline or committed, in path order. */
+  /**
+   * Every model stage planned in this pipeline or committed, in path order; a damaged model stage
+   * that this pipeline does not rebuild is an error naming the repair, not a model silently left out.
+   */
   public List<Known> models() {
     Map<StageId, Known> all = new java.util.TreeMap<>();
-    for (StageManifest m : run.listCommitted()) {
-      StageId id = m.id();
-      if (id.kind().producesModel()) {
+    for (StageStatus st : run.statuses(false)) {
+      StageId id = RunLayout.parse(st.stage());
+      if (!id.kind().producesModel() || planned.containsKey(id)) {
+        continue;
+      }
+      if (st.state() == StageStatus.State.DAMAGED) {
+        throw new ConfigException("model stage '" + id + "' in " + run.root() + " is damaged: "
+            + String.join("; ", st.problems()) + ". Repair it with: " + st.repair());
+      }
+      if (st.usable()) {
         find(id).ifPresent(k -> all.put(id, k));
       }
     }

@@ -67,6 +67,21 @@ public abstract class TrainingStage implements Stage {
     return prep.read(spark, Split.LABELED).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
   }
 
+  /**
+   * The rows of {@code labeled}, checked against what prep committed: a training stage never trains
+   * on fewer labeled images than the run holds without saying so.
+   */
+  protected long labeledCount(Dataset<Row> labeled, PrepInfo prep) {
+    long rows = labeled.count();
+    Long committed = prep.manifest().counts().get("written." + Split.LABELED.dirName());
+    if (committed != null && committed != rows) {
+      throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+          "%s: prep/%s holds %,d images, but prep committed %,d: the prep stage is damaged; repair it with %s",
+          id(), Split.LABELED.dirName(), rows, committed, run.repairCommand(org.semiweak.run.RunLayout.prep())));
+    }
+    return rows;
+  }
+
   /** The trainings of one stage, each checkpointed under the stage's work folder and recorded by name. */
   public final class Phases {
     private final SparkSession spark;
@@ -94,6 +109,13 @@ public abstract class TrainingStage implements Stage {
       Path checkpoints = new Path(run.layout().work(id()), "checkpoints-" + phase);
       TrainingResult r = new DistributedTrainer(spark).optLabel(id().path())
           .train(data, spec, initial, schedule, checkpoints, null);
+      if (r.trainingSetSize() != examples) {
+        // The shards are built by a second read of the input: a file that changed or vanished in
+        // between would otherwise train a model on part of the data under a manifest that says all.
+        throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+            "%s: the %s training held %,d images in its workers' shards, but its input has %,d: the input changed"
+                + " while the stage ran; run the stage again", id(), phase, r.trainingSetSize(), examples));
+      }
       done.add(new TrainingPhase(phase, examples, r.examplesSeen(), schedule.totalSteps(), epochs,
           schedule.workers(), r.roundsRun(), r.roundsResumed(), r.seconds(), r.finalLoss(),
           r.executors().stream().map(String::valueOf).sorted().toList(),

@@ -165,7 +165,7 @@ public final class DistributedTrainer {
           stateBytes.destroy();
         }
       });
-      return result.withExecutors(executors.value());
+      return result.withExecutors(executors.value()).withTrainingSetSize(total);
     } finally {
       shards.unpersist(false);
       sc.setJobDescription(previousDescription);

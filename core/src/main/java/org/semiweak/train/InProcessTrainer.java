@@ -64,6 +64,6 @@ public final class InProcessTrainer {
             options, w));
       }
       return outcomes;
-    });
+    }).withTrainingSetSize(shards.stream().mapToLong(ExampleShard::size).sum());
   }
 }

@@ -117,6 +117,6 @@ final class RoundLoop {
       }
     }
     return new TrainingResult(weights, optimizerState, curve, rounds - resumed, resumed, examplesSeen,
-        (System.nanoTime() - start) / 1e9, List.of());
+        (System.nanoTime() - start) / 1e9, List.of(), -1);
   }
 }

@@ -16,6 +16,8 @@ import org.semiweak.model.ModelWeights;
  * @param seconds wall time of this call
  * @param executors the Spark executor ids that ran this call's training tasks, sorted ("driver"
  *     in local mode); empty when nothing ran on Spark
+ * @param trainingSetSize the images in the workers' shards: what the training really held (the
+ *     model stages check it against their input's count); -1 when the caller did not record it
  */
 public record TrainingResult(
     ModelWeights weights,
@@ -25,7 +27,8 @@ public record TrainingResult(
     int roundsResumed,
     long examplesSeen,
     double seconds,
-    List<String> executors) {
+    List<String> executors,
+    long trainingSetSize) {
 
   public TrainingResult {
     learningCurve = List.copyOf(learningCurve);
@@ -35,7 +38,13 @@ public record TrainingResult(
   /** This result with the executors that ran it. */
   public TrainingResult withExecutors(java.util.Collection<String> ids) {
     return new TrainingResult(weights, optimizerState, learningCurve, roundsRun, roundsResumed, examplesSeen, seconds,
-        new java.util.TreeSet<>(ids).stream().toList());
+        new java.util.TreeSet<>(ids).stream().toList(), trainingSetSize);
+  }
+
+  /** This result with the number of images its shards held. */
+  public TrainingResult withTrainingSetSize(long images) {
+    return new TrainingResult(weights, optimizerState, learningCurve, roundsRun, roundsResumed, examplesSeen, seconds,
+        executors, images);
   }
 
   /** Mean training loss of the last round, NaN if there was none. */

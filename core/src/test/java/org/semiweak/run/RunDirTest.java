@@ -86,12 +86,156 @@ class RunDirTest {
   }
 
   @Test
-  void aCommittedStageIsNeverOverwritten() {
+  void aRecommitReplacesTheCommittedOutputAndRemovesTheOldFolderOnlyAfterwards() throws Exception {
     RunDir run = open();
-    run.begin(SELECTION).commit(plan(SELECTION), output(SELECTION));
-    StageWriter again = run.begin(SELECTION);
-    assertThatThrownBy(() -> again.commit(plan(SELECTION), output(SELECTION)))
-        .hasMessageContaining("stage selection/semi-weak/k10-p1 is already committed");
+    StageManifest first = commitWithFile(run, SELECTION, "part-0", "old rows");
+    StageManifest second = commitWithFile(run, SELECTION, "part-1", "new rows");
+    assertThat(second.commit()).as("each commit has its own id").isNotEqualTo(first.commit());
+    assertThat(run.committed(SELECTION).orElseThrow().commit()).isEqualTo(second.commit());
+    assertThat(run.fs().exists(new Path(run.stagePath(SELECTION), "part-1"))).isTrue();
+    assertThat(run.fs().exists(new Path(run.stagePath(SELECTION), "part-0"))).as("the old output is gone").isFalse();
+    assertThat(run.fs().exists(run.layout().replacedRoot()) && run.fs().listStatus(run.layout().replacedRoot()).length > 0)
+        .as("nothing left aside").isFalse();
+  }
+
+  @Test
+  void aCommitInterruptedAfterMovingTheOldOutputAsideIsUndoneByTheNextProcess() throws Exception {
+    RunDir run = open();
+    commitWithFile(run, SCORES, "part-0", "committed scores");
+    // What a process killed inside commit() leaves: the old output aside, the new one not yet committed.
+    Path aside = run.layout().replaced(SCORES, "killed");
+    run.fs().mkdirs(run.layout().replacedRoot());
+    assertThat(run.fs().rename(run.stagePath(SCORES), aside)).isTrue();
+    run.fs().mkdirs(run.stagePath(SCORES));
+    run.fs().create(new Path(run.stagePath(SCORES), "half-written")).close();
+    assertThat(run.committed(SCORES)).isEmpty();
+
+    List<String> done = open().recoverInterruptedCommits();
+
+    assertThat(done).singleElement().asString().contains("restored the committed output of scores/semi-weak");
+    assertThat(run.committed(SCORES)).as("committed again").isPresent();
+    assertThat(run.status(SCORES, true).orElseThrow().state()).isEqualTo(StageStatus.State.COMMITTED);
+    assertThat(run.fs().exists(new Path(run.stagePath(SCORES), "half-written"))).isFalse();
+  }
+
+  @Test
+  void theManifestListsEveryFileWithItsSizeAndChecksum() throws Exception {
+    RunDir run = open();
+    StageManifest m = commitWithFile(run, SCORES, "sub/part-0", "12345");
+    assertThat(m.files()).extracting(StageFile::path).contains("sub/part-0", RunLayout.PLAN_FILE)
+        .doesNotContain(RunLayout.MANIFEST);
+    StageFile part = m.files().stream().filter(f -> f.path().equals("sub/part-0")).findFirst().orElseThrow();
+    assertThat(part.bytes()).isEqualTo(5);
+    assertThat(part.checksum()).startsWith("crc32:");
+    assertThat(run.status(SCORES, true).orElseThrow().state()).isEqualTo(StageStatus.State.COMMITTED);
+  }
+
+  @Test
+  void aMissingExtraOrResizedFileMakesTheStageDamagedAndReadersRefuseIt() throws Exception {
+    RunDir run = open();
+    commitWithFile(run, SCORES, "part-0", "12345");
+    Path part = new Path(run.stagePath(SCORES), "part-0");
+
+    run.fs().delete(part, false);
+    StageStatus missing = run.status(SCORES, false).orElseThrow();
+    assertThat(missing.state()).isEqualTo(StageStatus.State.DAMAGED);
+    assertThat(missing.problems()).containsExactly("file part-0 (5 bytes) is missing");
+    assertThat(missing.repair()).isEqualTo("semiweak rerun " + run.root() + " scores/semi-weak");
+    assertThatThrownBy(() -> run.requireIntact(SCORES, SELECTION))
+        .isInstanceOf(DamagedStageException.class)
+        .hasMessageContaining("selection/semi-weak/k10-p1 cannot read its input")
+        .hasMessageContaining("stage 'scores/semi-weak'")
+        .hasMessageContaining("file part-0 (5 bytes) is missing")
+        .hasMessageContaining("Repair it with: semiweak rerun " + run.root() + " scores/semi-weak");
+    assertThat(run.listCommitted()).as("a damaged stage is not offered to readers").isEmpty();
+
+    writeRaw(run, part, "1234567");
+    assertThat(run.status(SCORES, false).orElseThrow().problems()).containsExactly("file part-0 has 7 bytes, committed with 5");
+
+    writeRaw(run, part, "12345");
+    writeRaw(run, new Path(run.stagePath(SCORES), "part-9"), "x");
+    assertThat(run.status(SCORES, false).orElseThrow().problems()).containsExactly("file part-9 was not part of the commit");
+  }
+
+  @Test
+  void aFileRewrittenWithTheSameSizeIsFoundByItsChecksum() throws Exception {
+    RunDir run = open();
+    commitWithFile(run, SCORES, "part-0", "12345");
+    writeRaw(run, new Path(run.stagePath(SCORES), "part-0"), "54321");
+    assertThat(run.status(SCORES, false).orElseThrow().state()).as("sizes alone: looks intact")
+        .isEqualTo(StageStatus.State.COMMITTED);
+    assertThat(run.status(SCORES, true).orElseThrow().problems()).singleElement().asString()
+        .startsWith("file part-0 changed since its commit");
+  }
+
+  @Test
+  void anEditedManifestIsReadAndAnUnreadableOneIsReportedNotThrown() throws Exception {
+    RunDir run = open();
+    commitWithFile(run, SCORES, "part-0", "12345");
+    commitWithFile(run, PREP, "labeled/part-0", "x");
+    java.nio.file.Path manifest = tmp.resolve("run").resolve("scores/semi-weak").resolve(RunLayout.MANIFEST);
+    // Hadoop's checksum side file would make this harmless edit a ChecksumException.
+    Files.writeString(manifest, "\n", java.nio.file.StandardOpenOption.APPEND);
+    assertThat(run.status(SCORES, false).orElseThrow().state()).isEqualTo(StageStatus.State.COMMITTED);
+
+    Files.writeString(manifest, "{ not json");
+    List<StageStatus> all = run.statuses(false);
+    assertThat(all).extracting(StageStatus::stage).containsExactly("prep", "scores/semi-weak");
+    StageStatus damaged = all.get(1);
+    assertThat(damaged.state()).isEqualTo(StageStatus.State.DAMAGED);
+    assertThat(damaged.problems()).singleElement().asString().contains("not a semiweak stage manifest");
+    assertThat(damaged.repair()).isEqualTo("semiweak rerun " + run.root() + " scores/semi-weak");
+    assertThat(all.get(0).state()).as("the other stages are unaffected").isEqualTo(StageStatus.State.COMMITTED);
+    assertThatThrownBy(() -> run.committed(SCORES)).isInstanceOf(DamagedStageException.class)
+        .hasMessageContaining("Repair it with: semiweak rerun");
+  }
+
+  @Test
+  void aStageBuiltOnAReplacedInputIsStale() throws Exception {
+    RunDir run = open();
+    StageManifest scores = commitWithFile(run, SCORES, "part-0", "12345");
+    StagePlan selectionPlan = StagePlan.builder(SELECTION, Map.of("k", 10))
+        .input(new Upstream(run).require(SCORES, SELECTION)).publishes(new Publication.Selection(10, 1)).build();
+    StageWriter w = run.begin(SELECTION);
+    StageManifest selection = w.commit(selectionPlan, output(SELECTION));
+    assertThat(selection.inputs()).singleElement().extracting(StageManifest.Input::commit).isEqualTo(scores.commit());
+    assertThat(run.status(SELECTION, false).orElseThrow().state()).isEqualTo(StageStatus.State.COMMITTED);
+
+    commitWithFile(run, SCORES, "part-0", "67890");
+
+    StageStatus stale = run.status(SELECTION, false).orElseThrow();
+    assertThat(stale.state()).isEqualTo(StageStatus.State.STALE);
+    assertThat(stale.problems()).singleElement().asString().contains("its input 'scores/semi-weak' was replaced");
+  }
+
+  @Test
+  void aFolderWithoutManifestIsALeftover() throws Exception {
+    RunDir run = open();
+    run.fs().mkdirs(run.stagePath(SCORES));
+    assertThat(run.statuses(false)).singleElement().extracting(StageStatus::state).isEqualTo(StageStatus.State.LEFTOVER);
+  }
+
+  @Test
+  void openingAPathWithoutARunForReadingCreatesNothing() {
+    java.nio.file.Path nothing = tmp.resolve("no-run-here");
+    assertThatThrownBy(() -> RunDir.openExisting(nothing.toUri().toString(), new Configuration()))
+        .hasMessageContaining("is not a semiweak run directory").hasMessageContaining("does not exist");
+    assertThat(Files.exists(nothing)).isFalse();
+  }
+
+  private static StageManifest commitWithFile(RunDir run, StageId stage, String file, String content) throws Exception {
+    StageWriter w = run.begin(stage);
+    try (OutputStream out = run.fs().create(w.temp(file))) {
+      out.write(content.getBytes(StandardCharsets.UTF_8));
+    }
+    return w.commit(plan(stage), output(stage));
+  }
+
+  /** Overwrites a file as a person or another tool would: no Hadoop checksum side file kept in step. */
+  private void writeRaw(RunDir run, Path p, String content) throws Exception {
+    java.nio.file.Path local = java.nio.file.Path.of(p.toUri());
+    Files.writeString(local, content);
+    Files.deleteIfExists(local.resolveSibling("." + local.getFileName() + ".crc"));
   }
 
   @Test

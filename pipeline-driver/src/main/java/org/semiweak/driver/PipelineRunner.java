@@ -19,6 +19,7 @@ import org.semiweak.run.StageKind;
 import org.semiweak.run.StageExecution;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StagePlan;
+import org.semiweak.run.StageStatus;
 import org.semiweak.run.Upstream;
 import org.semiweak.stage.ParquetInput;
 import org.semiweak.util.Fingerprint;
@@ -86,6 +87,7 @@ public final class PipelineRunner {
     List<StageOutcome> outcomes = new ArrayList<>();
     try (RunLock lock = run.lock("semiweak " + stages.get(0).id().kind()
         + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).id().kind() : ""))) {
+      run.recoverInterruptedCommits().forEach(line -> out.println("semiweak: " + line));
       cleanTemporaryLeftovers();
       for (int i = 0; i < stages.size(); i++) {
         Stage s = stages.get(i);
@@ -99,25 +101,28 @@ public final class PipelineRunner {
   private StageOutcome runOne(Stage s, StagePlan plan, int index, int total, boolean rerun) {
     String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.id());
     String fp = plan.fingerprint();
-    Optional<StageManifest> committed = run.committed(s.id());
-    if (committed.isPresent() && rerun) {
-      out.printf("%s deleting the committed output to run it again%n", where);
-      run.delete(s.id());
-      committed = Optional.empty();
-    }
-    if (committed.isPresent()) {
-      if (committed.get().fingerprint().equals(fp)) {
+    // A committed output is never deleted before its replacement commits: a rerun that fails leaves it as it was.
+    Optional<StageStatus> status = run.status(s.id(), false);
+    if (status.isPresent() && status.get().state() == StageStatus.State.DAMAGED) {
+      out.printf("%s damaged (%s): running it again%n", where, String.join("; ", status.get().problems()));
+    } else if (status.isPresent() && status.get().usable()) {
+      StageManifest committed = status.get().manifest();
+      if (rerun) {
+        out.printf("%s running it again; the committed output stays until the new one commits%n", where);
+      } else if (!committed.fingerprint().equals(fp)) {
+        if (!s.replaceable()) {
+          throw new ConfigException(where + " is committed with other options or inputs (fingerprint "
+              + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
+              + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
+              + " with --from " + s.id().kind() + " to replace it.");
+        }
+        out.printf("%s inputs or options changed since it was committed: running it again%n", where);
+      } else if (status.get().state() == StageStatus.State.STALE) {
+        out.printf("%s stale (%s): running it again%n", where, String.join("; ", status.get().problems()));
+      } else {
         out.printf("%s up to date (fingerprint %s), skipped%n", where, Fingerprint.shortForm(fp));
-        return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed.get(), 0);
+        return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed, 0);
       }
-      if (!s.replaceable()) {
-        throw new ConfigException(where + " is committed with other options or inputs (fingerprint "
-            + Fingerprint.shortForm(committed.get().fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
-            + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
-            + " with --from " + s.id().kind() + " to replace it.");
-      }
-      out.printf("%s inputs or options changed since it was committed: running it again%n", where);
-      run.delete(s.id());
     }
     out.printf("%s running%n", where);
     long t0 = System.nanoTime();

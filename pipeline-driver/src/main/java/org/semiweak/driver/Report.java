@@ -13,10 +13,14 @@ public final class Report {
   private Report() {}
 
   static String countsLine(StageManifest m) {
-    if (m.counts().isEmpty()) {
+    return countsLine(m.counts());
+  }
+
+  static String countsLine(java.util.Map<String, Long> counts) {
+    if (counts.isEmpty()) {
       return "no record counts";
     }
-    return m.counts().entrySet().stream()
+    return counts.entrySet().stream()
         .filter(e -> !e.getKey().contains(".") || e.getKey().startsWith("written."))
         .map(e -> e.getKey() + "=" + String.format(Locale.ROOT, "%,d", e.getValue()))
         .collect(Collectors.joining(", "));

@@ -43,6 +43,11 @@ public final class RunConfig {
     Object doc;
     try {
       doc = Json.YAML.readValue(yaml, Object.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+      String where = at == null || at.getLineNr() < 1 ? origin
+          : origin + ": line " + at.getLineNr() + ", column " + at.getColumnNr();
+      throw new ConfigException(where + ": not valid YAML: " + e.getOriginalMessage().split("\n")[0].strip());
     } catch (IOException e) {
       throw new ConfigException(origin + ": not valid YAML: " + e.getMessage().split("\n")[0]);
     }
@@ -79,9 +84,16 @@ public final class RunConfig {
     return cfg;
   }
 
-  /** Reads a config file through the Hadoop FileSystem (so it may live on HDFS or S3 too). */
+  /**
+   * Reads a config file through the Hadoop FileSystem, so it may live on HDFS or S3 too when given
+   * with its scheme ({@code hdfs://nn/conf/run.yaml}); a path without a scheme is a local file, not
+   * a path on the cluster's default file system.
+   */
   public static RunConfig load(String location, Set<String> stageSections) {
     Path p = new Path(location);
+    if (p.toUri().getScheme() == null) {
+      p = new Path(new java.io.File(location).getAbsoluteFile().toURI());
+    }
     try (InputStream in = p.getFileSystem(new Configuration()).open(p)) {
       return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), location, stageSections);
     } catch (java.io.FileNotFoundException e) {

@@ -69,8 +69,9 @@ public final class SemiweakCli {
     } catch (RunLockedException e) {
       err.println("semiweak: " + e.getMessage());
       return LOCKED;
-    } catch (Exception e) {
-      // Spark rethrows task failures as (checked) SparkException.
+    } catch (Exception | Error e) {
+      // Spark rethrows task failures as (checked) SparkException; a full local disk surfaces as
+      // Hadoop's FSError, an Error: every way out ends with one line saying what failed.
       LOG.error("semiweak failed", e);
       err.println("semiweak: failed: " + describe(e));
       return FAILED;
@@ -123,15 +124,22 @@ public final class SemiweakCli {
       return args.length == 0 ? USAGE : OK;
     }
     String command = args[0];
+    if (command.equals("--version") || command.equals("version")) {
+      out.println("semiweak " + org.semiweak.run.Versions.semiweak());
+      return OK;
+    }
     Args a = Args.parse(List.of(args).subList(1, args.length));
     if (a.help) {
       return help(command);
     }
+    a.checkFlags(command);
     switch (command) {
       case "status":
         return status(a);
+      case "rerun":
+        return rerun(a);
       case "run":
-        return runPipeline(loadConfig(a.positional.isEmpty() ? a.global.get("config") : a.positional.get(0), a), a);
+        return runPipeline(loadConfig(a.configLocation(), a), a);
       case "demo":
         return demo(a);
       default:
@@ -159,12 +167,18 @@ public final class SemiweakCli {
     sb.append("usage: semiweak COMMAND [ARGS]\n\n");
     sb.append("pipeline:\n");
     sb.append("  demo [--run-dir DIR]      the whole pipeline on the Fashion-MNIST demo (embedded Spark)\n");
-    sb.append("  run CONFIG.yaml           the whole pipeline; [--from STAGE] reruns STAGE and later ones;\n");
+    sb.append("  run CONFIG.yaml           the whole pipeline; CONFIG is a local file, or a remote one with its\n");
+    sb.append("                            scheme (hdfs://nn/conf/run.yaml, s3a://bucket/run.yaml);\n");
+    sb.append("                            [--from STAGE] reruns STAGE and later ones;\n");
     sb.append("                            [--until STAGE] stops after STAGE (e.g. select);\n");
     sb.append("                            [--SECTION.OPTION VALUE] overrides the config;\n");
     sb.append("                            [--seeds N|LIST] one run per seed in RUN_DIR/seed-N, then the\n");
     sb.append("                            mean ± std of every model and selection (RUN_DIR/seeds-summary.txt)\n");
-    sb.append("  status RUN_DIR            committed stages, crashed leftovers, lock\n\n");
+    sb.append("  status RUN_DIR            every stage: committed, stale, damaged (with the repair) or leftover;\n");
+    sb.append("                            [--verify] also checks each file's checksum; [--json] for machines\n");
+    sb.append("  rerun RUN_DIR STAGE       runs one committed stage again with the options it was run with\n");
+    sb.append("                            (e.g. scores/semi-weak); the repair for a damaged or stale stage\n");
+    sb.append("  --version                 the version of semiweak\n\n");
     sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
     for (StageType t : StageCatalog.ALL) {
       sb.append(String.format("  %-25s %s%n", t.command(), t.summary()));
@@ -174,11 +188,64 @@ public final class SemiweakCli {
   }
 
   private int status(Args a) throws IOException {
+    if (a.positional.size() > 1) {
+      throw new ConfigException("usage: semiweak status RUN_DIR [--json] [--verify]: one run directory, found "
+          + a.positional);
+    }
     String dir = !a.positional.isEmpty() ? a.positional.get(0) : a.global.get("run-dir");
     if (dir == null) {
-      throw new ConfigException("usage: semiweak status RUN_DIR");
+      throw new ConfigException("usage: semiweak status RUN_DIR [--json] [--verify]");
     }
-    StatusCommand.print(RunDir.open(dir, new Configuration()), out);
+    RunDir run;
+    try {
+      run = RunDir.openExisting(dir, new Configuration());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    StatusCommand.Report report = StatusCommand.collect(run, a.flags.contains("verify"));
+    if (a.flags.contains("json")) {
+      StatusCommand.printJson(report, out);
+    } else {
+      StatusCommand.print(report, out);
+    }
+    return OK;
+  }
+
+  /**
+   * {@code semiweak rerun RUN_DIR STAGE}: the stage again, with the options recorded in its manifest
+   * (or, when the manifest is damaged, in the plan beside it), replacing the committed output only
+   * when the new one commits.
+   */
+  private int rerun(Args a) throws IOException {
+    if (a.positional.size() != 2) {
+      throw new ConfigException("usage: semiweak rerun RUN_DIR STAGE (a stage path such as scores/semi-weak, as"
+          + " 'semiweak status RUN_DIR' lists them); found " + a.positional);
+    }
+    if (!a.options.isEmpty()) {
+      throw new ConfigException("rerun takes the options the stage was run with; to change them, run the stage"
+          + " command (semiweak help STAGE) with --force, or 'semiweak run CONFIG'. Found " + a.options.keySet());
+    }
+    RunDir run;
+    try {
+      run = RunDir.openExisting(a.positional.get(0), new Configuration());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    org.semiweak.run.StageId id;
+    try {
+      id = RunLayout.parse(a.positional.get(1));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    Map<String, Object> options = RecordedOptions.of(run, id);
+    StageType type = StageCatalog.byCommand(id.kind().command()).orElseThrow();
+    Stage stage = type.create(run, options);
+    if (!stage.id().equals(id)) {
+      throw new IllegalStateException("the recorded options of " + id + " make stage " + stage.id() + " (a bug)");
+    }
+    String master = a.global.getOrDefault("spark-master", null);
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(master), out);
+    out.print(Report.table(runner.run(List.of(stage), null, true)));
     return OK;
   }
 
@@ -212,6 +279,10 @@ public final class SemiweakCli {
   }
 
   private int demo(Args a) throws IOException {
+    if (!a.positional.isEmpty() || a.global.containsKey("config")) {
+      throw new ConfigException("demo runs its built-in config; it takes no config file (found "
+          + (a.positional.isEmpty() ? a.global.get("config") : a.positional) + "): use 'semiweak run CONFIG' for your own");
+    }
     String yaml;
     try (InputStream in = SemiweakCli.class.getResourceAsStream(DEMO_CONFIG)) {
       yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -310,6 +381,10 @@ public final class SemiweakCli {
   }
 
   private int runStage(StageType type, Args a) {
+    if (!a.positional.isEmpty()) {
+      throw new ConfigException("'" + type.command() + "' takes no positional arguments (found " + a.positional
+          + "); give a config file with --config FILE and options as --OPTION VALUE");
+    }
     for (String pipelineOnly : List.of("from", "until", "teachers", "seeds")) {
       if (a.global.containsKey(pipelineOnly)) {
         throw new ConfigException("--" + pipelineOnly + " applies to 'semiweak run' and 'semiweak demo', not to a single"
@@ -345,7 +420,7 @@ public final class SemiweakCli {
   /** Parsed command line: global settings, stage options, flags and positional arguments. */
   static final class Args {
     static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds");
-    static final List<String> FLAGS = List.of("force");
+    static final List<String> FLAGS = List.of("force", "json", "verify");
 
     final Map<String, String> global = new LinkedHashMap<>();
     final Map<String, String> options = new LinkedHashMap<>();
@@ -373,6 +448,9 @@ public final class SemiweakCli {
           key = key.substring(0, eq);
         }
         if (FLAGS.contains(key) && value == null) {
+          if (a.flags.contains(key)) {
+            throw new ConfigException("--" + key + " is given twice");
+          }
           a.flags.add(key);
           continue;
         }
@@ -382,13 +460,51 @@ public final class SemiweakCli {
           }
           value = args.get(++i);
         }
-        if (GLOBAL.contains(key)) {
-          a.global.put(key, value);
-        } else {
-          a.options.put(key, value);
+        Map<String, String> target = GLOBAL.contains(key) ? a.global : a.options;
+        if (target.containsKey(key)) {
+          throw new ConfigException("--" + key + " is given twice ('" + target.get(key) + "' and '" + value
+              + "'): give it once");
+        }
+        target.put(key, value);
+      }
+      a.checkRange();
+      return a;
+    }
+
+    /** {@code --from} must not come after {@code --until} in the pipeline's order. */
+    private void checkRange() {
+      if (global.containsKey("from") && global.containsKey("until")) {
+        StageKind from = StageKind.parse(global.get("from"));
+        StageKind until = StageKind.parse(global.get("until"));
+        if (from.compareTo(until) > 0) {
+          throw new ConfigException("--from " + global.get("from") + " comes after --until " + global.get("until")
+              + " in the pipeline: nothing would run");
         }
       }
-      return a;
+    }
+
+    /** The config file of {@code run}: the positional argument or {@code --config}, not both, at most one. */
+    String configLocation() {
+      if (positional.size() > 1) {
+        throw new ConfigException("run takes one config file, found " + positional.size() + ": " + positional);
+      }
+      if (!positional.isEmpty() && global.containsKey("config")) {
+        throw new ConfigException("run takes one config file, found " + positional.get(0) + " and --config "
+            + global.get("config"));
+      }
+      return positional.isEmpty() ? global.get("config") : positional.get(0);
+    }
+
+    /** Flags only some commands read are refused elsewhere instead of silently ignored. */
+    void checkFlags(String command) {
+      for (String flag : List.of("json", "verify")) {
+        if (flags.contains(flag) && !command.equals("status")) {
+          throw new ConfigException("--" + flag + " applies to 'semiweak status' only");
+        }
+      }
+      if (flags.contains("force") && (command.equals("status") || command.equals("rerun"))) {
+        throw new ConfigException("--force does not apply to '" + command + "'");
+      }
     }
   }
 }

@@ -2,40 +2,92 @@ package org.semiweak.driver;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
+import org.semiweak.run.StageStatus;
 import org.semiweak.util.Fingerprint;
+import org.semiweak.util.Json;
 
-/** {@code semiweak status RUN_DIR}: the committed stages, leftovers of crashed ones, and the lock. */
+/**
+ * {@code semiweak status RUN_DIR}: every stage folder as committed, stale, damaged (with the reason
+ * and the command that repairs it) or leftover; interrupted commits, crashed leftovers, resumable
+ * work and the lock. One damaged stage never makes the whole report fail.
+ */
 final class StatusCommand {
   private StatusCommand() {}
 
-  static void print(RunDir run, PrintStream out) throws IOException {
-    out.println("run directory " + run.root());
+  /** What status reports, as text or as JSON ({@code --json}). */
+  record Report(String runDir, String lockedBy, List<Stage> stages, List<String> interruptedCommits,
+      List<String> uncommitted, List<String> resumableWork) {}
+
+  /** One stage folder in the report. */
+  record Stage(String stage, String state, String kind, String fingerprint, Double seconds,
+      Map<String, Long> counts, List<String> problems, String repair) {}
+
+  static Report collect(RunDir run, boolean checksums) throws IOException {
     Path lock = run.layout().lockFile();
-    if (run.fs().exists(lock)) {
-      out.println("locked by " + run.readString(lock).replaceAll("\\s+", " "));
+    String lockedBy = run.fs().exists(lock) ? run.readString(lock).replaceAll("\\s+", " ") : null;
+    List<Stage> stages = new ArrayList<>();
+    for (StageStatus st : run.statuses(checksums)) {
+      StageManifest m = st.manifest();
+      stages.add(new Stage(st.stage(), st.state().label(), m == null ? null : m.kind(),
+          m == null ? null : m.fingerprint(), m == null ? null : m.seconds(),
+          m == null ? Map.of() : new LinkedHashMap<>(m.counts()), st.problems(), st.repair()));
     }
-    out.printf(Locale.ROOT, "%-44s %-14s %-13s %8s  %s%n", "stage", "kind", "fingerprint", "wall s", "counts");
-    for (StageManifest m : run.listCommitted()) {
-      out.printf(Locale.ROOT, "%-44s %-14s %-13s %8.1f  %s%n", m.stage(), m.kind(),
-          Fingerprint.shortForm(m.fingerprint()), m.seconds(), Report.countsLine(m));
-    }
-    Path tmp = run.layout().tmpRoot();
-    if (run.fs().exists(tmp)) {
-      for (FileStatus st : run.fs().listStatus(tmp)) {
-        out.println("uncommitted (in progress or crashed): " + st.getPath().getName());
+    return new Report(run.root().toString(), lockedBy, stages, names(run, run.layout().replacedRoot(), false),
+        names(run, run.layout().tmpRoot(), false), names(run, run.layout().workRoot(), true));
+  }
+
+  private static List<String> names(RunDir run, Path dir, boolean stagePaths) throws IOException {
+    List<String> out = new ArrayList<>();
+    if (run.fs().exists(dir)) {
+      for (FileStatus st : run.fs().listStatus(dir)) {
+        String name = st.getPath().getName();
+        out.add(stagePaths ? RunLayout.stageOfWorkFolder(name) : name);
       }
     }
-    Path work = run.layout().workRoot();
-    if (run.fs().exists(work)) {
-      for (FileStatus st : run.fs().listStatus(work)) {
-        out.println("resumable work (checkpoints): " + RunLayout.stageOfWorkFolder(st.getPath().getName()));
+    return out;
+  }
+
+  static void printJson(Report report, PrintStream out) {
+    out.println(Json.write(report));
+  }
+
+  static void print(Report report, PrintStream out) {
+    out.println("run directory " + report.runDir());
+    if (report.lockedBy() != null) {
+      out.println("locked by " + report.lockedBy());
+    }
+    out.printf(Locale.ROOT, "%-44s %-10s %-14s %-13s %8s  %s%n", "stage", "state", "kind", "fingerprint", "wall s",
+        "counts");
+    for (Stage s : report.stages()) {
+      out.printf(Locale.ROOT, "%-44s %-10s %-14s %-13s %8s  %s%n", s.stage(), s.state(),
+          s.kind() == null ? "?" : s.kind(), s.fingerprint() == null ? "?" : Fingerprint.shortForm(s.fingerprint()),
+          s.seconds() == null ? "" : String.format(Locale.ROOT, "%.1f", s.seconds()),
+          s.counts().isEmpty() ? "" : org.semiweak.driver.Report.countsLine(s.counts()));
+      for (String problem : s.problems()) {
+        out.println("    " + problem);
       }
+      if (s.repair() != null) {
+        out.println("    repair: " + s.repair());
+      }
+    }
+    for (String name : report.interruptedCommits()) {
+      out.println("interrupted commit (put right by the next run): " + RunLayout.REPLACED + "/" + name);
+    }
+    for (String name : report.uncommitted()) {
+      out.println("uncommitted (in progress or crashed): " + name);
+    }
+    for (String stage : report.resumableWork()) {
+      out.println("resumable work (checkpoints): " + stage);
     }
   }
 }

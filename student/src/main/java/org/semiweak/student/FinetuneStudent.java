@@ -56,7 +56,7 @@ public final class FinetuneStudent extends TrainingStage {
   protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
     ModelIO.Loaded pretrained = ModelIO.read(run.fs(), run.stagePath(pretrainStage()));
     Dataset<Row> labeled = labeledExamples(spark, prep);
-    long examples = labeled.count();
+    long examples = labeledCount(labeled, prep);
     ModelWeights weights = phases.train("labeled", labeled, examples, pretrained.spec(), pretrained.weights(),
         TRAINING.schedule(options, examples), options.get(TRAINING.epochs));
     return StageModel.of(id().path(), pretrained.spec(), weights);

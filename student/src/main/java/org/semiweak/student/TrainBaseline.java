@@ -49,7 +49,7 @@ public final class TrainBaseline extends TrainingStage {
   protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
     ModelSpec spec = TRAINING.modelSpec(options, prep.result().publication());
     Dataset<Row> labeled = labeledExamples(spark, prep);
-    long examples = labeled.count();
+    long examples = labeledCount(labeled, prep);
     ModelWeights weights = phases.train("labeled", labeled, examples, spec,
         ModelWeights.initial(spec, options.get(TRAINING.seed)), TRAINING.schedule(options, examples),
         options.get(TRAINING.epochs));

@@ -66,7 +66,11 @@ public final class ScoreImages implements Stage {
   public static final OptionSpec<Integer> PARTITIONS = OptionSpec.intOption("partitions", 0, 0, 1_000_000,
       "Spark partitions to score in (0: as read from Parquet)");
 
-  public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, PMAX, BATCH_SIZE, SPLIT, PARTITIONS);
+  public static final OptionSpec<Double> MAX_NON_FINITE = OptionSpec.doubleOption("max-non-finite", 0.001, 0, 1,
+      "fraction of images whose scores may be NaN or infinite (each counted and left out, as rejected) before the"
+          + " stage fails: more means a broken teacher, not a few odd images");
+  public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, PMAX, BATCH_SIZE, SPLIT, PARTITIONS,
+      MAX_NON_FINITE);
 
   private final RunDir run;
   private final Options options;
@@ -100,10 +104,11 @@ public final class ScoreImages implements Stage {
           + model.inputSize() + " images but prep writes " + images.channels() + "x" + images.imageSize() + "x"
           + images.imageSize());
     }
-    // Performance knobs do not change the scores.
+    // Performance knobs and the failure threshold do not change the scores.
     Map<String, Object> eff = new TreeMap<>(options.effective());
     eff.remove(BATCH_SIZE.key());
     eff.remove(PARTITIONS.key());
+    eff.remove(MAX_NON_FINITE.key());
     return StagePlan.builder(id(), eff).input(prep).input(teacher)
         .publishes(new Publication.Scores(Math.min(options.get(PMAX), model.classes()), model.classes()))
         .build();
@@ -130,13 +135,15 @@ public final class ScoreImages implements Stage {
     LongAccumulator modelLoads = spark.sparkContext().longAccumulator("score model loads");
     CollectionAccumulator<String> executors = spark.sparkContext().collectionAccumulator("score executors");
     CollectionAccumulator<String> rejected = spark.sparkContext().collectionAccumulator("score rejected");
+    LongAccumulator nonFinite = spark.sparkContext().longAccumulator("score non-finite");
 
     try (SparkProgress progress = new SparkProgress(spark, "score " + options.get(TEACHER), in)) {
       SparkJobs.describe(spark, "score " + in + " images with " + teacherStage());
       LongAccumulator done = progress.accumulator();
       Dataset<Row> scores = images.mapPartitions(
           (MapPartitionsFunction<Row, Row>) rows ->
-              scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected, done),
+              scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected,
+                  nonFinite, done),
           Encoders.row(ScoreSchema.SCHEMA));
       scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(out.tempDir().toString());
       SparkJobs.describe(spark, "count the scores written for " + id());
@@ -147,10 +154,20 @@ public final class ScoreImages implements Stage {
         throw new IllegalStateException("score lost records: " + in + " in, " + scored + " scored, " + rejects.size()
             + " rejected");
       }
+      long nonFiniteCount = nonFinite.value();
+      if (nonFiniteCount > options.get(MAX_NON_FINITE) * in) {
+        throw new IllegalStateException(String.format(java.util.Locale.ROOT,
+            "the teacher %s gave NaN or infinite scores for %,d of %,d images (more than score.max-non-finite = %s),"
+                + " e.g. %s. A teacher must give finite probabilities: check the model (semiweak status lists it).",
+            teacherStage(), nonFiniteCount, in, options.get(MAX_NON_FINITE),
+            rejects.stream().filter(r -> r.endsWith(NON_FINITE)).limit(5).map(r -> r.substring(0, r.indexOf(':')))
+                .toList()));
+      }
       Map<String, Long> counts = new LinkedHashMap<>();
       counts.put("in", in);
       counts.put("scored", scored);
       counts.put("rejected", (long) rejects.size());
+      counts.put("rejected.non-finite", nonFiniteCount);
       return new StageOutput(counts, new ScoreResult(options.get(SPLIT), pmax, spec.numClasses(),
           teacher.description(), progress.rate(), images.rdd().getNumPartitions(), modelLoads.value(),
           List.copyOf(new TreeSet<>(executors.value())), rejects.stream().limit(100).toList()));
@@ -161,7 +178,8 @@ public final class ScoreImages implements Stage {
 
   private static Iterator<Row> scorePartition(Iterator<Row> rows, ModelSpec spec, String fingerprint,
       Broadcast<StageModel> model, int pmax, int batchSize, LongAccumulator modelLoads,
-      CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator done) {
+      CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator nonFinite,
+      LongAccumulator done) {
     ExecutorModels.Cached cached = ExecutorModels.get(fingerprint, model::value);
     if (cached.loadedNow()) {
       modelLoads.add(1);
@@ -169,21 +187,27 @@ public final class ScoreImages implements Stage {
     executors.add(SparkEnv.get().executorId());
     List<Row> out = new ArrayList<>();
     List<Row> batch = new ArrayList<>(batchSize);
+    long taskNonFinite = 0;
     try (Classifier classifier = cached.model().open(Devices.forCurrentTask(), batchSize)) {
       while (rows.hasNext()) {
         batch.add(rows.next());
         if (batch.size() == batchSize || !rows.hasNext()) {
-          scoreBatch(batch, classifier, spec, fingerprint, pmax, out, rejected);
+          taskNonFinite += scoreBatch(batch, classifier, spec, fingerprint, pmax, out, rejected, nonFinite);
           done.add(batch.size());
           batch.clear();
         }
       }
     }
+    if (taskNonFinite > 0) {
+      org.slf4j.LoggerFactory.getLogger(ScoreImages.class).warn("task {} of {}: {} images got NaN or infinite scores",
+          org.apache.spark.TaskContext.getPartitionId(), fingerprint, taskNonFinite);
+    }
     return out.iterator();
   }
 
-  private static void scoreBatch(List<Row> batch, Classifier model, ModelSpec spec, String fingerprint, int pmax,
-      List<Row> out, CollectionAccumulator<String> rejected) {
+  /** Scores one batch into {@code out}; returns how many images got non-finite scores (left out, as rejected). */
+  private static long scoreBatch(List<Row> batch, Classifier model, ModelSpec spec, String fingerprint, int pmax,
+      List<Row> out, CollectionAccumulator<String> rejected, LongAccumulator nonFinite) {
     int values = spec.imageValues();
     float[] pixels = new float[batch.size() * values];
     List<Row> good = new ArrayList<>(batch.size());
@@ -198,11 +222,18 @@ public final class ScoreImages implements Stage {
       }
     }
     if (good.isEmpty()) {
-      return;
+      return 0;
     }
+    long bad = 0;
     float[][] probs = model.probabilities(pixels, good.size());
     for (int i = 0; i < good.size(); i++) {
       Row r = good.get(i);
+      if (!allFinite(probs[i])) {
+        rejected.add(r.getString(0) + NON_FINITE);
+        nonFinite.add(1);
+        bad++;
+        continue;
+      }
       List<Inference.ClassProbability> top = Inference.topK(probs[i], pmax);
       Integer[] classes = new Integer[top.size()];
       Float[] p = new Float[top.size()];
@@ -213,5 +244,18 @@ public final class ScoreImages implements Stage {
       out.add(RowFactory.create(r.getString(0), JavaConverters.asScala(List.of(classes)).toSeq(),
           JavaConverters.asScala(List.of(p)).toSeq(), r.get(2), r.isNullAt(3) ? null : r.getInt(3), fingerprint));
     }
+    return bad;
+  }
+
+  /** The reason of an image whose scores are NaN or infinite, after its id. */
+  static final String NON_FINITE = ": the teacher's scores are NaN or infinite";
+
+  private static boolean allFinite(float[] p) {
+    for (float v : p) {
+      if (!Float.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -99,7 +99,7 @@ final class TorchScriptImport {
       Files.write(local, bytes);
       try (TorchScriptClassifier c = TorchScriptClassifier.load(local, info.format(), info.outputsProbabilities(),
           Device.cpu())) {
-        c.checkShapes();
+        c.checkOnProbeImages();
       }
     } catch (IllegalArgumentException e) {
       throw new ConfigException("train-teacher: " + info.importedFrom() + ": " + e.getMessage());

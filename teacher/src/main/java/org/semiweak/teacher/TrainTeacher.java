@@ -172,7 +172,7 @@ public final class TrainTeacher extends TrainingStage {
     ModelSpec spec = LABELED.modelSpec(options, prep.result().publication());
     ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
     Dataset<Row> labeled = labeledExamples(spark, prep);
-    long labeledCount = labeled.count();
+    long labeledCount = labeledCount(labeled, prep);
     int labeledEpochs = options.get(LABELED.epochs);
     double labeledLearningRate = options.get(LABELED.learningRate);
     if (recipe == TeacherRecipe.SEMI_WEAK) {
