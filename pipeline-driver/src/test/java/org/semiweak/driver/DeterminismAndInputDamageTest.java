@@ -32,9 +32,11 @@ import org.semiweak.testing.IdxSubset;
 /**
  * Two independent runs of prep, teacher, score and select with the same config and seed give
  * identical rows; and a damaged Parquet input of {@code score} (the prepared images) or of
- * {@code select} (the scores), truncated or with a missing or mistyped column, is refused before
- * the stage starts, naming the file, the column and the stage to run again, and nothing is
- * committed; a file damaged inside (a corrupt page) is named, with its stage, when a task reads it.
+ * {@code select} (the scores) is refused before the stage starts, naming the file and the stage to
+ * run again, and nothing is committed: a truncated file by the check of the folder against its
+ * stage's manifest, a file with a missing or mistyped column (in a run whose manifests do not list
+ * files) by the reader's footer and schema check; a file damaged inside with its length kept (a
+ * corrupt page) is named, with its stage, when a task reads it.
  *
  * <p>Run A is made once; each damage case works on its own copy of it.
  */
@@ -118,10 +120,10 @@ class DeterminismAndInputDamageTest {
     String[] r = cli("score", run);
 
     assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
-    assertThat(r[2]).as("names the file and says it is truncated or corrupt")
-        .contains(victim.getFileName().toString()).contains("is not a readable Parquet file, truncated or corrupt")
-        .as("names the dataset and says what to do")
-        .contains("prep/unlabeled").contains("ImageSchema").contains("semiweak run CONFIG --from prep");
+    assertThat(r[2]).as("the folder is checked against prep's manifest before the first job: names the file")
+        .contains("file unlabeled/" + victim.getFileName() + " has ").contains("bytes, committed with")
+        .as("names the stage and says what to do")
+        .contains("stage 'prep'").contains("is damaged").contains("semiweak rerun ").contains("semiweak run CONFIG --from prep");
     assertNoStackTrace(r[2]);
     assertNothingCommitted(run, RunLayout.scores(TEACHER));
   }
@@ -132,6 +134,8 @@ class DeterminismAndInputDamageTest {
     Path victim = largestPart(run.resolve("prep/unlabeled"));
     rewrite(victim, df -> df.withColumn(ImageSchema.IMAGE, df.col(ImageSchema.IMAGE).cast("string"))
         .drop(ImageSchema.LABEL));
+    // A manifest from before file lists: the reader's own footer and schema check is what refuses the file.
+    forgetFileList(run, RunLayout.prep());
 
     String[] r = cli("score", run);
 
@@ -151,12 +155,7 @@ class DeterminismAndInputDamageTest {
     Path victim = largestPart(run.resolve("prep/unlabeled"));
     // The first page header, right after the leading magic number: the footer stays intact, so the
     // file passes the check before the stage and fails only when a task decodes the page.
-    try (FileChannel ch = FileChannel.open(victim, StandardOpenOption.WRITE)) {
-      byte[] garbage = new byte[64];
-      java.util.Arrays.fill(garbage, (byte) 0xff);
-      ch.write(java.nio.ByteBuffer.wrap(garbage), 4);
-    }
-    Files.deleteIfExists(crc(victim));
+    RunFiles.corruptFirstPage(victim);
 
     String[] r = cli("score", run);
 
@@ -177,8 +176,8 @@ class DeterminismAndInputDamageTest {
     String[] r = cli("select", truncated, "--k", "10");
 
     assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
-    assertThat(r[2]).contains(victim.getFileName().toString()).contains("is not a readable Parquet file")
-        .contains(RunLayout.scores(TEACHER).path()).contains("ScoreSchema").contains("semiweak run CONFIG --from score");
+    assertThat(r[2]).contains("file " + victim.getFileName() + " has ").contains("bytes, committed with")
+        .contains("stage '" + RunLayout.scores(TEACHER).path() + "'").contains("semiweak run CONFIG --from score");
     assertNoStackTrace(r[2]);
     assertNothingCommitted(truncated, RunLayout.selection(TEACHER, "k10-p2"));
 
@@ -186,6 +185,7 @@ class DeterminismAndInputDamageTest {
     victim = largestPart(mistyped.resolve(RunLayout.scores(TEACHER).path()));
     rewrite(victim, df -> df.withColumn(ScoreSchema.LABEL, df.col(ScoreSchema.LABEL).cast("string"))
         .drop(ScoreSchema.PROBS));
+    forgetFileList(mistyped, RunLayout.scores(TEACHER));
 
     r = cli("select", mistyped, "--k", "10");
 
@@ -196,6 +196,18 @@ class DeterminismAndInputDamageTest {
         .contains("semiweak run CONFIG --from score");
     assertNoStackTrace(r[2]);
     assertNothingCommitted(mistyped, RunLayout.selection(TEACHER, "k10-p2"));
+  }
+
+  /**
+   * Rewrites a stage's manifest as semiweak wrote it before manifests listed their files, so that the
+   * reader's own check of each file (footer, columns) is the one that meets the damage.
+   */
+  private static void forgetFileList(Path run, StageId stage) throws IOException {
+    Path manifest = run.resolve(stage.path()).resolve(RunLayout.MANIFEST);
+    com.fasterxml.jackson.databind.node.ObjectNode json =
+        (com.fasterxml.jackson.databind.node.ObjectNode) org.semiweak.util.Json.MAPPER.readTree(Files.readString(manifest));
+    json.putNull("files");
+    Files.writeString(manifest, json.toString());
   }
 
   private static void assertNoStackTrace(String stderr) {
@@ -221,37 +233,15 @@ class DeterminismAndInputDamageTest {
   }
 
   private static Path copyOf(Path run, String name) throws IOException {
-    Path copy = tmp.resolve(name);
-    copyTree(run, copy);
-    return copy;
+    return RunFiles.copyOf(run, tmp.resolve(name));
   }
 
   private static void copyTree(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
+    RunFiles.copyOf(from, to);
   }
 
-  /** The largest data file of a Parquet folder (the one holding rows, when some are empty). */
   private static Path largestPart(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.getFileName().toString().startsWith("part-"))
-          .max(Comparator.comparingLong(p -> {
-            try {
-              return Files.size(p);
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          }))
-          .orElseThrow(() -> new AssertionError("no part file in " + dir));
-    }
+    return RunFiles.largestPart(dir);
   }
 
   /**
@@ -284,6 +274,6 @@ class DeterminismAndInputDamageTest {
   }
 
   private static Path crc(Path file) {
-    return file.resolveSibling("." + file.getFileName() + ".crc");
+    return RunFiles.crc(file);
   }
 }
