@@ -140,7 +140,7 @@ public final class StageModel implements Serializable {
   private static final Map<String, Path> LOCAL_FILES = new ConcurrentHashMap<>();
 
   /** The TorchScript bytes as a local file (libtorch loads from disk), written once per JVM. */
-  private Path localTorchScriptFile() {
+  Path localTorchScriptFile() {
     return LOCAL_FILES.computeIfAbsent(fingerprint, f -> {
       try {
         Path dir = Files.createTempDirectory("semiweak-torchscript-");

@@ -10,9 +10,8 @@ import java.util.TreeMap;
 import java.util.zip.CRC32;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 
@@ -34,7 +33,7 @@ public final class StageFiles {
    */
   public static List<StageFile> list(FileSystem fs, Path dir) throws IOException {
     List<StageFile> out = new ArrayList<>();
-    for (Map.Entry<String, LocatedFileStatus> e : listed(fs, dir).entrySet()) {
+    for (Map.Entry<String, FileStatus> e : listed(fs, dir).entrySet()) {
       Path p = e.getValue().getPath();
       long bytes = e.getValue().getLen();
       if (isParquet(e.getKey())) {
@@ -54,10 +53,10 @@ public final class StageFiles {
    */
   public static List<String> problems(FileSystem fs, Path dir, List<StageFile> expected, boolean checksums)
       throws IOException {
-    Map<String, LocatedFileStatus> actual = listed(fs, dir);
+    Map<String, FileStatus> actual = listed(fs, dir);
     List<String> problems = new ArrayList<>();
     for (StageFile f : expected) {
-      LocatedFileStatus st = actual.remove(f.path());
+      FileStatus st = actual.remove(f.path());
       if (st == null) {
         problems.add(String.format(Locale.ROOT, "file %s (%,d bytes) is missing", f.path(), f.bytes()));
       } else if (st.getLen() != f.bytes()) {
@@ -82,19 +81,25 @@ public final class StageFiles {
     return files.stream().filter(f -> f.rows() != null && f.path().startsWith(prefix)).mapToLong(StageFile::rows).sum();
   }
 
-  private static Map<String, LocatedFileStatus> listed(FileSystem fs, Path dir) throws IOException {
-    Map<String, LocatedFileStatus> out = new TreeMap<>();
-    String root = fs.makeQualified(dir).toUri().getPath();
-    RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-    while (it.hasNext()) {
-      LocatedFileStatus st = it.next();
-      String rel = st.getPath().toUri().getPath().substring(root.length() + 1);
+  private static Map<String, FileStatus> listed(FileSystem fs, Path dir) throws IOException {
+    Map<String, FileStatus> out = new TreeMap<>();
+    collect(fs, dir, "", out);
+    return out;
+  }
+
+  // A plain walk with listStatus: no block locations needed, one listing per folder.
+  private static void collect(FileSystem fs, Path dir, String prefix, Map<String, FileStatus> out) throws IOException {
+    for (FileStatus st : fs.listStatus(dir)) {
+      String rel = prefix + st.getPath().getName();
       if (!isListed(rel)) {
         continue;
       }
-      out.put(rel, st);
+      if (st.isDirectory()) {
+        collect(fs, st.getPath(), rel + "/", out);
+      } else {
+        out.put(rel, st);
+      }
     }
-    return out;
   }
 
   /** Hidden files ({@code .crc} side files, temporary names) and the manifest itself are not part of the list. */
