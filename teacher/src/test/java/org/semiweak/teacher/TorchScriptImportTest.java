@@ -113,7 +113,7 @@ class TorchScriptImportTest {
     assertThatThrownBy(() -> forRgb.plan(new Upstream(prepared.run())))
         .as("a model of RGB images for gray images")
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("does not accept input of shape (1, 1, 28, 28)");
+        .hasMessageContaining("does not accept input of shape (4, 1, 28, 28)");
 
     Path classes = tmp.resolve("classes.txt");
     java.util.List<String> reversed = new java.util.ArrayList<>(FashionMnist.CLASS_NAMES);
