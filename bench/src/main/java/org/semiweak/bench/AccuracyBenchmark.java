@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,8 @@ import org.semiweak.train.Evaluator;
 import org.semiweak.train.ExampleShard;
 import org.semiweak.train.InProcessTrainer;
 import org.semiweak.train.TrainOptions;
+import org.semiweak.stage.TrainingOptionSpecs;
+import org.semiweak.config.Options;
 import org.semiweak.train.TrainingResult;
 import org.semiweak.util.SeededRandom;
 
@@ -43,13 +46,13 @@ public final class AccuracyBenchmark {
   public record Config(long[] seeds, int epochs, double learningRate, int warmupEpochs, int batchSize, double weightDecay,
       int cropPadding, boolean flip, int localSteps, int[] widths, int blocks, int labeledPerClass, long selectSeed,
       String eval, int valImages, float mean, float std, int threads, List<String> methods, String fashionMnist,
-      String python, String scriptArgs, int checkSteps, String init, int workers) {
+      String python, String scriptArgs, int checkSteps, String init, int workers, double syncFraction) {
 
     public static Config defaults() {
       return new Config(new long[] {1, 2, 3}, 60, 0.05, 2, TrainOptions.BATCH_SIZE_DEFAULT,
           TrainOptions.WEIGHT_DECAY_DEFAULT, 2, true, 10, new int[] {16, 32, 64}, 1, 100, 42, "test", 5000,
           FashionMnist.MEAN, FashionMnist.STD, 1, List.of("semiweak", "pytorch"), FashionMnist.dir().toString(),
-          "/usr/bin/python3", "", 0, "pytorch", 1);
+          "/usr/bin/python3", "", 0, "pytorch", 1, TrainingOptionSpecs.SYNC_FRACTION_DEFAULT);
     }
 
     static Config parse(String[] args) {
@@ -57,7 +60,8 @@ public final class AccuracyBenchmark {
       BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--seeds", "--epochs", "--learning-rate", "--warmup-epochs",
           "--batch-size", "--weight-decay", "--crop-padding", "--local-steps", "--widths", "--blocks",
           "--labeled-per-class", "--select-seed", "--eval", "--val-images", "--mean", "--std", "--threads", "--methods",
-          "--fashion-mnist", "--python", "--script-args", "--check-steps", "--init", "--workers"), List.of("--no-flip"));
+          "--fashion-mnist", "--python", "--script-args", "--check-steps", "--init", "--workers", "--sync-fraction"),
+          List.of("--no-flip"));
       String eval = f.string("--eval", d.eval);
       String init = f.string("--init", d.init);
       if (!init.equals("pytorch") && !init.equals("he-normal")) {
@@ -76,7 +80,7 @@ public final class AccuracyBenchmark {
           f.integer("--threads", d.threads), f.strings("--methods", d.methods),
           f.string("--fashion-mnist", d.fashionMnist), f.string("--python", d.python),
           f.string("--script-args", d.scriptArgs), f.integer("--check-steps", d.checkSteps), init,
-          f.integer("--workers", d.workers));
+          f.integer("--workers", d.workers), f.decimal("--sync-fraction", d.syncFraction));
     }
   }
 
@@ -87,7 +91,7 @@ public final class AccuracyBenchmark {
                                [--labeled-per-class 100] [--select-seed 42] [--eval test|val] [--val-images 5000]
                                [--mean 0.286] [--std 0.353] [--threads 1] [--methods semiweak,pytorch]
                                [--fashion-mnist DIR] [--python /usr/bin/python3] [--script-args "--init semiweak"]
-                               [--init pytorch|he-normal] [--workers 1] [--check-steps N]
+                               [--init pytorch|he-normal] [--workers 1] [--sync-fraction 0.5] [--check-steps N]
         Trains the supervised baseline once per seed with semiweak (InProcessTrainer, 1 worker) and with
         train_reference.py (plain PyTorch) on the same labeled images and per-step schedule (linear warm-up
         over --warmup-epochs, then cosine to 0), and prints top-1 per seed and mean +- std per method.
@@ -96,9 +100,10 @@ public final class AccuracyBenchmark {
                         labeled set (to choose a recipe without looking at the test set)
         --init          initialization of both methods: pytorch (PyTorch's nn.Conv2d/nn.Linear defaults,
                         ModelWeights.Init.PYTORCH) or he-normal (ModelWeights.Init.HE_NORMAL)
-        --workers       semiweak only: model-averaging workers (InProcessTrainer, shards by image id, averaged
-                        every --local-steps steps, global batch workers x batch), as the pipeline's stages run;
-                        the reference always runs one process
+        --workers       semiweak only: model-averaging workers (InProcessTrainer, shards by image id), as the
+                        pipeline's stages run: --batch-size is the global batch, each worker takes its share;
+                        averaged after every step for the first --sync-fraction of the steps, then every
+                        --local-steps steps; the reference always runs one process
         --script-args   extra flags for train_reference.py, e.g. "--init semiweak" or "--decay all"
         --threads       libtorch threads of both methods
         --check-steps   instead: the step check. Both methods start from the same weights (semiweak's initial
@@ -303,15 +308,14 @@ public final class AccuracyBenchmark {
         : ModelWeights.Init.PYTORCH);
   }
 
-  /** The baseline stage's schedule (ModelTraining.trainOptions) with {@code --workers} workers. */
+  /** The baseline stage's schedule, made by the stages' own code (TrainingOptionSpecs.schedule) from these flags. */
   static TrainOptions options(Config c, long examples, long seed) {
-    long global = (long) c.batchSize() * c.workers();
-    long perEpoch = Math.max(1, (examples + global - 1) / global);
-    long total = perEpoch * c.epochs();
-    long warmup = Math.min(perEpoch * c.warmupEpochs(), total / 2);
-    return TrainOptions.builder().setTotalSteps(total).optBatchSize(c.batchSize()).optBaseLearningRate(c.learningRate())
-        .optWeightDecay(c.weightDecay()).optWarmupSteps(warmup).optLocalStepsPerRound(c.localSteps()).optWorkers(c.workers())
-        .optSeed(seed).optCropPadding(c.cropPadding()).optHorizontalFlip(c.flip()).build();
+    TrainingOptionSpecs specs = new TrainingOptionSpecs("", new TrainingOptionSpecs.Defaults(c.widths(),
+        new int[] {c.blocks()}, c.epochs(), c.batchSize(), c.learningRate(), c.weightDecay(), c.warmupEpochs(),
+        c.localSteps()), false);
+    Map<String, Object> raw = Map.of("workers", c.workers(), "sync-fraction", c.syncFraction(), "seed", seed,
+        "crop-padding", c.cropPadding(), "flip", c.flip());
+    return specs.schedule(Options.parse("accuracy-benchmark", specs.all(), raw), examples);
   }
 
   /**

@@ -14,7 +14,7 @@ class AccuracyBenchmarkSmokeTest {
     AccuracyBenchmark.Config d = AccuracyBenchmark.Config.defaults();
     return new AccuracyBenchmark.Config(new long[] {1}, 1, 0.05, 0, 16, d.weightDecay(), 2, true, 2,
         widths, 1, 3, 42, "val", 200, d.mean(), d.std(), 1, List.of("semiweak", "pytorch"),
-        FashionMnist.dir().toString(), "/usr/bin/python3", "", checkSteps, "pytorch", 1);
+        FashionMnist.dir().toString(), "/usr/bin/python3", "", checkSteps, "pytorch", 1, d.syncFraction());
   }
 
   @Test

@@ -28,9 +28,16 @@ public final class TrainingOptionSpecs {
   public final OptionSpec<Integer> warmupEpochs;
   public final OptionSpec<Integer> workers;
   public final OptionSpec<Integer> localSteps;
+  public final OptionSpec<Double> syncFraction;
   public final OptionSpec<Long> seed;
   public final OptionSpec<Integer> cropPadding;
   public final OptionSpec<Boolean> flip;
+
+  /**
+   * Half the steps synchronous by default: post-local SGD switches to local steps after the first
+   * learning-rate decay; with a cosine schedule the rate is at half its peak there.
+   */
+  public static final double SYNC_FRACTION_DEFAULT = 0.5;
 
   /** Defaults of one training stage. */
   public record Defaults(int[] widths, int[] blocks, int epochs, int batchSize, double learningRate,
@@ -53,8 +60,9 @@ public final class TrainingOptionSpecs {
     normStd = withArchitecture ? OptionSpec.stringOption(prefix + "norm-std", "0.5",
         "per-channel standard deviation the centered pixels are divided by (comma-separated, or one for all)") : null;
     epochs = OptionSpec.intOption(prefix + "epochs", d.epochs(), 1, 100_000, "passes over the training set");
-    batchSize = OptionSpec.intOption(prefix + "batch-size", d.batchSize(), 1, 65_536,
-        "images per step and worker (the global batch is batch-size x workers)");
+    batchSize = OptionSpec.intOption(prefix + "batch-size", d.batchSize(), 2, 65_536,
+        "images per step over all workers: each of the workers takes batch-size / workers of them (a whole"
+            + " number, at least 2 for BatchNorm), so the number of workers leaves the schedule unchanged");
     learningRate = OptionSpec.doubleOption(prefix + "learning-rate", d.learningRate(), 0, 100,
         "peak learning rate of SGD, decayed to 0 with a cosine schedule");
     momentum = OptionSpec.doubleOption(prefix + "momentum", TrainOptions.MOMENTUM_DEFAULT, 0, 0.9999, "SGD momentum");
@@ -63,11 +71,15 @@ public final class TrainingOptionSpecs {
     warmupEpochs = OptionSpec.intOption(prefix + "warmup-epochs", d.warmupEpochs(), 0, 1000,
         "epochs of linear learning-rate warm-up");
     workers = OptionSpec.intOption(prefix + "workers", TrainOptions.WORKERS_DEFAULT, 1, 100_000,
-        "data-parallel workers (Spark tasks per round); each trains on its own shard of the data and the"
-            + " models are averaged every local-steps. 1 gives the accuracy of plain SGD; 2 workers cost 0.7"
-            + " points top-1 on the demo's 1,000-image baseline (docs/ACCURACY.md)");
+        "data-parallel workers (Spark tasks per round); each trains on its own shard of the data; the"
+            + " models are averaged after every step for the first sync-fraction of the steps, then every"
+            + " local-steps (docs/ACCURACY.md measures the cost against 1 worker)");
     localSteps = OptionSpec.intOption(prefix + "local-steps", d.localSteps(), 1, 1_000_000,
-        "steps each worker trains between two model averagings (one round)");
+        "after the synchronous phase: steps each worker trains between two model averagings (one round)");
+    syncFraction = OptionSpec.doubleOption(prefix + "sync-fraction", SYNC_FRACTION_DEFAULT, 0, 1,
+        "with more than one worker: the fraction of the steps, from the start, after each of which the models"
+            + " are averaged (the updates of one worker with the global batch); local rounds follow (post-local"
+            + " SGD). 1 averages after every step throughout; ignored with one worker");
     seed = OptionSpec.longOption(prefix + "seed", TrainOptions.SEED_DEFAULT, 0,
         "seed of initialization, shuffling and augmentation");
     cropPadding = OptionSpec.intOption(prefix + "crop-padding", TrainOptions.CROP_PADDING_DEFAULT, 0, 64,
@@ -148,13 +160,18 @@ public final class TrainingOptionSpecs {
   public TrainOptions schedule(Options o, long examples, int epochCount, double peakLearningRate) {
     int batch = o.get(batchSize);
     int workerCount = o.get(workers);
-    long perEpoch = Math.max(1, (examples + (long) batch * workerCount - 1) / ((long) batch * workerCount));
+    if (batch % workerCount != 0 || batch / workerCount < 2) {
+      throw new IllegalArgumentException(batchSize.key() + " " + batch + " does not split into " + workerCount
+          + " workers of at least 2 images each: give a batch size that is a multiple of " + workerCount
+          + " (e.g. " + Math.max(2, batch / workerCount) * workerCount + ")");
+    }
+    long perEpoch = Math.max(1, (examples + batch - 1) / batch);
     long total = perEpoch * epochCount;
     // Warm-up never takes more than half of a (short) schedule.
     long warmup = Math.min(perEpoch * o.get(warmupEpochs), total / 2);
     return TrainOptions.builder()
         .setTotalSteps(total)
-        .optBatchSize(batch)
+        .optBatchSize(batch / workerCount)
         .optBaseLearningRate(peakLearningRate)
         .optMomentum(o.get(momentum))
         .optNesterov(o.get(nesterov))
@@ -162,6 +179,7 @@ public final class TrainingOptionSpecs {
         .optWarmupSteps(warmup)
         .optLocalStepsPerRound(o.get(localSteps))
         .optWorkers(workerCount)
+        .optSyncSteps(Math.round(total * o.get(syncFraction)))
         .optSeed(o.get(seed))
         .optCropPadding(o.get(cropPadding))
         .optHorizontalFlip(o.get(flip))
@@ -185,7 +203,7 @@ public final class TrainingOptionSpecs {
       out.add(normStd);
     }
     out.addAll(List.of(epochs, batchSize, learningRate, momentum, nesterov, weightDecay, warmupEpochs, workers,
-        localSteps, seed, cropPadding, flip));
+        localSteps, syncFraction, seed, cropPadding, flip));
     return out;
   }
 }

@@ -16,6 +16,13 @@ import org.semiweak.util.Json;
  * step processes {@link #batchSize()} images on each worker, so a step sees {@code workers x
  * batchSize} images in total (see {@link #stepsForEpochs}).
  *
+ * <p>Post-local SGD (Lin et al., "Don't use large mini-batches, use local SGD", 2020): with more
+ * than one worker, the first {@link #syncSteps()} steps are rounds of one step each. Averaging the
+ * weights after one step from the same weights and momentum is averaging the workers' gradients,
+ * so that phase takes the very updates of one worker with the global batch (BatchNorm statistics
+ * aside, which each worker computes on its own batch); local rounds of {@code localStepsPerRound}
+ * steps follow, when the model is past the phase where client drift costs accuracy.
+ *
  * <p>Learning rate: linear warm-up over {@link #warmupSteps()} from {@code base/warmup} to {@code
  * base}, then a cosine decay towards 0 at {@link #totalSteps()}; a pure function of the global step.
  *
@@ -55,6 +62,7 @@ public final class TrainOptions implements Serializable {
   private final long seed;
   private final int cropPadding;
   private final boolean horizontalFlip;
+  private final long syncSteps;
 
   /** All fields; prefer {@link #builder()}. Validated. */
   @JsonCreator
@@ -70,7 +78,8 @@ public final class TrainOptions implements Serializable {
       @JsonProperty(value = "workers", required = true) int workers,
       @JsonProperty(value = "seed", required = true) long seed,
       @JsonProperty(value = "cropPadding", required = true) int cropPadding,
-      @JsonProperty(value = "horizontalFlip", required = true) boolean horizontalFlip) {
+      @JsonProperty(value = "horizontalFlip", required = true) boolean horizontalFlip,
+      @JsonProperty(value = "syncSteps") long syncSteps) {
     this.batchSize = batchSize;
     this.baseLearningRate = baseLearningRate;
     this.momentum = momentum;
@@ -83,6 +92,7 @@ public final class TrainOptions implements Serializable {
     this.seed = seed;
     this.cropPadding = cropPadding;
     this.horizontalFlip = horizontalFlip;
+    this.syncSteps = syncSteps;
     validate();
   }
 
@@ -98,6 +108,7 @@ public final class TrainOptions implements Serializable {
     require(localStepsPerRound >= 1, "localStepsPerRound must be >= 1, found " + localStepsPerRound);
     require(workers >= 1, "workers must be >= 1, found " + workers);
     require(cropPadding >= 0, "cropPadding must be >= 0, found " + cropPadding);
+    require(syncSteps >= 0, "syncSteps must be >= 0, found " + syncSteps);
   }
 
   private static void require(boolean ok, String message) {
@@ -125,6 +136,7 @@ public final class TrainOptions implements Serializable {
     b.seed = seed;
     b.cropPadding = cropPadding;
     b.horizontalFlip = horizontalFlip;
+    b.syncSteps = syncSteps;
     return b;
   }
 
@@ -142,6 +154,7 @@ public final class TrainOptions implements Serializable {
     private long seed = SEED_DEFAULT;
     private int cropPadding = CROP_PADDING_DEFAULT;
     private boolean horizontalFlip = HORIZONTAL_FLIP_DEFAULT;
+    private long syncSteps = 0;
 
     private Builder() {}
 
@@ -157,10 +170,12 @@ public final class TrainOptions implements Serializable {
     public Builder optSeed(long v) { seed = v; return this; }
     public Builder optCropPadding(int v) { cropPadding = v; return this; }
     public Builder optHorizontalFlip(boolean v) { horizontalFlip = v; return this; }
+    /** Steps, from the start, averaged after every step when there is more than one worker (default 0). */
+    public Builder optSyncSteps(long v) { syncSteps = v; return this; }
 
     public TrainOptions build() {
       return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
-          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip);
+          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps);
     }
   }
 
@@ -185,19 +200,29 @@ public final class TrainOptions implements Serializable {
     return baseLearningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, progress)));
   }
 
-  /** Number of rounds: {@code ceil(totalSteps / localStepsPerRound)}; the last may be shorter. */
+  /**
+   * The steps averaged after every step: {@link #syncSteps()} capped at the total, and 0 with one
+   * worker (averaging one model changes nothing, and a round per step would only cost time).
+   */
+  public long effectiveSyncSteps() {
+    return workers > 1 ? Math.min(syncSteps, totalSteps) : 0;
+  }
+
+  /** Number of rounds: the one-step rounds of the synchronous phase, then {@code ceil(rest / localStepsPerRound)}. */
   public int rounds() {
-    return Math.toIntExact((totalSteps + localStepsPerRound - 1) / localStepsPerRound);
+    long sync = effectiveSyncSteps();
+    return Math.toIntExact(sync + (totalSteps - sync + localStepsPerRound - 1) / localStepsPerRound);
   }
 
   /** First global step of round {@code round} (1-based). */
   public long firstStepOfRound(int round) {
-    return (long) (round - 1) * localStepsPerRound;
+    long sync = effectiveSyncSteps();
+    return round - 1 < sync ? round - 1 : sync + (round - 1 - sync) * localStepsPerRound;
   }
 
   /** Steps in round {@code round} (1-based). */
   public int stepsInRound(int round) {
-    return (int) Math.min(localStepsPerRound, totalSteps - firstStepOfRound(round));
+    return round <= effectiveSyncSteps() ? 1 : (int) Math.min(localStepsPerRound, totalSteps - firstStepOfRound(round));
   }
 
   /** SHA-256 of the canonical JSON: runs with equal fingerprints compute the same thing. */
@@ -225,6 +250,7 @@ public final class TrainOptions implements Serializable {
   @JsonProperty("seed") public long seed() { return seed; }
   @JsonProperty("cropPadding") public int cropPadding() { return cropPadding; }
   @JsonProperty("horizontalFlip") public boolean horizontalFlip() { return horizontalFlip; }
+  @JsonProperty("syncSteps") public long syncSteps() { return syncSteps; }
 
   @Override
   public boolean equals(Object o) {

@@ -31,6 +31,29 @@ class TrainOptionsTest {
   }
 
   @Test
+  void withSeveralWorkersTheSynchronousStepsAreRoundsOfOneStepThenLocalRoundsFollow() {
+    TrainOptions postLocal = options.toBuilder().optWorkers(2).optSyncSteps(55).build();
+    assertThat(postLocal.rounds()).as("55 rounds of 1 step, then 55 steps in rounds of 25").isEqualTo(55 + 3);
+    assertThat(postLocal.firstStepOfRound(55)).isEqualTo(54);
+    assertThat(postLocal.stepsInRound(55)).isEqualTo(1);
+    assertThat(postLocal.firstStepOfRound(56)).isEqualTo(55);
+    assertThat(postLocal.stepsInRound(56)).isEqualTo(25);
+    assertThat(postLocal.firstStepOfRound(58)).isEqualTo(105);
+    assertThat(postLocal.stepsInRound(58)).as("the last round is shorter").isEqualTo(5);
+    long covered = 0;
+    for (int r = 1; r <= postLocal.rounds(); r++) {
+      assertThat(postLocal.firstStepOfRound(r)).as("round %d starts where the previous ended", r).isEqualTo(covered);
+      covered += postLocal.stepsInRound(r);
+    }
+    assertThat(covered).as("every step in exactly one round").isEqualTo(110);
+
+    TrainOptions oneWorker = options.toBuilder().optSyncSteps(55).build();
+    assertThat(oneWorker.rounds()).as("one worker: nothing to average, local rounds throughout").isEqualTo(5);
+    assertThat(options.toBuilder().optWorkers(2).optSyncSteps(1000).build().rounds())
+        .as("sync steps beyond the total: every step synchronous").isEqualTo(110);
+  }
+
+  @Test
   void convertsEpochsToStepsOverAllWorkers() {
     assertThat(TrainOptions.stepsForEpochs(2, 1000, 50, 4)).as("2 x 1000 / (50 x 4)").isEqualTo(10);
     assertThat(TrainOptions.stepsForEpochs(1, 1001, 50, 4)).as("rounded up").isEqualTo(6);
