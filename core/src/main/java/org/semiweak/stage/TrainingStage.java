@@ -58,6 +58,7 @@ public abstract class TrainingStage implements Stage {
         Inference.defaultBatchSize(model.spec()));
     Map<String, Long> counts = new LinkedHashMap<>();
     phases.done.forEach(p -> counts.put("training-examples." + p.name(), p.examples()));
+    counts.putAll(phases.counts);
     counts.put("test-images", e.count());
     return new StageOutput(counts, new ModelResult(model.description(), phases.done, e.top1(), e.top5(), e.count()));
   }
@@ -86,9 +87,15 @@ public abstract class TrainingStage implements Stage {
   public final class Phases {
     private final SparkSession spark;
     private final List<TrainingPhase> done = new ArrayList<>();
+    private final Map<String, Long> counts = new LinkedHashMap<>();
 
     private Phases(SparkSession spark) {
       this.spark = spark;
+    }
+
+    /** Records a count of the stage's manifest beside the training examples (e.g. images left out, and why). */
+    public void count(String name, long value) {
+      counts.put(name, value);
     }
 
     /**

@@ -107,16 +107,25 @@ public final class DistributedTrainer {
     SparkContext sc = spark.sparkContext();
     String previousDescription = sc.getLocalProperty(JOB_DESCRIPTION);
     int workers = options.workers();
-    JavaRDD<ExampleShard> shards = rows
-        .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL)
+    boolean withTargets = java.util.Arrays.asList(rows.schema().fieldNames()).contains(ExampleShard.TARGETS);
+    Dataset<Row> columns = withTargets
+        ? rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL, ExampleShard.TARGETS)
+        : rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+    JavaRDD<ExampleShard> shards = columns
         .javaRDD()
-        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple2<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2))))
+        .mapToPair(r -> new Tuple2<>(r.getString(0), new TrainingRow((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
+            ExampleShard.targetsOf(r))))
         .partitionBy(new WorkerPartitioner(workers))
         .mapPartitions(it -> {
           ExampleShard.Builder b = ExampleShard.builder(spec);
           while (it.hasNext()) {
-            Tuple2<String, Tuple2<byte[], Integer>> e = it.next();
-            b.add(e._1(), e._2()._1(), e._2()._2());
+            Tuple2<String, TrainingRow> e = it.next();
+            TrainingRow t = e._2();
+            if (t.targets() != null) {
+              b.add(e._1(), t.image(), t.targets());
+            } else {
+              b.add(e._1(), t.image(), t.label());
+            }
           }
           return Collections.singletonList(b.build()).iterator();
         }, true)
@@ -176,7 +185,17 @@ public final class DistributedTrainer {
     require(schema, ImageSchema.IMAGE_ID, DataTypes.StringType);
     require(schema, ImageSchema.IMAGE, DataTypes.BinaryType);
     require(schema, ImageSchema.LABEL, DataTypes.IntegerType);
+    if (java.util.Arrays.asList(schema.fieldNames()).contains(ExampleShard.TARGETS)) {
+      DataType t = schema.apply(ExampleShard.TARGETS).dataType();
+      if (!(t instanceof org.apache.spark.sql.types.ArrayType a) || !a.elementType().equals(DataTypes.IntegerType)) {
+        throw new IllegalArgumentException("column " + ExampleShard.TARGETS + " must be array<int> (the target classes"
+            + " of each image), found " + t.simpleString());
+      }
+    }
   }
+
+  /** One training row on its way to its worker's shard. */
+  record TrainingRow(byte[] image, Integer label, int[] targets) implements java.io.Serializable {}
 
   static void require(StructType schema, String column, DataType type) {
     for (StructField f : schema.fields()) {

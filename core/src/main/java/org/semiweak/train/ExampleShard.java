@@ -14,6 +14,10 @@ import org.semiweak.util.SeededRandom;
 /**
  * One worker's training data, decoded once: image ids, labels and pixels, sorted by image id.
  *
+ * <p>An image may have several target classes (e.g. the classes of its weak tags): it then trains
+ * against all of them, each with weight 1/k (a soft target, as hashtag pretraining does); its
+ * {@link #label} is the first. A shard whose images all have one class trains with hard labels.
+ *
  * <p>Pixels are kept as unsigned CHW bytes (4x smaller than floats) and normalized per batch. The
  * order (by image id) and the assignment of images to workers ({@link #workerOf}) depend only on
  * the ids, so a shard is the same however the input was partitioned or retried.
@@ -30,12 +34,15 @@ public final class ExampleShard implements Serializable {
   private final int imageValues;
   private final String[] ids;
   private final int[] labels;
+  /** Per image, its target classes when some image of the shard has several; null when none has. */
+  private final int[][] targets;
   private final byte[][] pixels;
 
-  private ExampleShard(int imageValues, String[] ids, int[] labels, byte[][] pixels) {
+  private ExampleShard(int imageValues, String[] ids, int[] labels, int[][] targets, byte[][] pixels) {
     this.imageValues = imageValues;
     this.ids = ids;
     this.labels = labels;
+    this.targets = targets;
     this.pixels = pixels;
   }
 
@@ -74,6 +81,8 @@ public final class ExampleShard implements Serializable {
     private final List<String> ids = new ArrayList<>();
     private final List<byte[]> pixels = new ArrayList<>();
     private final List<Integer> labels = new ArrayList<>();
+    private final List<int[]> targets = new ArrayList<>();
+    private boolean anySeveral;
 
     private Builder(ModelSpec spec) {
       this.spec = spec;
@@ -90,6 +99,18 @@ public final class ExampleShard implements Serializable {
       return addDecoded(imageId, ImageTensors.decodePixels(encoded, spec, imageId), label);
     }
 
+    /**
+     * Adds an encoded image that trains against each of {@code classes} with weight 1/k (distinct,
+     * in {@code 0..numClasses-1}, at least one); its label is the first.
+     */
+    public Builder add(String imageId, byte[] encoded, int[] classes) {
+      checkTargets(imageId, classes);
+      addDecoded(imageId, ImageTensors.decodePixels(encoded, spec, imageId), classes[0]);
+      targets.set(targets.size() - 1, classes.clone());
+      anySeveral |= classes.length > 1;
+      return this;
+    }
+
     /** Adds decoded unsigned CHW pixels (copied). */
     public Builder addPixels(String imageId, byte[] chwPixels, Integer label) {
       checkLabel(imageId, label);
@@ -100,7 +121,11 @@ public final class ExampleShard implements Serializable {
       return addDecoded(imageId, chwPixels.clone(), label);
     }
 
-    /** Adds a row with columns {@code image_id} (string), {@code image} (binary), {@code label} (int). */
+    /**
+     * Adds a row with columns {@code image_id} (string), {@code image} (binary), {@code label} (int)
+     * and, optionally, {@code labels} (array of int: several target classes, see {@link #add(String,
+     * byte[], int[])}), which then takes precedence.
+     */
     public Builder addRow(Row row) {
       String id;
       byte[] image;
@@ -113,7 +138,23 @@ public final class ExampleShard implements Serializable {
         throw new IllegalArgumentException("training rows need columns image_id (string), image (binary) and"
             + " label (int); found " + (row.schema() == null ? "a row without schema" : row.schema().simpleString()), e);
       }
-      return add(id, image, label);
+      int[] classes = targetsOf(row);
+      return classes == null ? add(id, image, label) : add(id, image, classes);
+    }
+
+    private void checkTargets(String imageId, int[] classes) {
+      if (classes == null || classes.length == 0) {
+        throw new IllegalArgumentException("image " + imageId + " has no target class");
+      }
+      for (int i = 0; i < classes.length; i++) {
+        checkLabel(imageId, classes[i]);
+        for (int j = 0; j < i; j++) {
+          if (classes[j] == classes[i]) {
+            throw new IllegalArgumentException("image " + imageId + " lists class " + classes[i] + " twice among its"
+                + " targets " + Arrays.toString(classes));
+          }
+        }
+      }
     }
 
     private void checkLabel(String imageId, Integer label) {
@@ -134,6 +175,7 @@ public final class ExampleShard implements Serializable {
       ids.add(imageId);
       pixels.add(px);
       labels.add(label);
+      targets.add(null);
       return this;
     }
 
@@ -145,17 +187,22 @@ public final class ExampleShard implements Serializable {
       Arrays.sort(order, Comparator.comparing(ids::get));
       String[] sortedIds = new String[order.length];
       int[] sortedLabels = new int[order.length];
+      int[][] sortedTargets = anySeveral ? new int[order.length][] : null;
       byte[][] sortedPixels = new byte[order.length][];
       for (int i = 0; i < order.length; i++) {
         sortedIds[i] = ids.get(order[i]);
         sortedLabels[i] = labels.get(order[i]);
+        if (sortedTargets != null) {
+          int[] t = targets.get(order[i]);
+          sortedTargets[i] = t == null ? new int[] {sortedLabels[i]} : t;
+        }
         sortedPixels[i] = pixels.get(order[i]);
         if (i > 0 && sortedIds[i].equals(sortedIds[i - 1])) {
           throw new IllegalArgumentException("image_id " + sortedIds[i] + " appears more than once; training"
               + " images need unique ids (data-prep assigns them)");
         }
       }
-      return new ExampleShard(spec.imageValues(), sortedIds, sortedLabels, sortedPixels);
+      return new ExampleShard(spec.imageValues(), sortedIds, sortedLabels, sortedTargets, sortedPixels);
     }
   }
 
@@ -175,6 +222,32 @@ public final class ExampleShard implements Serializable {
   public int label(int i) {
     return labels[i];
   }
+
+  /** Whether some image has several target classes: the shard then trains with soft targets. */
+  public boolean hasSoftTargets() {
+    return targets != null;
+  }
+
+  /** Image {@code i}'s target classes (its label alone when it has one). */
+  public int[] targets(int i) {
+    return targets == null ? new int[] {labels[i]} : targets[i].clone();
+  }
+
+  /** The optional {@code labels} column of a training row: its classes, or null when absent or null. */
+  static int[] targetsOf(Row row) {
+    if (row.schema() == null || java.util.Arrays.stream(row.schema().fieldNames()).noneMatch(TARGETS::equals)) {
+      return null;
+    }
+    int i = row.fieldIndex(TARGETS);
+    if (row.isNullAt(i)) {
+      return null;
+    }
+    List<Integer> list = row.getList(i);
+    return list.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** The optional training column of several target classes per image (array of int). */
+  public static final String TARGETS = "labels";
 
   /** A copy of image {@code i}'s unsigned CHW pixels. */
   public byte[] pixels(int i) {

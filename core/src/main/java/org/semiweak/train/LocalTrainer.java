@@ -101,6 +101,14 @@ public final class LocalTrainer {
     }
   }
 
+  /**
+   * Cross-entropy against soft targets, averaged over the batch: {@code -sum_c q_c log softmax(z)_c}
+   * per image. With one-hot targets it equals the usual (sparse) cross-entropy.
+   */
+  static NDArray softTargetLoss(NDArray logits, NDArray targets) {
+    return logits.logSoftmax(1).mul(targets).sum(new int[] {1}).neg().mean();
+  }
+
   private static LocalTrainingOutcome trainAttempt(
       ModelSpec spec,
       ModelWeights weights,
@@ -120,6 +128,9 @@ public final class LocalTrainer {
     Sgd sgd = new Sgd(options);
     float[] images = new float[batchSize * values];
     long[] labels = new long[batchSize];
+    boolean soft = shard.hasSoftTargets();
+    int classes = spec.numClasses();
+    float[] softTargets = soft ? new float[batchSize * classes] : null;
     double lossSum = 0;
 
     try (NDManager manager = NDManager.newBaseManager(device)) {
@@ -143,6 +154,13 @@ public final class LocalTrainer {
         for (int slot = 0; slot < batchSize; slot++) {
           int index = schedule.indexAt(step * batchSize + slot);
           labels[slot] = shard.label(index);
+          if (soft) {
+            int[] t = shard.targets(index);
+            java.util.Arrays.fill(softTargets, slot * classes, (slot + 1) * classes, 0f);
+            for (int c : t) {
+              softTargets[slot * classes + c] = 1f / t.length;
+            }
+          }
           if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
             ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
@@ -153,7 +171,8 @@ public final class LocalTrainer {
         }
         try (NDManager batch = manager.newSubManager()) {
           NDArray x = batch.create(images, spec.inputShape(batchSize));
-          NDArray y = batch.create(labels);
+          NDArray y = soft ? batch.create(softTargets, new ai.djl.ndarray.types.Shape(batchSize, classes))
+              : batch.create(labels);
           float loss;
           // oneDNN's convolution backward pass sporadically returns NaN gradients for channel counts
           // that are not a multiple of the SIMD block: a step whose gradients are not finite while
@@ -163,7 +182,7 @@ public final class LocalTrainer {
             List<NDArray> statsBefore = snapshot(runningStats, batch);
             try (NoGrad recording = NoGrad.recording()) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-              NDArray lossArray = lossFunction.evaluate(new NDList(y), new NDList(logits));
+              NDArray lossArray = soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
               // serialize Spark tasks sharing an executor.
               JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);

@@ -1,5 +1,6 @@
 package org.semiweak.teacher;
 
+import static org.apache.spark.sql.functions.array_distinct;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -77,6 +79,10 @@ public final class TrainTeacher extends TrainingStage {
       "semi-weak recipe: epochs on the labeled set after the weak-tag phase");
   public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
       0.01, 0, 100, "semi-weak recipe: peak learning rate on the labeled set after the weak-tag phase");
+  public static final OptionSpec<String> WEAK_TARGETS = OptionSpec.choiceOption("weak-targets", "all-tags",
+      List.of("all-tags", "one-tag"), "semi-weak recipe: an image whose tags map to k classes trains against all of"
+          + " them with weight 1/k each (all-tags, a soft target, as hashtag pretraining does), or against one of"
+          + " them drawn by a hash of its id and weak-seed (one-tag)");
 
   /** The options of the torchscript recipe (normalization is the architecture's norm-mean/norm-std). */
   static final List<OptionSpec<?>> TORCHSCRIPT_OPTIONS =
@@ -91,6 +97,7 @@ public final class TrainTeacher extends TrainingStage {
     all.addAll(WEAK.all());
     all.add(FINETUNE_EPOCHS);
     all.add(FINETUNE_LEARNING_RATE);
+    all.add(WEAK_TARGETS);
     all.addAll(List.of(MODEL_FILE, OUTPUTS, CLASSES_FILE));
     OPTIONS = List.copyOf(all);
   }
@@ -112,6 +119,7 @@ public final class TrainTeacher extends TrainingStage {
         out.addAll(WEAK.all());
         out.add(FINETUNE_EPOCHS);
         out.add(FINETUNE_LEARNING_RATE);
+        out.add(WEAK_TARGETS);
       }
       case TORCHSCRIPT -> out.addAll(TORCHSCRIPT_OPTIONS);
     }
@@ -176,8 +184,11 @@ public final class TrainTeacher extends TrainingStage {
     int labeledEpochs = options.get(LABELED.epochs);
     double labeledLearningRate = options.get(LABELED.learningRate);
     if (recipe == TeacherRecipe.SEMI_WEAK) {
-      Dataset<Row> weak = weaklyLabeled(prep.read(spark, Split.UNLABELED), options.get(WEAK.seed));
+      Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED);
+      Dataset<Row> weak = weaklyLabeled(unlabeled, options.get(WEAK.seed), options.get(WEAK_TARGETS).equals("all-tags"));
       long weakCount = weak.count();
+      // Images whose tags map to no class cannot train the weak phase: counted, not silently dropped.
+      phases.count("weak-untagged", prep.manifest().count("written." + Split.UNLABELED.dirName()) - weakCount);
       if (weakCount == 0) {
         throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the semi-weak recipe needs weak tags");
       }
@@ -192,13 +203,16 @@ public final class TrainTeacher extends TrainingStage {
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */
-  static Dataset<Row> weaklyLabeled(Dataset<Row> unlabeled, long seed) {
-    return unlabeled
-        .where(size(col(ImageSchema.TAG_CLASSES)).gt(0))
-        .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE),
-            element_at(col(ImageSchema.TAG_CLASSES),
-                pmod(xxhash64(col(ImageSchema.IMAGE_ID), lit(seed)), size(col(ImageSchema.TAG_CLASSES)).cast("long"))
-                    .plus(1).cast("int"))
-                .as(ImageSchema.LABEL));
+  static Dataset<Row> weaklyLabeled(Dataset<Row> unlabeled, long seed, boolean allTags) {
+    Dataset<Row> tagged = unlabeled.where(size(col(ImageSchema.TAG_CLASSES)).gt(0));
+    Column oneTag = element_at(col(ImageSchema.TAG_CLASSES),
+        pmod(xxhash64(col(ImageSchema.IMAGE_ID), lit(seed)), size(col(ImageSchema.TAG_CLASSES)).cast("long"))
+            .plus(1).cast("int"));
+    if (!allTags) {
+      return tagged.select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), oneTag.as(ImageSchema.LABEL));
+    }
+    Column classes = array_distinct(col(ImageSchema.TAG_CLASSES));
+    return tagged.select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), element_at(classes, 1).as(ImageSchema.LABEL),
+        classes.as(org.semiweak.train.ExampleShard.TARGETS));
   }
 }

@@ -115,12 +115,14 @@ class TrainTeacherTest {
     assertThat(m.count("training-examples.weak")).as("weak examples: the unlabeled images with a known tag")
         .isEqualTo(prepared.taggedUnlabeled());
     assertThat(m.count("training-examples.labeled")).isEqualTo(prepared.count(Split.LABELED));
+    assertThat(m.count("weak-untagged")).as("the images whose tags map to no class are counted")
+        .isEqualTo(prepared.count(Split.UNLABELED) - prepared.taggedUnlabeled()).isPositive();
     assertEvaluatedModel(m, r);
   }
 
   static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
     Map<String, Integer> out = new HashMap<>();
-    Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, seed);
+    Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, seed, false);
     assertThat(weak.columns()).as("training examples: image id, image, label")
         .containsExactly(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
     for (Row r : weak.select(ImageSchema.IMAGE_ID, ImageSchema.LABEL).collectAsList()) {
@@ -128,6 +130,30 @@ class TrainTeacherTest {
       assertThat(out.put(id, r.getAs(ImageSchema.LABEL))).as("%s appears once among the weak examples", id).isNull();
     }
     return out;
+  }
+
+  @Test
+  void withAllTagsAnImageTrainsAgainstEveryClassOfItsTags() {
+    Dataset<Row> unlabeled = PrepInfo.read(prepared.run()).read(spark, Split.UNLABELED);
+    Map<String, List<Integer>> tagClasses = new HashMap<>();
+    for (Row r : unlabeled.select(ImageSchema.IMAGE_ID, ImageSchema.TAG_CLASSES).collectAsList()) {
+      tagClasses.put(r.getAs(ImageSchema.IMAGE_ID), r.getList(r.fieldIndex(ImageSchema.TAG_CLASSES)));
+    }
+    Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, 42, true);
+    assertThat(weak.columns()).containsExactly(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL,
+        org.semiweak.train.ExampleShard.TARGETS);
+    List<Row> rows = weak.select(ImageSchema.IMAGE_ID, ImageSchema.LABEL, org.semiweak.train.ExampleShard.TARGETS)
+        .collectAsList();
+    assertThat(rows).as("one example per tagged image").hasSize((int) prepared.taggedUnlabeled());
+    long several = 0;
+    for (Row r : rows) {
+      List<Integer> classes = r.getList(2);
+      assertThat(classes).as("%s: its targets are its tag classes", r.getString(0))
+          .containsExactlyInAnyOrderElementsOf(new HashSet<>(tagClasses.get(r.getString(0))));
+      assertThat(r.getInt(1)).as("its label is the first of them").isEqualTo(classes.get(0));
+      several += classes.size() > 1 ? 1 : 0;
+    }
+    assertThat(several).as("the fixture's images with two tag classes keep both").isEqualTo(prepared.multiTagUnlabeled());
   }
 
   @Test

@@ -10,7 +10,8 @@ public final class TrainingAssertions {
 
   /**
    * {@code p} trained {@code epochs} passes over its {@code examples} images with {@code batch}
-   * images per step and worker, in a fresh run, and ended with a finite loss.
+   * images per step over all {@code workers} (each takes its share), in a fresh run, and ended with a
+   * finite loss.
    *
    * @param what names the phase in failure messages
    */
@@ -18,11 +19,11 @@ public final class TrainingAssertions {
     assertThat(p.examples()).as("%s: examples = the images of its training set", what).isEqualTo(examples);
     assertThat(p.epochs()).as("%s: epochs", what).isEqualTo(epochs);
     assertThat(p.workers()).as("%s: workers", what).isEqualTo(workers);
-    long stepsPerEpoch = (examples + (long) batch * workers - 1) / ((long) batch * workers);
-    assertThat(p.totalSteps()).as("%s: steps = epochs x ceil(examples / (batch x workers))", what)
+    long stepsPerEpoch = (examples + batch - 1) / batch;
+    assertThat(p.totalSteps()).as("%s: steps = epochs x ceil(examples / global batch), whatever the workers", what)
         .isEqualTo(epochs * stepsPerEpoch);
-    assertThat(p.examplesSeen()).as("%s: every step of every worker trained on a full batch", what)
-        .isEqualTo(p.totalSteps() * batch * workers)
+    assertThat(p.examplesSeen()).as("%s: every step of every worker trained on its full share of the batch", what)
+        .isEqualTo(p.totalSteps() * batch)
         .isGreaterThanOrEqualTo(epochs * examples);
     assertThat(p.roundsResumed()).as("%s: nothing to resume in a fresh run", what).isZero();
     assertThat(p.roundsRun()).as("%s: rounds run", what).isPositive();
