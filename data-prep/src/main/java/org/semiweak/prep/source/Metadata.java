@@ -18,6 +18,7 @@ import org.semiweak.config.ConfigException;
 import org.semiweak.data.Vocabulary;
 import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.Reason;
+import org.semiweak.util.CsvLine;
 
 /**
  * The metadata of a folder source, one row per image: CSV with a header or JSON lines.
@@ -255,55 +256,14 @@ public final class Metadata implements Serializable {
   }
 
   static String stripBom(String s) {
-    return s.startsWith("\uFEFF") ? s.substring(1) : s;
+    return CsvLine.stripBom(s);
   }
 
   static String abbreviate(String s) {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
-  /** Splits one CSV line: comma separated, fields optionally double-quoted with "" as an escaped quote. */
   static List<String> parseCsvLine(String line) {
-    List<String> out = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    int i = 0;
-    int n = line.length();
-    while (true) {
-      cur.setLength(0);
-      if (i < n && line.charAt(i) == '"') {
-        i++;
-        while (true) {
-          if (i >= n) {
-            throw new IllegalArgumentException("unterminated quoted field");
-          }
-          char c = line.charAt(i++);
-          if (c == '"') {
-            if (i < n && line.charAt(i) == '"') {
-              cur.append('"');
-              i++;
-            } else {
-              break;
-            }
-          } else {
-            cur.append(c);
-          }
-        }
-        while (i < n && line.charAt(i) != ',') {
-          if (!Character.isWhitespace(line.charAt(i))) {
-            throw new IllegalArgumentException("text after a closing quote at column " + (i + 1));
-          }
-          i++;
-        }
-      } else {
-        while (i < n && line.charAt(i) != ',') {
-          cur.append(line.charAt(i++));
-        }
-      }
-      out.add(cur.toString().strip());
-      if (i >= n) {
-        return out;
-      }
-      i++; // comma
-    }
+    return CsvLine.split(line);
   }
 }
