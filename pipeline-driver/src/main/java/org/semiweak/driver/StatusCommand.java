@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.Path;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
+import org.semiweak.prep.PrepSummary;
 import org.semiweak.util.Fingerprint;
 
 /** {@code semiweak status RUN_DIR}: the committed stages, leftovers of crashed ones, and the lock. */
@@ -25,6 +26,7 @@ final class StatusCommand {
       out.printf(Locale.ROOT, "%-44s %-14s %-13s %8.1f  %s%n", m.stage(), m.kind(),
           Fingerprint.shortForm(m.fingerprint()), m.seconds(), Report.countsLine(m));
     }
+    printPrepSummary(run, out);
     Path tmp = run.layout().tmpRoot();
     if (run.fs().exists(tmp)) {
       for (FileStatus st : run.fs().listStatus(tmp)) {
@@ -37,5 +39,10 @@ final class StatusCommand {
         out.println("resumable work (checkpoints): " + RunLayout.stageOfWorkFolder(st.getPath().getName()));
       }
     }
+  }
+
+  /** Under the table: what the committed prep holds (splits, classes, tags, quarantine, inputs). */
+  private static void printPrepSummary(RunDir run, PrintStream out) {
+    run.committed(RunLayout.prep()).ifPresent(prep -> out.print("\nprep\n" + PrepSummary.text(prep)));
   }
 }
