@@ -65,9 +65,9 @@ public record PrepInput(int index, String name, String source, String path, Stri
     return metadata != null;
   }
 
-  /** {@code prep.inputs[2] (test)}, or {@code prep} for the single-source options: where messages point. */
+  /** {@code prep.inputs[2]}, or {@code prep} for the single-source options: where messages point. */
   public String scope() {
-    return prefixIds ? "prep.inputs[" + index + "] (" + name + ")" : "prep";
+    return prefixIds ? "prep.inputs[" + index + "]" : "prep";
   }
 
   /** The one input of the single-source options ({@code source}, {@code input}, {@code metadata}, ...). */
