@@ -83,8 +83,10 @@ public final class PrepSummary {
         + " duplicated)%n", count(counts, "duplicates")));
     if (r.inputs() != null) {
       for (PrepResult.InputAccount in : r.inputs()) {
-        sb.append(String.format(Locale.ROOT, "  input %s (%s %s, %s): in %,d = written %,d (%s) + quarantined %,d%s"
-                + " + duplicates %,d%n", in.name(), in.source(), in.path(), Progress.formatBytes(in.bytes()), in.in(),
+        // One input needs no name: its ids are as in the input; several are told apart by name.
+        sb.append(String.format(Locale.ROOT, "  input%s (%s %s, %s): in %,d = written %,d (%s) + quarantined %,d%s"
+                + " + duplicates %,d%n", r.inputs().size() == 1 ? "" : " " + in.name(), in.source(), in.path(),
+            Progress.formatBytes(in.bytes()), in.in(),
             sum(in.written()),
             in.written().entrySet().stream().filter(e -> e.getValue() > 0)
                 .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%,d", e.getValue()))
