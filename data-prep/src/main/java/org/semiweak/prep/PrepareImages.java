@@ -352,9 +352,11 @@ public final class PrepareImages implements Stage {
   }
 
   /**
-   * With several inputs, the labels that folder inputs' metadata give labeled images must be classes
-   * of the vocabulary, and (when every labeled input's labels are known here) every class needs a
-   * labeled image. Read on the driver: labeled sets are small; unlabeled metadata is not read here.
+   * With several inputs, the labels in the metadata of labeled folder inputs ({@code split: labeled})
+   * must be classes of the vocabulary, and, when every input that may hold labeled images is such an
+   * input, every class needs a labeled image. Read on the driver: labeled sets are small; the metadata
+   * of other inputs (a split column may list billions of unlabeled rows) is not read here, and
+   * {@link #checkClasses} checks the classes after reading instead.
    */
   private static void checkLabelsOfLabeledInputs(List<ReadInput> inputs, Vocabulary vocabulary, Configuration conf) {
     Map<String, Long> labels = new TreeMap<>();
@@ -367,7 +369,7 @@ public final class PrepareImages implements Stage {
         continue;
       }
       anyLabeled = true;
-      if (!(in.source() instanceof FolderSource folder) || folder.metadata() == null) {
+      if (rule.forced() == null || !(in.source() instanceof FolderSource folder) || folder.metadata() == null) {
         allKnown = false;
         continue;
       }
