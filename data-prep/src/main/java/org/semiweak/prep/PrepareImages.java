@@ -550,9 +550,12 @@ public final class PrepareImages implements Stage {
     return "from column '" + rule.column() + "'" + (rule.defaultSplit() == null ? "" : ", else " + rule.defaultSplit());
   }
 
-  /** Phase 1: every input record read and decoded once, cached; counts by input and status; skipped files. */
-  private record Decoded(Dataset<Row> records, Map<String, Long> byStatus, Map<Integer, Map<String, Long>> byInput,
-      Map<Integer, List<String>> skipped) {
+  /**
+   * Phase 1: every row of every input read and decoded once ({@code cached}), the records among them
+   * (skipped files are no records), counts by input and status, the skipped files listed per input.
+   */
+  private record Decoded(Dataset<Row> cached, Dataset<Row> records, Map<String, Long> byStatus,
+      Map<Integer, Map<String, Long>> byInput, Map<Integer, List<String>> skipped) {
     long skippedFiles(int input) {
       return byInput.getOrDefault(input, Map.of()).getOrDefault(SourceRecords.SKIPPED, 0L);
     }
@@ -615,7 +618,7 @@ public final class PrepareImages implements Stage {
         }
       }
       Dataset<Row> records = all.filter(col(SourceRecords.STATUS).notEqual(SourceRecords.SKIPPED));
-      return new Decoded(records, byStatus, byInput, skipped);
+      return new Decoded(all, records, byStatus, byInput, skipped);
     }
   }
 
@@ -786,7 +789,7 @@ public final class PrepareImages implements Stage {
     SparkJobs.describe(spark, "prep: write the " + duplicatesTotal + " duplicates dropped");
     writeShards("duplicates", duplicates, ImageSchema.DUPLICATES_SCHEMA, duplicatesTotal, shardRecords,
         new Column[] {col(ImageSchema.IMAGE_ID), col(ImageSchema.SOURCE_FILE)}, writer.temp(RunLayout.DUPLICATES));
-    decoded.records().unpersist();
+    decoded.cached().unpersist();
     Map<String, Long> shardFiles = new LinkedHashMap<>();
     String[] imageColumns = Arrays.stream(ImageSchema.SCHEMA.fieldNames()).toArray(String[]::new);
     for (String split : SPLITS) {
