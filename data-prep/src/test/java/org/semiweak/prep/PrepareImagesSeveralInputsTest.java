@@ -3,15 +3,12 @@ package org.semiweak.prep;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -43,20 +40,8 @@ class PrepareImagesSeveralInputsTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Writes a tar; entry names are kept exactly as given. */
   static void tar(java.nio.file.Path file, Object... nameAndBytes) throws IOException {
-    Files.createDirectories(file.getParent());
-    try (OutputStream out = Files.newOutputStream(file); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
-      t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      for (int i = 0; i < nameAndBytes.length; i += 2) {
-        byte[] data = (byte[]) nameAndBytes[i + 1];
-        TarArchiveEntry e = new TarArchiveEntry((String) nameAndBytes[i], true);
-        e.setSize(data.length);
-        t.putArchiveEntry(e);
-        t.write(data);
-        t.closeArchiveEntry();
-      }
-    }
+    PrepareImagesWebDatasetTest.tar(file, nameAndBytes);
   }
 
   static void write(java.nio.file.Path root, String rel, byte[] data) throws IOException {
