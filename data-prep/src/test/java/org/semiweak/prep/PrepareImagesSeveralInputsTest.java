@@ -45,9 +45,7 @@ class PrepareImagesSeveralInputsTest {
   }
 
   static void write(java.nio.file.Path root, String rel, byte[] data) throws IOException {
-    java.nio.file.Path p = root.resolve(rel);
-    Files.createDirectories(p.getParent());
-    Files.write(p, data);
+    PrepareImagesFolderTest.write(root, rel, data);
   }
 
   @Test
