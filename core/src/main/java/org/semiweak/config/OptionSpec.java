@@ -1,10 +1,15 @@
 package org.semiweak.config;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.semiweak.util.Json;
 
 /**
  * One named option of a stage: its key (the same in YAML configs and as a {@code --key} flag), type,
@@ -20,9 +25,17 @@ public final class OptionSpec<T> {
   private final Function<String, T> parser;
   private final Predicate<T> check;
   private final String checkDoc;
+  /** Parses the raw value itself (a YAML list or mapping) instead of its text; null for scalar options. */
+  private final Function<Object, T> structuredParser;
 
   private OptionSpec(String key, Class<T> type, T defaultValue, String doc, Function<String, T> parser,
       Predicate<T> check, String checkDoc) {
+    this(key, type, defaultValue, doc, parser, check, checkDoc, null);
+  }
+
+  private OptionSpec(String key, Class<T> type, T defaultValue, String doc, Function<String, T> parser,
+      Predicate<T> check, String checkDoc, Function<Object, T> structuredParser) {
+    this.structuredParser = structuredParser;
     this.key = key;
     this.type = type;
     this.defaultValue = defaultValue;
@@ -77,6 +90,43 @@ public final class OptionSpec<T> {
         v -> v.length > 0 && Arrays.stream(v).allMatch(x -> x > 0), "a comma-separated list of positive integers");
   }
 
+  /**
+   * A list of mappings, e.g. prep's {@code inputs}: in a YAML config a list of mappings, on the command
+   * line the same list as YAML flow text ({@code --inputs '[{source: folder, path: /data/x}]'}). The
+   * default is the empty list. Each element is checked by the stage that reads it, which knows its keys.
+   */
+  @SuppressWarnings("unchecked")
+  public static OptionSpec<List<Map<String, Object>>> mappingListOption(String key, String doc) {
+    Class<List<Map<String, Object>>> type = (Class<List<Map<String, Object>>>) (Class<?>) List.class;
+    String expected = "a list of mappings (YAML: '- key: value' items, or [{key: value}, ...])";
+    return new OptionSpec<>(key, type, List.of(), doc, null, v -> true, expected, raw -> {
+      Object value = raw;
+      if (raw instanceof String text) {
+        try {
+          value = Json.YAML.readValue(text, Object.class);
+        } catch (java.io.IOException e) {
+          throw new IllegalArgumentException("not valid YAML: " + e.getMessage().split("\n")[0]);
+        }
+        if (value == null) {
+          return List.of();
+        }
+      }
+      if (!(value instanceof List<?> list)) {
+        throw new IllegalArgumentException("not a list");
+      }
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (Object item : list) {
+        if (!(item instanceof Map<?, ?> m)) {
+          throw new IllegalArgumentException("item '" + item + "' is not a mapping");
+        }
+        Map<String, Object> copy = new LinkedHashMap<>();
+        m.forEach((k, v) -> copy.put(String.valueOf(k), v));
+        out.add(Collections.unmodifiableMap(copy));
+      }
+      return List.copyOf(out);
+    });
+  }
+
   public String key() {
     return key;
   }
@@ -103,6 +153,13 @@ public final class OptionSpec<T> {
 
   /** Parses and checks a raw value (from YAML or a flag), with a message naming the option. */
   public T parse(String scope, Object raw) {
+    if (structuredParser != null) {
+      try {
+        return structuredParser.apply(raw);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(scope + "." + key + ": expected " + checkDoc + ", found " + e.getMessage());
+      }
+    }
     String text = raw instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList()) : String.valueOf(raw);
     T value;
     try {
@@ -119,6 +176,9 @@ public final class OptionSpec<T> {
   public String format(Object value) {
     if (value instanceof int[] a) {
       return String.join(",", Arrays.stream(a).mapToObj(Integer::toString).toList());
+    }
+    if (structuredParser != null && value instanceof List<?> l && l.isEmpty()) {
+      return "none";
     }
     return String.valueOf(value);
   }

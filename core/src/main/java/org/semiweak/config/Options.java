@@ -17,10 +17,13 @@ public final class Options implements Serializable {
 
   private final String scope;
   private final Map<String, Object> values;
+  /** The keys given explicitly (not defaults). */
+  private final java.util.Set<String> given;
 
-  private Options(String scope, Map<String, Object> values) {
+  private Options(String scope, Map<String, Object> values, java.util.Set<String> given) {
     this.scope = scope;
     this.values = values;
+    this.given = given;
   }
 
   /**
@@ -42,11 +45,13 @@ public final class Options implements Serializable {
       }
     }
     Map<String, Object> values = new LinkedHashMap<>();
+    java.util.Set<String> given = new java.util.TreeSet<>();
     for (OptionSpec<?> s : specs) {
       Object r = raw.get(s.key());
       try {
         if (r != null) {
           values.put(s.key(), s.parse(scope, r));
+          given.add(s.key());
         } else if (s.defaultValue() != null) {
           values.put(s.key(), s.defaultValue());
         }
@@ -57,7 +62,7 @@ public final class Options implements Serializable {
     if (!errors.isEmpty()) {
       throw new ConfigException(String.join("\n", errors));
     }
-    return new Options(scope, values);
+    return new Options(scope, values, given);
   }
 
   public <T> T get(OptionSpec<T> spec) {
@@ -75,6 +80,11 @@ public final class Options implements Serializable {
 
   public boolean has(OptionSpec<?> spec) {
     return values.containsKey(spec.key());
+  }
+
+  /** Whether the option was given (in the config or as a flag), as opposed to taking its default. */
+  public boolean isSet(OptionSpec<?> spec) {
+    return given.contains(spec.key());
   }
 
   /** The effective options as plain values (arrays as lists), sorted by key: what manifests store. */

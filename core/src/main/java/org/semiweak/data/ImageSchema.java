@@ -72,6 +72,23 @@ public final class ImageSchema {
             field(DETAIL, DataTypes.StringType, true)
           });
 
+  /** Duplicates column: the image id of the record that was kept instead. */
+  public static final String DUPLICATE_OF = "duplicate_of";
+
+  /**
+   * Exact duplicates that prep dropped ({@code prep/duplicates}): every dropped record, where it came
+   * from, and the image id it duplicated (same pixels, or same id and pixels).
+   */
+  public static final StructType DUPLICATES_SCHEMA =
+      new StructType(
+          new StructField[] {
+            field(SOURCE_FILE, DataTypes.StringType, false),
+            field(SOURCE_ENTRY, DataTypes.StringType, false),
+            field(IMAGE_ID, DataTypes.StringType, false),
+            field(DUPLICATE_OF, DataTypes.StringType, false),
+            field(DETAIL, DataTypes.StringType, true)
+          });
+
   private ImageSchema() {}
 
   static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable) {

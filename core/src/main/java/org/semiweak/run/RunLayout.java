@@ -40,6 +40,8 @@ public final class RunLayout {
   public static final String VOCABULARY_FILE = "vocabulary.json";
   /** Under {@code prep/}: records that could not be prepared, with the reason. */
   public static final String QUARANTINE = "quarantine";
+  /** Under {@code prep/}: exact duplicates that were dropped, each with the image id it duplicated. */
+  public static final String DUPLICATES = "duplicates";
 
   /** A name inside a stage path: a teacher recipe or a selection. */
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._=-]*");
@@ -201,6 +203,10 @@ public final class RunLayout {
 
   public Path quarantine() {
     return new Path(stage(prep()), QUARANTINE);
+  }
+
+  public Path duplicates() {
+    return new Path(stage(prep()), DUPLICATES);
   }
 
   public Path vocabulary() {

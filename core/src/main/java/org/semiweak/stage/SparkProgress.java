@@ -12,13 +12,23 @@ import org.semiweak.util.Progress;
  */
 public final class SparkProgress implements AutoCloseable {
   private final LongAccumulator records;
+  private final LongAccumulator bytes;
   private final Progress progress;
   private final Thread poller;
   private volatile boolean running = true;
 
   public SparkProgress(SparkSession spark, String label, long total) {
+    this(spark, label, total, -1);
+  }
+
+  /**
+   * Progress of records and bytes: tasks add to {@link #accumulator()} and {@link #bytes()}; with
+   * {@code totalBytes} known (input file sizes) and {@code total} unknown, the ETA comes from the bytes.
+   */
+  public SparkProgress(SparkSession spark, String label, long total, long totalBytes) {
     this.records = spark.sparkContext().longAccumulator(label + " records");
-    this.progress = Progress.start(label, total);
+    this.bytes = spark.sparkContext().longAccumulator(label + " bytes");
+    this.progress = Progress.start(label, total, totalBytes);
     this.poller = new Thread(() -> {
       long seen = 0;
       while (running) {
@@ -27,6 +37,7 @@ public final class SparkProgress implements AutoCloseable {
         } catch (InterruptedException e) {
           return;
         }
+        moveBytes();
         long now = records.value();
         if (now > seen) {
           progress.add(now - seen);
@@ -41,6 +52,18 @@ public final class SparkProgress implements AutoCloseable {
   /** The accumulator tasks add their records to (ship it in the task closure). */
   public LongAccumulator accumulator() {
     return records;
+  }
+
+  /** The accumulator tasks add the bytes they read to (ship it in the task closure). */
+  public LongAccumulator bytes() {
+    return bytes;
+  }
+
+  private void moveBytes() {
+    long b = bytes.value() - progress.bytesDone();
+    if (b > 0) {
+      progress.addBytes(b);
+    }
   }
 
   public double rate() {
@@ -60,6 +83,7 @@ public final class SparkProgress implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    moveBytes();
     long missing = records.value() - progress.done();
     if (missing > 0) {
       progress.add(missing);

@@ -17,13 +17,17 @@ import org.slf4j.LoggerFactory;
  * }   // prints "score: done 70,000 records in 21.3 s (3,286/s)"
  * }</pre>
  *
- * <p>Thread safe; {@code total} may be {@code -1} when unknown (no ETA then).
+ * <p>Thread safe; {@code total} may be {@code -1} when unknown. Work that also knows its bytes (input
+ * files) reports them with {@link #addBytes}; with a byte total the ETA comes from the bytes when the
+ * record total is unknown (a folder of tar shards: the tar sizes are known, their samples are not).
  */
 public final class Progress implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
 
   private final String label;
   private final long total;
+  private final long totalBytes;
+  private final AtomicLong bytes = new AtomicLong();
   private final long intervalNanos;
   private final long startNanos = System.nanoTime();
   private final AtomicLong done = new AtomicLong();
@@ -31,20 +35,39 @@ public final class Progress implements AutoCloseable {
   private volatile long lastReportNanos = startNanos;
   private volatile String suffix = "";
 
-  private Progress(String label, long total, Duration interval, Consumer<String> sink) {
+  private Progress(String label, long total, long totalBytes, Duration interval, Consumer<String> sink) {
     this.label = label;
     this.total = total;
+    this.totalBytes = totalBytes;
     this.intervalNanos = interval.toNanos();
     this.sink = sink;
   }
 
   /** Starts a progress report that logs every 10 seconds. */
   public static Progress start(String label, long total) {
-    return new Progress(label, total, Duration.ofSeconds(10), LOG::info);
+    return new Progress(label, total, -1, Duration.ofSeconds(10), LOG::info);
+  }
+
+  /** Starts a progress report of records and bytes ({@code totalBytes} -1 when unknown), every 10 seconds. */
+  public static Progress start(String label, long total, long totalBytes) {
+    return new Progress(label, total, totalBytes, Duration.ofSeconds(10), LOG::info);
   }
 
   public static Progress start(String label, long total, Duration interval, Consumer<String> sink) {
-    return new Progress(label, total, interval, sink);
+    return new Progress(label, total, -1, interval, sink);
+  }
+
+  public static Progress start(String label, long total, long totalBytes, Duration interval, Consumer<String> sink) {
+    return new Progress(label, total, totalBytes, interval, sink);
+  }
+
+  /** Counts bytes of input done (reported with the next line). */
+  public void addBytes(long n) {
+    bytes.addAndGet(n);
+  }
+
+  public long bytesDone() {
+    return bytes.get();
   }
 
   /** Extra text appended to each report line, e.g. the current loss. */
@@ -87,14 +110,43 @@ public final class Progress implements AutoCloseable {
     if (total >= 0) {
       sb.append(String.format(Locale.ROOT, "/%,d (%.1f%%)", total, total == 0 ? 100.0 : 100.0 * d / total));
     }
+    boolean withBytes = totalBytes >= 0 || bytes.get() > 0;
+    long b = bytes.get();
+    if (withBytes) {
+      sb.append(" records, ").append(formatBytes(b));
+      if (totalBytes >= 0) {
+        sb.append(String.format(Locale.ROOT, " of %s (%.1f%%)", formatBytes(totalBytes),
+            totalBytes == 0 ? 100.0 : 100.0 * b / totalBytes));
+      }
+    }
     sb.append(String.format(Locale.ROOT, ", %,.0f/s", rate));
+    if (withBytes) {
+      sb.append(", ").append(formatBytes(secs > 0 ? (long) (b / secs) : 0)).append("/s");
+    }
     if (total >= 0 && rate > 0 && d < total) {
       sb.append(", ETA ").append(formatSeconds((total - d) / rate));
+    } else if (total < 0 && totalBytes > 0 && b > 0 && b < totalBytes) {
+      sb.append(", ETA ").append(formatSeconds((totalBytes - b) / (b / secs)));
     }
     if (!suffix.isEmpty()) {
       sb.append(", ").append(suffix);
     }
     return sb.toString();
+  }
+
+  /** Bytes in B, KiB, MiB, GiB or TiB with one decimal. */
+  public static String formatBytes(long n) {
+    if (n < 1024) {
+      return n + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    double v = n;
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
   }
 
   public static String formatSeconds(double seconds) {
@@ -115,9 +167,10 @@ public final class Progress implements AutoCloseable {
     sink.accept(
         String.format(
             Locale.ROOT,
-            "%s: done %,d records in %s (%,.0f/s)%s",
+            "%s: done %,d records%s in %s (%,.0f/s)%s",
             label,
             d,
+            totalBytes >= 0 || bytes.get() > 0 ? " (" + formatBytes(bytes.get()) + ")" : "",
             secs < 60 ? String.format(Locale.ROOT, "%.1f s", secs) : formatSeconds(secs),
             secs > 0 ? d / secs : 0,
             suffix.isEmpty() ? "" : ", " + suffix));

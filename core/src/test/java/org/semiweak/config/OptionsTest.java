@@ -41,4 +41,25 @@ class OptionsTest {
     Options o = Options.parse("score", SPECS, Map.of());
     assertThatThrownBy(() -> o.get(TEACHER)).hasMessageContaining("option 'teacher' is required");
   }
+
+  static final OptionSpec<List<Map<String, Object>>> INPUTS = OptionSpec.mappingListOption("inputs", "inputs");
+
+  @Test
+  void aMappingListComesFromYamlOrFromYamlFlowTextOnTheCommandLine() {
+    List<Map<String, Object>> fromYaml = Options.parse("prep", List.of(INPUTS),
+        Map.of("inputs", List.of(Map.of("source", "folder", "path", "/x")))).get(INPUTS);
+    List<Map<String, Object>> fromFlag = Options.parse("prep", List.of(INPUTS),
+        Map.of("inputs", "[{source: folder, path: /x}]")).get(INPUTS);
+    assertThat(fromFlag).isEqualTo(fromYaml).containsExactly(Map.of("source", "folder", "path", "/x"));
+    assertThat(Options.parse("prep", List.of(INPUTS), Map.of()).get(INPUTS)).as("default").isEmpty();
+    assertThatThrownBy(() -> Options.parse("prep", List.of(INPUTS), Map.of("inputs", "folder")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("prep.inputs: expected a list of mappings");
+  }
+
+  @Test
+  void tellsAGivenOptionFromADefault() {
+    Options o = Options.parse("select", SPECS, Map.of("teacher", "t", "k", "16000"));
+    assertThat(o.isSet(K)).as("given, even with the default value").isTrue();
+    assertThat(o.isSet(WIDTHS)).as("default").isFalse();
+  }
 }

@@ -8,7 +8,8 @@ import org.semiweak.prep.sim.TagSimulator;
 
 /**
  * The resolved settings that Spark tasks need, validated on the driver: image format, limits,
- * vocabulary, seed and the source-specific choices.
+ * vocabulary, seed and the idx choices. What differs between inputs (split, metadata) is in each
+ * source ({@link PrepInput}).
  *
  * @param imageSize side of the square canonical image
  * @param channels 1 or 3
@@ -16,9 +17,6 @@ import org.semiweak.prep.sim.TagSimulator;
  * @param maxFileBytes the largest file or tar entry read into memory
  * @param seed seed of every simulated choice
  * @param vocabulary the effective tag vocabulary
- * @param defaultSplit split of folder/WebDataset records that name none
- * @param unlistedAsUnlabeled folder source: image files without a metadata row become unlabeled
- *     images without tags (true) or are quarantined as {@code no-metadata} (false)
  * @param idPrefix idx source: prefix of image ids
  * @param tagSimulator idx source: simulated tags of train images, or null
  * @param conf the Hadoop configuration for opening input files
@@ -30,8 +28,6 @@ public record PrepSettings(
     long maxFileBytes,
     long seed,
     Vocabulary vocabulary,
-    String defaultSplit,
-    boolean unlistedAsUnlabeled,
     String idPrefix,
     TagSimulator tagSimulator,
     HadoopConf conf) implements Serializable {

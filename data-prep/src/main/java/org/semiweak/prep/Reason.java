@@ -37,6 +37,11 @@ public enum Reason {
   MISSING_IMAGE("missing-image"),
   /** A tar file could not be read past some point; its remaining entries are lost. */
   CORRUPT_ARCHIVE("corrupt-archive"),
+  /**
+   * A file in an input folder that looks like data (an archive, IDX or Parquet file; an image beside
+   * WebDataset shards) but that the input's source does not read: counted, never silently passed over.
+   */
+  NOT_READ("not-read"),
   /** Another record with the same image id but different pixels was kept. */
   DUPLICATE_ID("duplicate-id");
 

@@ -29,8 +29,15 @@ public final class SourceRecords {
   public static final String SPLIT = "split";
   public static final String SELECT_KEY = "select_key";
   public static final String TAGS_UNKNOWN = "tags_unknown";
+  /** Added by prep after reading: the index of the input a record came from (in config order). */
+  public static final String INPUT = "input";
 
   public static final String OK = "ok";
+  /**
+   * Status of a file the source passed over because it holds no data (a text file, the metadata
+   * itself): not a record, so not in {@code in}; counted and listed per input as skipped files.
+   */
+  public static final String SKIPPED = "skipped";
   public static final String LABELED = "labeled";
   public static final String UNLABELED = "unlabeled";
   public static final String TEST = "test";
@@ -65,6 +72,12 @@ public final class SourceRecords {
     return RowFactory.create(recordKey, OK, null, split, selectKey, mapped.unknown(),
         imageId, img.png(), img.height(), img.width(), img.channels(), tags.toArray(new String[0]), classes, label,
         sourceFile, sourceEntry, img.contentHash());
+  }
+
+  /** A file that is no record: listed and counted as skipped, with why. */
+  public static Row skipped(String recordKey, String file, String detail) {
+    return RowFactory.create(recordKey, SKIPPED, detail, null, 0L, 0,
+        null, null, null, null, null, null, null, null, file, "", null);
   }
 
   /** A record that goes to quarantine. */

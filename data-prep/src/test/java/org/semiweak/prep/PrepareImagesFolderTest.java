@@ -33,7 +33,7 @@ class PrepareImagesFolderTest {
     return test.images()[i];
   }
 
-  private static void write(java.nio.file.Path root, String rel, byte[] data) throws IOException {
+  static void write(java.nio.file.Path root, String rel, byte[] data) throws IOException {
     java.nio.file.Path p = root.resolve(rel);
     Files.createDirectories(p.getParent());
     Files.write(p, data);

@@ -23,7 +23,7 @@ import org.semiweak.run.StageManifest;
 class PrepareImagesWebDatasetTest {
 
   /** Writes a tar; entry names are kept exactly as given (absolute ones too). */
-  private static void tar(java.nio.file.Path file, Object... nameAndBytes) throws IOException {
+  static void tar(java.nio.file.Path file, Object... nameAndBytes) throws IOException {
     Files.createDirectories(file.getParent());
     try (OutputStream out = Files.newOutputStream(file); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
       t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

@@ -12,6 +12,10 @@ import org.semiweak.run.result.SelectionResult;
 public final class Report {
   private Report() {}
 
+  /** Why a selection's precision can be n/a, and how to measure it. */
+  static final String PRECISION_UNKNOWN = "precision n/a: the unlabeled images carry no true label; give them an "
+      + "eval_label (metadata column or sidecar field; never trained on) to measure it. See 'semiweak help prep'.";
+
   static String countsLine(StageManifest m) {
     return countsLine(m.counts());
   }
@@ -40,6 +44,7 @@ public final class Report {
       }
     }
     boolean header = false;
+    boolean precisionUnknown = false;
     for (StageOutcome o : outcomes) {
       if (o.id().kind() == StageKind.SELECT) {
         if (!header) {
@@ -47,10 +52,14 @@ public final class Report {
           header = true;
         }
         Double p = o.manifest().result(SelectionResult.class).precision();
+        precisionUnknown |= p == null;
         Long sel = o.manifest().counts().get("selected");
         sb.append(String.format(Locale.ROOT, "%-44s %,10d %12s%n", o.id(), sel == null ? 0 : sel,
             p == null ? "n/a" : String.format(Locale.ROOT, "%.2f", 100 * p)));
       }
+    }
+    if (precisionUnknown) {
+      sb.append(PRECISION_UNKNOWN).append('\n');
     }
     if (header) {
       sb.append('\n');

@@ -159,6 +159,7 @@ public final class SemiweakCli {
     }
     out.printf("semiweak %s: %s%n%nusage: semiweak %s --run-dir DIR [--config run.yaml] [--force] [--OPTION VALUE]...%n%noptions (also the keys of the '%s' section of a run config):%n%s",
         command, type.get().summary(), command, command, Options.usage(type.get().options()));
+    out.print(type.get().details());
     return OK;
   }
 

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.semiweak.evaluate.EvaluateModels;
+import org.semiweak.prep.PrepFormats;
 import org.semiweak.prep.PrepareImages;
 import org.semiweak.run.StageKind;
 import org.semiweak.student.FinetuneStudent;
@@ -18,7 +19,7 @@ import org.semiweak.teacher.TrainTeacher;
 public final class StageCatalog {
   public static final StageType PREP = new StageType(StageKind.PREP,
       "turn raw images (IDX, image folder + metadata, WebDataset tars) into Parquet image shards",
-      PrepareImages.OPTIONS, PrepareImages::new);
+      PrepareImages.OPTIONS, PrepareImages::new, PrepFormats.help());
   public static final StageType TRAIN_TEACHER = new StageType(StageKind.TRAIN_TEACHER,
       "train a teacher (semi-supervised or semi-weak), or import a TorchScript teacher",
       TrainTeacher.OPTIONS, TrainTeacher::new);

@@ -11,10 +11,16 @@ import org.semiweak.run.StageKind;
 
 /**
  * A stage the CLI can run: its kind (whose command is also its YAML section), a one-line summary,
- * its options and how to construct it.
+ * its options, how to construct it, and what {@code semiweak help} prints after the options (formats,
+ * examples; empty for most stages).
  */
-public record StageType(
-    StageKind kind, String summary, List<OptionSpec<?>> options, BiFunction<RunDir, Options, Stage> factory) {
+public record StageType(StageKind kind, String summary, List<OptionSpec<?>> options,
+    BiFunction<RunDir, Options, Stage> factory, String details) {
+
+  public StageType(StageKind kind, String summary, List<OptionSpec<?>> options,
+      BiFunction<RunDir, Options, Stage> factory) {
+    this(kind, summary, options, factory, "");
+  }
 
   public String command() {
     return kind.command();

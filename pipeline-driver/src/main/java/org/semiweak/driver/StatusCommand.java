@@ -13,6 +13,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageStatus;
+import org.semiweak.prep.PrepSummary;
 import org.semiweak.util.Fingerprint;
 import org.semiweak.util.Json;
 
@@ -26,7 +27,7 @@ final class StatusCommand {
 
   /** What status reports, as text or as JSON ({@code --json}). */
   record Report(String runDir, String lockedBy, List<Stage> stages, List<String> interruptedCommits,
-      List<String> uncommitted, List<String> resumableWork) {}
+      List<String> uncommitted, List<String> resumableWork, String prepSummary) {}
 
   /** One stage folder in the report. */
   record Stage(String stage, String state, String kind, String fingerprint, Double seconds,
@@ -43,7 +44,13 @@ final class StatusCommand {
           m == null ? Map.of() : new LinkedHashMap<>(m.counts()), st.problems(), st.repair()));
     }
     return new Report(run.root().toString(), lockedBy, stages, names(run, run.layout().replacedRoot(), false),
-        names(run, run.layout().tmpRoot(), false), names(run, run.layout().workRoot(), true));
+        names(run, run.layout().tmpRoot(), false), names(run, run.layout().workRoot(), true), prepSummary(run));
+  }
+
+  /** What the committed prep holds (splits, classes, tags, quarantine, inputs); null when prep is not usable. */
+  private static String prepSummary(RunDir run) {
+    return run.status(RunLayout.prep(), false).filter(StageStatus::usable)
+        .map(st -> PrepSummary.text(st.manifest())).orElse(null);
   }
 
   private static List<String> names(RunDir run, Path dir, boolean stagePaths) throws IOException {
@@ -79,6 +86,9 @@ final class StatusCommand {
       if (s.repair() != null) {
         out.println("    repair: " + s.repair());
       }
+    }
+    if (report.prepSummary() != null) {
+      out.print("\nprep\n" + report.prepSummary());
     }
     for (String name : report.interruptedCommits()) {
       out.println("interrupted commit (put right by the next run): " + RunLayout.REPLACED + "/" + name);

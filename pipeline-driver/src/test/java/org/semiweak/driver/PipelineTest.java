@@ -139,6 +139,9 @@ class PipelineTest {
     String[] r = cli("status", runDir);
     assertThat(r[0]).isEqualTo("0");
     assertThat(r[1]).contains("selection/semi-weak/k30-p3").contains("teacher/semi-weak").contains("prep");
+    assertThat(r[1]).as("the prep summary: splits, classes, tags, quarantine, the input's accounting")
+        .contains("splits: labeled 200, unlabeled ").contains("Ankle boot").contains("tags: ").contains("quarantine: ")
+        .contains("input (idx ");
   }
 
   @Test

@@ -117,4 +117,35 @@ class PipelineValidationTest {
     assertThat(r[2]).contains("[teacher/semi-weak] train-teacher: invalid training options")
         .contains("[baseline] baseline: invalid training options");
   }
+
+  /** The plan of the baseline in the pipeline of a config (planning only: no Spark, nothing written). */
+  private static org.semiweak.run.StagePlan baselinePlan(String name, String... sections) {
+    RunDir run = RunDir.open(tmp.resolve(name).toUri().toString(), new Configuration());
+    List<String> lines = new ArrayList<>(List.of("prep: {source: idx, input: " + data + ", labeled-per-class: 5}"));
+    lines.addAll(List.of(sections));
+    RunConfig config = RunConfig.parse(String.join("\n", lines) + "\n", name, StageCatalog.commands());
+    List<org.semiweak.run.StagePlan> plans = new PipelineRunner(run, () -> {
+      throw new AssertionError("planning starts no Spark session");
+    }, System.out).check(Pipeline.build(config, run));
+    return plans.stream().filter(p -> p.id().equals(RunLayout.baseline())).findFirst().orElseThrow();
+  }
+
+  @Test
+  void theBaselineFollowsTheStudentsArchitectureUnlessItsOwnSectionSetsOne() {
+    assertThat(baselinePlan("arch-student", "pretrain: {widths: [16, 32], blocks: [2]}").options())
+        .as("only the student is configured: the baseline is the student's architecture, not the teacher's")
+        .containsEntry("widths", List.of(16, 32)).containsEntry("blocks", List.of(2));
+    assertThat(baselinePlan("arch-own", "pretrain: {widths: [16, 32], blocks: [2]}", "baseline: {widths: [32, 64]}")
+        .options())
+        .as("the baseline's own section wins for what it sets")
+        .containsEntry("widths", List.of(32, 64)).containsEntry("blocks", List.of(2));
+  }
+
+  @Test
+  void helpPrepShowsTheInputFormatsByExample() throws Exception {
+    String[] r = PipelineTest.cli("help", "prep");
+    assertThat(r[0]).isEqualTo("0");
+    assertThat(r[1]).as("the inputs option and the formats").contains("--inputs").contains("Inputs and formats")
+        .contains("  tag,class_name\n  #coat,Coat").contains("eval_label");
+  }
 }

@@ -15,7 +15,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.PrepSettings;
 import org.semiweak.prep.Reason;
@@ -31,8 +30,10 @@ import org.semiweak.prep.image.ImageRejectedException;
  * is quarantined as {@code missing-file}, a row with an absolute or escaping path as
  * {@code unsafe-path}. An image file (by extension) without a metadata row is quarantined as
  * {@code no-metadata}, or, with {@code unlisted-files: unlabeled}, becomes an unlabeled image
- * without tags; other files without a row (text files, the metadata itself) are ignored and only
- * counted in the metric {@code files.ignored}. Without a metadata file every image is unlisted.
+ * without tags. A file without a row that looks like data this source does not read (a tar or zip
+ * archive, IDX, Parquet: {@link InputFiles#looksLikeArchiveOrDataset}) is quarantined as
+ * {@code not-read}; other files without a row (text files, the metadata itself) are no records:
+ * they are listed and counted as skipped files. Without a metadata file every image is unlisted.
  * Hidden files and names starting with '_' are never read.
  */
 public final class FolderSource implements ImageSource {
@@ -52,19 +53,31 @@ public final class FolderSource implements ImageSource {
   private final FileSystem fs;
   private final Path input;
   private final Path metadataPath;
+  private final SplitRule splitRule;
+  private final boolean unlistedAsUnlabeled;
   private Path root;
   private Metadata metadata;
   private List<InputFiles.Entry> files;
   private List<InputFingerprint> fingerprints;
-  private LongAccumulator ignored;
 
   /**
    * @param metadataPath the metadata file, or null when there is none
+   * @param splitRule how a metadata row gets its split
+   * @param unlistedAsUnlabeled image files without a metadata row become unlabeled images without
+   *     tags (true) or are quarantined as {@code no-metadata} (false)
    */
-  public FolderSource(FileSystem fs, Path input, Path metadataPath) {
+  public FolderSource(FileSystem fs, Path input, Path metadataPath, SplitRule splitRule, boolean unlistedAsUnlabeled) {
     this.fs = fs;
     this.input = input;
     this.metadataPath = metadataPath;
+    this.splitRule = splitRule;
+    this.unlistedAsUnlabeled = unlistedAsUnlabeled;
+  }
+
+  /** The parsed metadata header (after {@link #inspect()}), or null without a metadata file. */
+  public Metadata metadata() {
+    inspect();
+    return metadata;
   }
 
   @Override
@@ -77,7 +90,7 @@ public final class FolderSource implements ImageSource {
     List<InputFingerprint> out = new ArrayList<>();
     out.add(new InputFingerprint("input", root.toString(), InputFiles.fingerprint(files)));
     if (metadataPath != null) {
-      metadata = Metadata.open(fs, metadataPath);
+      metadata = Metadata.open(fs, metadataPath, splitRule);
       Path q = fs.makeQualified(metadataPath);
       out.add(new InputFingerprint("metadata", q.toString(), InputFiles.contentHash(fs, q)));
     }
@@ -90,16 +103,17 @@ public final class FolderSource implements ImageSource {
     return -1;
   }
 
-  /** Files without a metadata row that were not images: counted, not records. */
-  public long ignoredFiles() {
-    return ignored == null ? 0 : ignored.value();
+  @Override
+  public long expectedBytes() {
+    inspect();
+    return files.stream().filter(e -> InputFiles.hasImageExtension(e.relativePath())).mapToLong(InputFiles.Entry::size)
+        .sum();
   }
 
   @Override
-  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, LongAccumulator processed) {
+  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, ReadCounters counters) {
     inspect();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    ignored = spark.sparkContext().longAccumulator("prep ignored files");
     List<Row> fileRows = new ArrayList<>(files.size());
     for (InputFiles.Entry e : files) {
       fileRows.add(RowFactory.create(e.relativePath(), e.size()));
@@ -108,7 +122,6 @@ public final class FolderSource implements ImageSource {
     Dataset<Row> metaDf;
     if (metadata != null) {
       Metadata md = metadata;
-      String defaultSplit = settings.defaultSplit();
       JavaRDD<Row> metaRows = jsc.textFile(fs.makeQualified(metadataPath).toString())
           .zipWithIndex()
           .flatMap(t -> {
@@ -116,7 +129,7 @@ public final class FolderSource implements ImageSource {
             if (md.hasHeader() && lineNo == 1) {
               return java.util.Collections.emptyIterator();
             }
-            Metadata.Row r = md.parse(t._1(), settings.vocabulary(), defaultSplit);
+            Metadata.Row r = md.parse(t._1(), settings.vocabulary());
             if (r == null) {
               return java.util.Collections.emptyIterator();
             }
@@ -131,10 +144,10 @@ public final class FolderSource implements ImageSource {
     int tasks = partitions > 0 ? partitions : Math.max(2 * jsc.defaultParallelism(), (files.size() + 4_999) / 5_000);
     String root = this.root.toString();
     String metaName = metadataPath == null ? "" : metadataPath.getName();
-    LongAccumulator ignoredFiles = ignored;
+    boolean unlisted = unlistedAsUnlabeled;
     return joined.javaRDD()
         .repartition(tasks)
-        .mapPartitions(rows -> new FileReader(rows, root, metaName, settings, processed, ignoredFiles));
+        .mapPartitions(rows -> new FileReader(rows, root, metaName, settings, unlisted, counters));
   }
 
   /** Turns joined (metadata row, file) pairs into candidate rows, reading and decoding each file. */
@@ -143,20 +156,21 @@ public final class FolderSource implements ImageSource {
     private final Path root;
     private final String metaName;
     private final PrepSettings settings;
-    private final LongAccumulator processed;
-    private final LongAccumulator ignored;
+    private final boolean unlistedAsUnlabeled;
+    private final ReadCounters counters;
     private final ImageCodec codec;
     private final FileSystem fs;
     private Row pending;
+    private long pendingBytes;
 
-    FileReader(Iterator<Row> rows, String root, String metaName, PrepSettings settings, LongAccumulator processed,
-        LongAccumulator ignored) throws IOException {
+    FileReader(Iterator<Row> rows, String root, String metaName, PrepSettings settings, boolean unlistedAsUnlabeled,
+        ReadCounters counters) throws IOException {
       this.rows = rows;
       this.root = new Path(root);
       this.metaName = metaName;
       this.settings = settings;
-      this.processed = processed;
-      this.ignored = ignored;
+      this.unlistedAsUnlabeled = unlistedAsUnlabeled;
+      this.counters = counters;
       this.codec = settings.newCodec();
       this.fs = this.root.getFileSystem(settings.conf().get());
     }
@@ -176,7 +190,8 @@ public final class FolderSource implements ImageSource {
       }
       Row r = pending;
       pending = null;
-      processed.add(1);
+      counters.read(pendingBytes);
+      pendingBytes = 0;
       return r;
     }
 
@@ -184,12 +199,17 @@ public final class FolderSource implements ImageSource {
       boolean hasMeta = !j.isNullAt(j.fieldIndex("meta_line"));
       String filePath = j.getAs("file_path");
       if (!hasMeta) {
-        if (!InputFiles.hasImageExtension(filePath)) {
-          ignored.add(1);
-          return null;
-        }
         String key = "file#" + filePath;
-        if (!settings.unlistedAsUnlabeled()) {
+        if (!InputFiles.hasImageExtension(filePath)) {
+          if (InputFiles.looksLikeArchiveOrDataset(filePath)) {
+            return SourceRecords.rejected(key, Reason.NOT_READ, "looks like data (an archive or data set file) but a "
+                + "folder input reads image files only; give it its own input with the source that reads it "
+                + "(webdataset for .tar shards), or move it out of the folder", null, filePath, "whole file");
+          }
+          return SourceRecords.skipped(key, filePath, metaName.equals(filePath) ? "the metadata file"
+              : "no metadata row and not an image file");
+        }
+        if (!unlistedAsUnlabeled) {
           return SourceRecords.rejected(key, Reason.NO_METADATA, "image file has no row in the metadata"
               + (metaName.isEmpty() ? " (no metadata file given)" : " " + metaName)
               + "; add one, or set unlisted-files: unlabeled", filePath, filePath, "no metadata row");
@@ -222,6 +242,7 @@ public final class FolderSource implements ImageSource {
             + settings.maxFileBytes(), path, path, entry);
       }
       byte[] bytes;
+      pendingBytes = size;
       try (InputStream in = fs.open(new Path(root, path))) {
         bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxFileBytes() + 1));
       } catch (IOException e) {

@@ -16,7 +16,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
 import org.semiweak.data.Vocabulary;
 import org.semiweak.prep.SourceRecords;
@@ -172,11 +171,17 @@ public final class IdxSource implements ImageSource {
     return parts.stream().mapToLong(Part::count).sum();
   }
 
+  @Override
+  public long expectedBytes() {
+    inspect();
+    return parts.stream().mapToLong(p -> p.count() * (p.rows() * (long) p.cols() + 1)).sum();
+  }
+
   /** A range of records of one part: what one task reads. */
   record Range(Part part, long start, long end) implements Serializable {}
 
   @Override
-  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, LongAccumulator processed) {
+  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, ReadCounters counters) {
     inspect();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     long total = expectedRecords();
@@ -191,14 +196,14 @@ public final class IdxSource implements ImageSource {
       }
     }
     return jsc.parallelize(ranges, ranges.size())
-        .flatMap(range -> new RangeReader(range, settings, processed));
+        .flatMap(range -> new RangeReader(range, settings, counters));
   }
 
   /** Reads one range of records, streaming, and yields candidate rows. */
   static final class RangeReader implements Iterator<Row> {
     private final Range range;
     private final PrepSettings settings;
-    private final LongAccumulator processed;
+    private final ReadCounters counters;
     private final ImageCodec codec;
     private final int recordBytes;
     private final String imagesName;
@@ -206,10 +211,10 @@ public final class IdxSource implements ImageSource {
     private InputStream labels;
     private long next;
 
-    RangeReader(Range range, PrepSettings settings, LongAccumulator processed) throws IOException {
+    RangeReader(Range range, PrepSettings settings, ReadCounters counters) throws IOException {
       this.range = range;
       this.settings = settings;
-      this.processed = processed;
+      this.counters = counters;
       this.codec = settings.newCodec();
       Part part = range.part();
       this.recordBytes = part.rows() * part.cols();
@@ -267,7 +272,7 @@ public final class IdxSource implements ImageSource {
       boolean train = part.split().equals("train");
       List<String> tags = train && settings.tagSimulator() != null ? settings.tagSimulator().tags(imageId, label) : List.of();
       long selectKey = train ? SeededRandom.hash(settings.seed() ^ SALT_LABELED, imageId) : 0L;
-      processed.add(1);
+      counters.read(recordBytes + 1L);
       return SourceRecords.image(imagesName + "#" + String.format("%012d", i), train ? SourceRecords.TRAIN : SourceRecords.TEST,
           selectKey, imageId, img, tags, settings.mapTags(tags), label, imagesName, "record " + i);
     }

@@ -4,7 +4,6 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.prep.PrepSettings;
 
 /**
@@ -26,11 +25,15 @@ public interface ImageSource {
   /** Records the input holds, when known before reading it (for progress), else -1. */
   long expectedRecords();
 
+  /** Bytes the input holds, from its listing (for progress and its ETA), else -1. */
+  long expectedBytes();
+
   /**
-   * The candidate rows, computed on executors.
+   * The candidate rows, computed on executors: one per record, plus one {@code skipped} row per
+   * file that holds no data ({@link org.semiweak.prep.SourceRecords#skipped}).
    *
    * @param partitions Spark tasks to use, or 0 to choose from the input size
-   * @param processed incremented once per record read (progress reporting only)
+   * @param counters records and bytes read (progress reporting only)
    */
-  JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, LongAccumulator processed);
+  JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, ReadCounters counters);
 }

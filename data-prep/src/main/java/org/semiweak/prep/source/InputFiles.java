@@ -124,6 +124,23 @@ public final class InputFiles {
     return dot > slash ? name.substring(dot + 1).toLowerCase(Locale.ROOT) : "";
   }
 
+  /**
+   * Whether a file name looks like data that no image decoder reads directly: an archive (tar, zip,
+   * 7z, rar, compressed tar), an IDX file, Parquet or TFRecord. A source that does not read such a
+   * file quarantines it as {@code not-read} rather than passing over it.
+   */
+  public static boolean looksLikeArchiveOrDataset(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (lower.endsWith("-ubyte") || lower.endsWith("-ubyte.gz") || lower.endsWith(".tar.gz")
+        || lower.endsWith(".tar.zst") || lower.endsWith(".tar.bz2") || lower.endsWith(".tar.xz")) {
+      return true;
+    }
+    return switch (extension(name)) {
+      case "tar", "tgz", "zip", "7z", "rar", "parquet", "tfrecord", "tfrecords", "arrow" -> true;
+      default -> false;
+    };
+  }
+
   /** Whether a file name looks like an image this stage decodes. */
   public static boolean hasImageExtension(String name) {
     return switch (extension(name)) {

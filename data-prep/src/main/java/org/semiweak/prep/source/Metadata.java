@@ -18,24 +18,28 @@ import org.semiweak.config.ConfigException;
 import org.semiweak.data.Vocabulary;
 import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.Reason;
+import org.semiweak.util.CsvLine;
 
 /**
  * The metadata of a folder source, one row per image: CSV with a header or JSON lines.
  *
  * <ul>
- *   <li>CSV ({@code .csv}): header {@code path,tags,label,split} (only {@code path} is required,
- *       columns in any order, other columns ignored); fields may be double-quoted (RFC 4180 quoting
- *       within one line; multi-line fields are not supported); tags are separated by {@code |} or
- *       white space.
+ *   <li>CSV ({@code .csv}): header {@code path,tags,label,split,eval_label} (only {@code path} is
+ *       required, columns in any order, other columns ignored); fields may be double-quoted (RFC 4180
+ *       quoting within one line; multi-line fields are not supported); tags are separated by
+ *       {@code |} or white space.
  *   <li>JSON lines ({@code .jsonl}, {@code .ndjson}, {@code .json}):
  *       {@code {"path": "a/b.png", "tags": ["#x", "#y"], "label": "Coat" or 4, "split": "unlabeled"}};
  *       {@code tags} may also be one string separated like CSV; other fields are ignored.
  * </ul>
  *
  * <p>{@code label} is a class name of the vocabulary (exact, then case-insensitive) or a class
- * index; empty means unknown. {@code split} is {@code labeled}, {@code unlabeled} or {@code test};
- * empty means the {@code default-split} option. Labeled and test rows need a label. Paths are
- * relative to the input folder; absolute paths and paths with a {@code ..} segment are refused.
+ * index; empty means unknown. The split comes from the input's {@link SplitRule}: its own split, or
+ * the column it names ({@code split} unless set), then its default split. Labeled and test rows need
+ * a label. {@code eval_label} is for unlabeled rows only: the true class, kept in the {@code label}
+ * column of {@code prep/unlabeled}, which no training reads, and used to measure pseudo-label
+ * precision. Paths are relative to the input folder; absolute paths and paths with a {@code ..}
+ * segment are refused.
  */
 public final class Metadata implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -46,13 +50,31 @@ public final class Metadata implements Serializable {
   private final int tagsCol;
   private final int labelCol;
   private final int splitCol;
+  private final int evalLabelCol;
+  private final SplitRule rule;
+  private final List<String> columns;
 
-  private Metadata(boolean csv, int pathCol, int tagsCol, int labelCol, int splitCol) {
+  /** The field of an unlabeled record that holds its true class for evaluation only. */
+  public static final String EVAL_LABEL = "eval_label";
+
+  private Metadata(boolean csv, List<String> columns, SplitRule rule) {
     this.csv = csv;
-    this.pathCol = pathCol;
-    this.tagsCol = tagsCol;
-    this.labelCol = labelCol;
-    this.splitCol = splitCol;
+    this.columns = columns;
+    this.rule = rule;
+    this.pathCol = columns.indexOf("path");
+    this.tagsCol = columns.indexOf("tags");
+    this.labelCol = columns.indexOf("label");
+    this.splitCol = columns.indexOf(rule.column().toLowerCase(Locale.ROOT));
+    this.evalLabelCol = columns.indexOf(EVAL_LABEL);
+  }
+
+  /** CSV: the header's column names (lower case); JSON lines: empty (fields are per row). */
+  public List<String> columns() {
+    return columns;
+  }
+
+  public boolean isCsv() {
+    return csv;
   }
 
   public boolean hasHeader() {
@@ -60,7 +82,7 @@ public final class Metadata implements Serializable {
   }
 
   /** Opens a metadata file: checks it exists and parses its header (CSV) or first row (JSON lines). */
-  public static Metadata open(FileSystem fs, Path p) {
+  public static Metadata open(FileSystem fs, Path p, SplitRule rule) {
     String ext = InputFiles.extension(p.getName());
     boolean isCsv = ext.equals("csv");
     if (!isCsv && !List.of("jsonl", "ndjson", "json").contains(ext)) {
@@ -95,7 +117,7 @@ public final class Metadata implements Serializable {
         throw new ConfigException("prep.metadata: the first row of " + p + " is not valid JSON (" + e.getMessage().split("\n")[0]
             + "); expected one object per line like {\"path\": \"a.png\", \"tags\": [\"#x\"]}");
       }
-      return new Metadata(false, -1, -1, -1, -1);
+      return new Metadata(false, List.of(), rule);
     }
     List<String> header;
     try {
@@ -107,7 +129,7 @@ public final class Metadata implements Serializable {
       throw new ConfigException("prep.metadata: the header of " + p + " is " + header
           + "; it needs a 'path' column (columns: path, tags, label, split)");
     }
-    return new Metadata(true, header.indexOf("path"), header.indexOf("tags"), header.indexOf("label"), header.indexOf("split"));
+    return new Metadata(true, header, rule);
   }
 
   /** A parsed row: the image's path and attributes, or why the row is rejected. */
@@ -119,7 +141,7 @@ public final class Metadata implements Serializable {
   }
 
   /** Parses one line (not the header); returns null for a blank line. */
-  public Row parse(String line, Vocabulary vocabulary, String defaultSplit) {
+  public Row parse(String line, Vocabulary vocabulary) {
     line = stripBom(line);
     if (line.isBlank()) {
       return null;
@@ -129,6 +151,7 @@ public final class Metadata implements Serializable {
     List<String> tagList = null;
     String label;
     String split;
+    String evalLabel;
     if (csv) {
       List<String> f;
       try {
@@ -140,6 +163,7 @@ public final class Metadata implements Serializable {
       tagsText = field(f, tagsCol);
       label = field(f, labelCol);
       split = field(f, splitCol);
+      evalLabel = field(f, evalLabelCol);
     } else {
       JsonNode n;
       try {
@@ -164,7 +188,8 @@ public final class Metadata implements Serializable {
         tagsText = text(t);
       }
       label = text(n.get("label"));
-      split = text(n.get("split"));
+      split = text(n.get(rule.column()));
+      evalLabel = text(n.get(EVAL_LABEL));
     }
     if (path == null || path.isBlank()) {
       return Row.rejected(null, Reason.BAD_METADATA, "no path: " + abbreviate(line));
@@ -175,15 +200,27 @@ public final class Metadata implements Serializable {
           "path '" + path + "' is absolute or leaves the input folder; paths must be relative to it");
     }
     List<String> tags = tagList != null ? tagList : splitTags(tagsText);
-    return resolve(normalized, tags, label, split, vocabulary, defaultSplit);
+    return resolve(normalized, tags, label, evalLabel, split, vocabulary, rule);
   }
 
-  /** Checks label and split; shared with WebDataset samples. */
-  static Row resolve(String path, List<String> tags, String label, String split, Vocabulary vocabulary,
-      String defaultSplit) {
-    String s = split == null || split.isBlank() ? defaultSplit : split.strip().toLowerCase(Locale.ROOT);
-    if (!List.of(SourceRecords.LABELED, SourceRecords.UNLABELED, SourceRecords.TEST).contains(s)) {
-      return Row.rejected(path, Reason.BAD_METADATA, "split '" + split + "' is not one of labeled, unlabeled, test");
+  /** Checks label, evaluation label and split; shared with WebDataset samples. */
+  static Row resolve(String path, List<String> tags, String label, String evalLabel, String split,
+      Vocabulary vocabulary, SplitRule rule) {
+    SplitRule.Decision d = rule.decide(split);
+    if (d.problem() != null) {
+      return Row.rejected(path, Reason.BAD_METADATA, d.problem());
+    }
+    String s = d.split();
+    if (evalLabel != null && !evalLabel.isBlank()) {
+      if (!s.equals(SourceRecords.UNLABELED)) {
+        return Row.rejected(path, Reason.BAD_METADATA, EVAL_LABEL + " is for unlabeled images only (kept out of "
+            + "training, used to measure pseudo-label precision); a " + s + " image takes its class from label");
+      }
+      if (label != null && !label.isBlank() && !label.strip().equals(evalLabel.strip())) {
+        return Row.rejected(path, Reason.BAD_METADATA, "label '" + label + "' and " + EVAL_LABEL + " '" + evalLabel
+            + "' differ; an unlabeled image has one true class");
+      }
+      label = evalLabel;
     }
     Integer cls = null;
     if (label != null && !label.isBlank()) {
@@ -198,7 +235,54 @@ public final class Metadata implements Serializable {
     return new Row(path, tags, cls, s, null, null);
   }
 
-  static Integer classIndex(String label, Vocabulary vocabulary) {
+  /**
+   * The labels of the rows this metadata puts in {@code split}, with their row counts, read on the
+   * driver (for checking a labeled set against the vocabulary before any Spark job).
+   */
+  public java.util.Map<String, Long> labelsOf(FileSystem fs, Path p, String split) {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(fs.open(p), StandardCharsets.UTF_8))) {
+      String line;
+      boolean header = csv;
+      while ((line = r.readLine()) != null) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        line = stripBom(line);
+        if (line.isBlank()) {
+          continue;
+        }
+        String label;
+        String named;
+        try {
+          if (csv) {
+            List<String> f = parseCsvLine(line);
+            label = field(f, labelCol);
+            named = field(f, splitCol);
+          } else {
+            JsonNode n = JSON.readTree(line);
+            if (n == null || !n.isObject()) {
+              continue;
+            }
+            label = text(n.get("label"));
+            named = text(n.get(rule.column()));
+          }
+        } catch (IOException | IllegalArgumentException e) {
+          continue; // quarantined as bad-metadata when the stage reads it
+        }
+        if (label != null && !label.isBlank() && split.equals(rule.decide(named).split())) {
+          out.merge(label.strip(), 1L, Long::sum);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /** The class index of a label (a class name, exact then case-insensitive, or an index), or null. */
+  public static Integer classIndex(String label, Vocabulary vocabulary) {
     int i = vocabulary.indexOfClass(label);
     if (i >= 0) {
       return i;
@@ -255,55 +339,14 @@ public final class Metadata implements Serializable {
   }
 
   static String stripBom(String s) {
-    return s.startsWith("\uFEFF") ? s.substring(1) : s;
+    return CsvLine.stripBom(s);
   }
 
   static String abbreviate(String s) {
     return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 
-  /** Splits one CSV line: comma separated, fields optionally double-quoted with "" as an escaped quote. */
   static List<String> parseCsvLine(String line) {
-    List<String> out = new ArrayList<>();
-    StringBuilder cur = new StringBuilder();
-    int i = 0;
-    int n = line.length();
-    while (true) {
-      cur.setLength(0);
-      if (i < n && line.charAt(i) == '"') {
-        i++;
-        while (true) {
-          if (i >= n) {
-            throw new IllegalArgumentException("unterminated quoted field");
-          }
-          char c = line.charAt(i++);
-          if (c == '"') {
-            if (i < n && line.charAt(i) == '"') {
-              cur.append('"');
-              i++;
-            } else {
-              break;
-            }
-          } else {
-            cur.append(c);
-          }
-        }
-        while (i < n && line.charAt(i) != ',') {
-          if (!Character.isWhitespace(line.charAt(i))) {
-            throw new IllegalArgumentException("text after a closing quote at column " + (i + 1));
-          }
-          i++;
-        }
-      } else {
-        while (i < n && line.charAt(i) != ',') {
-          cur.append(line.charAt(i++));
-        }
-      }
-      out.add(cur.toString().strip());
-      if (i >= n) {
-        return out;
-      }
-      i++; // comma
-    }
+    return CsvLine.split(line);
   }
 }

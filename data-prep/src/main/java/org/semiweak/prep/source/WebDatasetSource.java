@@ -19,7 +19,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
 import org.semiweak.config.ConfigException;
 import org.semiweak.prep.SourceRecords;
 import org.semiweak.prep.PrepSettings;
@@ -31,8 +30,9 @@ import org.semiweak.prep.image.ImageRejectedException;
 /**
  * WebDataset shards: a folder of {@code .tar} files (searched recursively), each holding samples
  * as consecutive entries that share a key: {@code <key>.jpg|jpeg|png|gif|bmp} plus optional
- * sidecars {@code <key>.json} ({@code {"tags": [...], "label": name or index, "split": ...}}),
- * {@code <key>.txt} (tags separated by white space or '|') and {@code <key>.cls} (class index).
+ * sidecars {@code <key>.json} ({@code {"tags": [...], "label": name or index, "split": ...,
+ * "eval_label": name or index}}; the split field is the input's split column), {@code <key>.txt}
+ * (tags separated by white space or '|') and {@code <key>.cls} (class index or name).
  * The key is the entry name up to the first '.' of its file name (directories included), as in
  * WebDataset.
  *
@@ -43,19 +43,26 @@ import org.semiweak.prep.image.ImageRejectedException;
  * an image-named entry whose bytes are no image is {@code not-an-image}; a key with no image entry
  * is {@code missing-image}. When a key has several image entries, the first in tar order is used.
  * A tar that cannot be read further yields one {@code corrupt-archive} record for the rest.
+ *
+ * <p>Files of the folder that are no tar: an image or another archive is quarantined as
+ * {@code not-read} (data that this source does not read); any other file (notes, a checksum list)
+ * is listed and counted as a skipped file.
  */
 public final class WebDatasetSource implements ImageSource {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final FileSystem fs;
   private final Path input;
+  private final SplitRule splitRule;
   private Path root;
   private List<InputFiles.Entry> tars;
+  private List<InputFiles.Entry> others;
   private List<InputFingerprint> fingerprints;
 
-  public WebDatasetSource(FileSystem fs, Path input) {
+  public WebDatasetSource(FileSystem fs, Path input, SplitRule splitRule) {
     this.fs = fs;
     this.input = input;
+    this.splitRule = splitRule;
   }
 
   @Override
@@ -64,7 +71,9 @@ public final class WebDatasetSource implements ImageSource {
       return fingerprints;
     }
     root = InputFiles.requireFolder(fs, input, "WebDataset .tar shards");
-    tars = InputFiles.list(fs, root, rel -> rel.endsWith(".tar"));
+    List<InputFiles.Entry> all = InputFiles.list(fs, root, rel -> true);
+    tars = all.stream().filter(e -> e.relativePath().endsWith(".tar")).toList();
+    others = all.stream().filter(e -> !e.relativePath().endsWith(".tar")).toList();
     if (tars.isEmpty()) {
       throw new ConfigException("prep.input: " + root + " holds no .tar files; a webdataset input is a folder of tar shards");
     }
@@ -78,23 +87,46 @@ public final class WebDatasetSource implements ImageSource {
   }
 
   @Override
-  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, LongAccumulator processed) {
+  public long expectedBytes() {
+    inspect();
+    return tars.stream().mapToLong(InputFiles.Entry::size).sum();
+  }
+
+  @Override
+  public JavaRDD<Row> candidates(SparkSession spark, PrepSettings settings, int partitions, ReadCounters counters) {
     inspect();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> names = tars.stream().map(InputFiles.Entry::relativePath).toList();
     String rootPath = root.toString();
+    SplitRule rule = splitRule;
     // One task per tar: a tar is read sequentially, so it is the unit of parallelism.
-    return jsc.parallelize(names, names.size())
-        .flatMap(rel -> new TarReader(new Path(rootPath), rel, settings, processed));
+    JavaRDD<Row> samples = jsc.parallelize(names, names.size())
+        .flatMap(rel -> new TarReader(new Path(rootPath), rel, settings, rule, counters));
+    List<Row> notTars = new ArrayList<>();
+    for (InputFiles.Entry e : others) {
+      String rel = e.relativePath();
+      String key = "file#" + rel;
+      if (InputFiles.hasImageExtension(rel) || InputFiles.looksLikeArchiveOrDataset(rel)) {
+        notTars.add(SourceRecords.rejected(key, Reason.NOT_READ, "looks like data but a webdataset input reads .tar "
+            + "shards only; pack it into a shard, or give it its own input (a folder input reads image files)",
+            null, rel, "whole file"));
+      } else {
+        notTars.add(SourceRecords.skipped(key, rel, "not a .tar shard"));
+      }
+    }
+    return notTars.isEmpty() ? samples : samples.union(jsc.parallelize(notTars, 1));
   }
 
   /** Streams through one tar file and yields one candidate row per sample or unsafe entry. */
   static final class TarReader implements Iterator<Row> {
     private final String tarRel;
     private final PrepSettings settings;
-    private final LongAccumulator processed;
+    private final SplitRule splitRule;
+    private final ReadCounters counters;
     private final ImageCodec codec;
     private final Deque<Row> ready = new ArrayDeque<>();
+    private final CountingInputStream counted;
+    private long reportedBytes;
     private TarArchiveInputStream tar;
     private int entryIndex;
     private String groupKey;
@@ -104,14 +136,17 @@ public final class WebDatasetSource implements ImageSource {
     /** An entry of the current sample: its full name and bytes (null when over max-file-bytes). */
     private record Payload(String name, byte[] bytes, long size) {}
 
-    TarReader(Path root, String tarRel, PrepSettings settings, LongAccumulator processed) throws IOException {
+    TarReader(Path root, String tarRel, PrepSettings settings, SplitRule splitRule, ReadCounters counters)
+        throws IOException {
       this.tarRel = tarRel;
       this.settings = settings;
-      this.processed = processed;
+      this.splitRule = splitRule;
+      this.counters = counters;
       this.codec = settings.newCodec();
       Path p = new Path(root, tarRel);
       FileSystem fs = p.getFileSystem(settings.conf().get());
-      this.tar = new TarArchiveInputStream(fs.open(p));
+      this.counted = new CountingInputStream(fs.open(p));
+      this.tar = new TarArchiveInputStream(counted);
     }
 
     @Override
@@ -127,7 +162,9 @@ public final class WebDatasetSource implements ImageSource {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }
-      processed.add(1);
+      long bytes = counted.count() - reportedBytes;
+      reportedBytes += bytes;
+      counters.read(bytes);
       return ready.poll();
     }
 
@@ -224,6 +261,7 @@ public final class WebDatasetSource implements ImageSource {
       List<String> tags = new ArrayList<>();
       String label = null;
       String split = null;
+      String evalLabel = null;
       Payload txt = group.get("txt");
       if (txt != null && txt.bytes() != null) {
         tags.addAll(Metadata.splitTags(new String(txt.bytes(), StandardCharsets.UTF_8)));
@@ -253,15 +291,18 @@ public final class WebDatasetSource implements ImageSource {
           if (n.hasNonNull("label")) {
             label = n.get("label").asText();
           }
-          if (n.hasNonNull("split")) {
-            split = n.get("split").asText();
+          if (n.hasNonNull(splitRule.column())) {
+            split = n.get(splitRule.column()).asText();
+          }
+          if (n.hasNonNull(Metadata.EVAL_LABEL)) {
+            evalLabel = n.get(Metadata.EVAL_LABEL).asText();
           }
         } catch (IOException ex) {
           return SourceRecords.rejected(recordKey, Reason.BAD_METADATA, json.name() + ": " + ex.getMessage().split("\n")[0],
               imageId, tarRel, entry);
         }
       }
-      Metadata.Row resolved = Metadata.resolve(imageId, tags, label, split, settings.vocabulary(), settings.defaultSplit());
+      Metadata.Row resolved = Metadata.resolve(imageId, tags, label, evalLabel, split, settings.vocabulary(), splitRule);
       if (resolved.reason() != null) {
         return SourceRecords.rejected(recordKey, resolved.reason(), resolved.detail(), imageId, tarRel, entry);
       }
@@ -280,6 +321,44 @@ public final class WebDatasetSource implements ImageSource {
         case "jpg", "jpeg", "png", "gif", "bmp", "webp" -> true;
         default -> false;
       };
+    }
+
+    /** Counts the bytes read from the tar file, for progress. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+      private long count;
+
+      CountingInputStream(java.io.InputStream in) {
+        super(in);
+      }
+
+      long count() {
+        return count;
+      }
+
+      @Override
+      public int read() throws IOException {
+        int b = super.read();
+        if (b >= 0) {
+          count++;
+        }
+        return b;
+      }
+
+      @Override
+      public int read(byte[] buf, int off, int len) throws IOException {
+        int n = super.read(buf, off, len);
+        if (n > 0) {
+          count += n;
+        }
+        return n;
+      }
+
+      @Override
+      public long skip(long n) throws IOException {
+        long k = super.skip(n);
+        count += Math.max(0, k);
+        return k;
+      }
     }
 
     private void close() {
