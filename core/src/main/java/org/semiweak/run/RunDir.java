@@ -323,6 +323,9 @@ public final class RunDir {
   public List<StageStatus> statuses(boolean checksums) {
     List<StageStatus> out = new ArrayList<>();
     try {
+      if (!fs.exists(root)) {
+        return out; // opened, not created yet: nothing committed
+      }
       collectStages(root, out, 0, checksums);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);

@@ -258,6 +258,8 @@ class RunDirTest {
     assertThat(Files.exists(tmp.resolve("run"))).as("open creates no folder").isFalse();
     assertThat(run.exists()).isFalse();
     assertThat(run.committed(SCORES)).as("an absent run has nothing committed").isEmpty();
+    assertThat(run.listCommitted()).isEmpty();
+    assertThat(run.statuses(false)).isEmpty();
     try (RunLock lock = run.lock("run")) {
       assertThat(Files.exists(tmp.resolve("run").resolve(RunLayout.RUN_FILE))).as("the lease creates the run").isTrue();
     }
