@@ -1,27 +1,37 @@
-"""Airflow DAGs running the semiweak pipeline stage by stage with spark-submit.
+"""Airflow DAG running the semiweak pipeline stage by stage with spark-submit.
 
-Two DAGs, both triggered by hand (no schedule) with the same parameters:
-
-* ``semiweak_pipeline``: prep -> train-teacher -> score -> select -> pretrain -> finetune -> evaluate.
-* ``semiweak_reselect``: select -> pretrain -> finetune -> evaluate, for a new selection (other K
-  or P) from the scores already in the run directory.
+``semiweak_pipeline``, triggered by hand (no schedule): prep -> train-teacher -> score -> select ->
+pretrain -> finetune -> baseline -> evaluate.
 
 Every stage is idempotent: a stage whose committed output matches its inputs and options is
 skipped by semiweak itself, so a retried task or a re-triggered DAG only redoes what changed. A new
-K or P makes a new selection folder (selection/<teacher>/k<K>-p<P>) and a new student; the earlier
-ones stay and ``evaluate`` compares them all. To redo an up-to-date stage anyway, run it by hand
-with ``--force`` (bin/semiweak-submit ... -- <stage> --run-dir ... --force).
+selection is the same DAG triggered with another K or P: prep, the teacher, the scores and the
+baseline are up to date and skip themselves (a spark-submit each), select writes a new folder
+(selection/<teacher>/k<K>-p<P>), and its student and a new evaluation follow; earlier selections
+stay and ``evaluate`` compares them all. Being one DAG with ``max_active_runs=1`` is what keeps a
+reselection from running beside a pipeline run on the same run directory: a second trigger waits
+for the first to finish (a separate reselection DAG could start while the pipeline ran; semiweak's
+lease would then fail one of the two tasks). One DAG run at a time also means one run directory at a
+time: copy this file with another ``dag_id`` for a second, independent run directory. To redo an
+up-to-date stage anyway, run it by hand with ``--force``.
+
+A task killed without warning (an OOM-killed driver, a lost node) leaves the run directory's lease
+behind; its retry takes the lease over once the lease's heartbeat is older than its timeout
+(``lock-timeout``, default 2 minutes), hence ``retry_delay`` of 3 minutes.
 
 Setup: the Spark connection ``spark_semiweak`` (Admin > Connections, type Spark) holds the master
 (``yarn``, ``k8s://https://...`` or ``spark://host:7077``) and the deploy mode; the Airflow workers
-need spark-submit and the semiweak distribution at ``SEMIWEAK_HOME`` (see deploy/README.md).
-Requires apache-airflow-providers-apache-spark.
+need spark-submit and the semiweak distribution at ``SEMIWEAK_HOME`` (see deploy/README.md). The
+environment of the driver and executors is set through Spark properties (``spark.executorEnv.*``,
+``spark.yarn.appMasterEnv.*``, ``spark.kubernetes.driverEnv.*``), never through the operator's
+``env_vars``, which the provider refuses for standalone cluster mode; a client-mode driver runs in
+the Airflow worker and takes its environment. Requires apache-airflow-providers-apache-spark.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 try:  # Airflow 3
     from airflow.sdk import DAG, Param
@@ -35,9 +45,29 @@ APP_JAR = os.environ.get("SEMIWEAK_APP_JAR", f"{SEMIWEAK_HOME}/app/semiweak-app.
 MAIN_CLASS = "org.semiweak.driver.SemiweakCli"
 SPARK_CONN_ID = os.environ.get("SEMIWEAK_SPARK_CONN_ID", "spark_semiweak")
 
+# spark-submit --properties-file of the CPU stages and of score: a template of conf/, edited for the
+# cluster (spark-defaults.yarn.conf; on Kubernetes spark-defaults.k8s-gpu.conf for score). The conf
+# below is passed as --conf and wins over the file.
+PROPERTIES_FILE = os.environ.get("SEMIWEAK_PROPERTIES_FILE", f"{SEMIWEAK_HOME}/conf/spark-defaults.yarn.conf")
+GPU_PROPERTIES_FILE = os.environ.get("SEMIWEAK_GPU_PROPERTIES_FILE", PROPERTIES_FILE)
+
 # The pipeline's stages in order, as CLI subcommands.
-STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "evaluate"]
-RESELECT_STAGES = ["select", "pretrain", "finetune", "evaluate"]
+STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "baseline", "evaluate"]
+
+# How long a stage may run before Airflow fails it (a hung job must not hold the run directory for
+# ever); sized for a billion images on the clusters of deploy/README.md. Edit for yours.
+EXECUTION_TIMEOUT = {
+    "prep": timedelta(hours=12),
+    "train-teacher": timedelta(hours=48),
+    "score": timedelta(hours=24),
+    "select": timedelta(hours=6),
+    "pretrain": timedelta(hours=48),
+    "finetune": timedelta(hours=24),
+    "baseline": timedelta(hours=24),
+    "evaluate": timedelta(hours=6),
+}
+# Longer than the lease timeout (2 minutes by default): a retry after a kill takes the lease over.
+RETRY_DELAY = timedelta(minutes=3)
 
 SELECTION_NAME = "k{{ params.K }}-p{{ params.P }}"
 
@@ -54,7 +84,18 @@ STAGE_ARGS = {
     ],
     "pretrain": ["--teacher", "{{ params.teacher }}", "--selection", SELECTION_NAME],
     "finetune": ["--teacher", "{{ params.teacher }}", "--selection", SELECTION_NAME],
+    "baseline": [],
     "evaluate": [],
+}
+
+# The environment of every JVM that runs libtorch: executors, and the driver in cluster mode (the
+# YARN application master, the Kubernetes driver pod).
+RUNTIME_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": "33554432",
+    "MALLOC_TRIM_THRESHOLD_": "1073741824",
+    "MALLOC_TOP_PAD_": "268435456",
+    "OMP_WAIT_POLICY": "PASSIVE",
+    "DJL_OFFLINE": "true",
 }
 
 # Settings every stage's JVMs need (deploy/README.md, "Settings for a billion images").
@@ -65,12 +106,10 @@ COMMON_CONF = {
     "spark.executor.extraJavaOptions": "-Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 "
     "-Dai.djl.pytorch.num_interop_threads=1",
     "spark.driver.extraJavaOptions": "-Dai.djl.offline=true",
-    "spark.executorEnv.DJL_OFFLINE": "true",
     "spark.executorEnv.DJL_CACHE_DIR": "/var/cache/semiweak/djl",
-    "spark.executorEnv.MALLOC_MMAP_THRESHOLD_": "33554432",
-    "spark.executorEnv.MALLOC_TRIM_THRESHOLD_": "1073741824",
-    "spark.executorEnv.MALLOC_TOP_PAD_": "268435456",
-    "spark.executorEnv.OMP_WAIT_POLICY": "PASSIVE",
+    **{f"spark.executorEnv.{k}": v for k, v in RUNTIME_ENV.items()},
+    **{f"spark.yarn.appMasterEnv.{k}": v for k, v in RUNTIME_ENV.items()},
+    **{f"spark.kubernetes.driverEnv.{k}": v for k, v in RUNTIME_ENV.items()},
 }
 
 # Scoring runs on GPUs: one GPU per executor and per task; its cores feed that one task.
@@ -109,13 +148,15 @@ PARAMS = {
 
 def stage_task(stage: str) -> SparkSubmitOperator:
     """The spark-submit task of one stage, inside the DAG being defined."""
-    conf = {**COMMON_CONF, **(GPU_CONF if stage == "score" else CPU_CONF)}
+    gpu = stage == "score"
+    conf = {**COMMON_CONF, **(GPU_CONF if gpu else CPU_CONF)}
     return SparkSubmitOperator(
         task_id=stage.replace("-", "_"),
         conn_id=SPARK_CONN_ID,
         application=APP_JAR,
         java_class=MAIN_CLASS,
         name=f"semiweak-{stage}",
+        properties_file=GPU_PROPERTIES_FILE if gpu else PROPERTIES_FILE,
         conf=conf,
         application_args=[
             stage,
@@ -123,14 +164,9 @@ def stage_task(stage: str) -> SparkSubmitOperator:
             "--config", "{{ params.config }}",
             *STAGE_ARGS[stage],
         ],
-        env_vars={
-            "MALLOC_MMAP_THRESHOLD_": "33554432",
-            "MALLOC_TRIM_THRESHOLD_": "1073741824",
-            "MALLOC_TOP_PAD_": "268435456",
-            "OMP_WAIT_POLICY": "PASSIVE",
-            "DJL_OFFLINE": "true",
-        },
+        execution_timeout=EXECUTION_TIMEOUT[stage],
         retries=1,
+        retry_delay=RETRY_DELAY,
         verbose=False,
     )
 
@@ -143,7 +179,8 @@ def build_dag(dag_id: str, stages: list[str], description: str) -> DAG:
         schedule=None,
         start_date=datetime(2025, 1, 1),
         catchup=False,
-        max_active_runs=1,  # one semiweak process per run directory (it holds a lock)
+        # One run at a time: a reselection (new K/P) waits for a running pipeline on the run directory.
+        max_active_runs=1,
         params=PARAMS,
         tags=["semiweak"],
     ) as dag:
@@ -155,7 +192,5 @@ def build_dag(dag_id: str, stages: list[str], description: str) -> DAG:
 
 semiweak_pipeline = build_dag(
     "semiweak_pipeline", STAGES,
-    "semiweak: prep, teacher, scoring, selection, student pretraining and fine-tuning, evaluation")
-semiweak_reselect = build_dag(
-    "semiweak_reselect", RESELECT_STAGES,
-    "semiweak: a new selection (K, P) from existing scores, its student, evaluation")
+    "semiweak: prep, teacher, scoring, selection, student pretraining and fine-tuning, baseline, evaluation;"
+    " trigger again with another K/P for a new selection")

@@ -53,7 +53,7 @@ for py in python3 /usr/bin/python3; do
 done
 if [[ -n "$yaml_python" ]]; then
   if "$yaml_python" - "${yaml_files[@]}" >"$tmp/yaml.txt" 2>&1 <<'PY'; then
-import sys, yaml
+import os, sys, yaml
 for path in sys.argv[1:]:
     docs = [d for d in yaml.safe_load_all(open(path)) if d is not None]
     assert docs, f"{path}: no YAML document"
@@ -71,6 +71,27 @@ for path in sys.argv[1:]:
             assert gpu == (s["arguments"][0] == "score"), f"{path}: GPU resources only for score"
             if gpu:
                 assert s["executor"]["gpu"]["name"] == "nvidia.com/gpu", path
+            # The operator runs spark-submit in its own pod: a podTemplateFile path of the image is not
+            # there. Pod templates go inline (spec.driver/executor.template), equal to the k8s/ files.
+            assert not any(k.endswith("podTemplateFile") for k in conf), f"{path}: podTemplateFile in sparkConf"
+            here = os.path.dirname(path)
+            for role, file in (("driver", "pod-template-driver.yaml"),
+                               ("executor", "pod-template-gpu.yaml" if gpu else "pod-template-cpu.yaml")):
+                template = s[role].get("template")
+                assert template, f"{path}: spec.{role}.template missing"
+                expected = yaml.safe_load(open(os.path.join(here, file)))
+                assert template["spec"] == expected["spec"], f"{path}: spec.{role}.template differs from {file}"
+                assert template["metadata"] == expected["metadata"], f"{path}: {role} labels differ from {file}"
+        specs = []
+        if d["kind"] == "Pod":
+            specs = [d["spec"]]
+        elif d["kind"] == "SparkApplication":
+            specs = [d["spec"][role]["template"]["spec"] for role in ("driver", "executor")]
+        for spec in specs:
+            # DJL extracts libtorch into DJL_CACHE_DIR: it must be writable by the image's user.
+            for v in spec.get("volumes", []):
+                if v["name"] == "djl-cache":
+                    assert "emptyDir" in v, f"{path}: the DJL cache must be an emptyDir (a kubelet hostPath is root's)"
     print(f"{path}: {len(docs)} document(s): {', '.join(d['kind'] for d in docs)}")
 PY
     ok "YAML: ${#yaml_files[@]} Kubernetes manifests parse ($yaml_python with PyYAML)"
@@ -152,6 +173,19 @@ while read -r f; do
   esac
 done < <(sed -nE 's/^COPY +([^ ]+) .*/\1/p' "$deploy/docker/Dockerfile")
 
+# --- distribution contents (when one was built with -Pdist) -----------------------------------------
+for dist in "$deploy"/target/semiweak-*.tar.gz; do
+  [[ -f "$dist" ]] || continue
+  # Test fixtures must never ship: scope "compile" of src/assembly/dist.xml leaves them out.
+  leaked=$(tar tzf "$dist" | grep -E '/lib/(junit|junit-jupiter|junit-platform|opentest4j|apiguardian|assertj|hamcrest|mockito|hadoop-client-minicluster|semiweak-test-support)[^/]*\.jar$' || true)
+  outside=$(tar tzf "$dist" | grep -vE '^semiweak-[^/]+/' || true)
+  if [[ -z "$leaked" && -z "$outside" ]]; then
+    ok "${dist#"$root"/}: no test libraries in lib/, every entry under semiweak-VERSION/"
+  else
+    fail "${dist#"$root"/}: ${leaked:+test libraries: $leaked }${outside:+entries outside semiweak-VERSION/: $outside}"
+  fi
+done
+
 # --- launcher consistency and dry runs -----------------------------------------------------------
 pom_opens=$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' "$root/pom.xml" | tr -s ' ' '\n')
 # shellcheck source-path=SCRIPTDIR source=../bin/semiweak-env.sh
@@ -192,6 +226,13 @@ if [[ "$out" == "$expected" ]]; then
   ok "bin/semiweak-submit dry run: spark-submit options before the jar, CLI arguments after"
 else
   fail "bin/semiweak-submit dry run printed '$out', expected '$expected'"
+fi
+out=$(SPARK_SUBMIT=spark-submit SEMIWEAK_APP_JAR=local:///opt/semiweak/app/semiweak-app.jar SEMIWEAK_DRY_RUN=1 \
+  "$deploy/bin/semiweak-submit" --master k8s://https://k8s:6443 --deploy-mode cluster score --run-dir s3a://b/r 2>&1)
+if [[ "$out" == "spark-submit --class org.semiweak.driver.SemiweakCli --master k8s://https://k8s:6443 --deploy-mode cluster local:///opt/semiweak/app/semiweak-app.jar score --run-dir s3a://b/r " ]]; then
+  ok "bin/semiweak-submit dry run: a local:// application jar (inside the image) is passed as it is"
+else
+  fail "bin/semiweak-submit with SEMIWEAK_APP_JAR=local://... printed '$out'"
 fi
 out=$(SPARK_SUBMIT=spark-submit SEMIWEAK_APP_JAR="$tmp/semiweak-app-test.jar" SEMIWEAK_DRY_RUN=1 \
   "$deploy/bin/semiweak-submit" --name run -- run /conf/run.yaml 2>&1)

@@ -2,15 +2,19 @@
 
 Airflow is not installed where semiweak is built, so this replaces the three Airflow names the DAG
 file uses (DAG, Param, SparkSubmitOperator) by recorders and then checks what the file built: the
-two DAGs, their stage order, each task's spark-submit arguments, and the GPU settings of `score`.
+DAG, its stage order, each task's spark-submit arguments, properties file, timeout and retry delay,
+the environment set through Spark properties (no env_vars), and the GPU settings of `score`.
 Usage: python3 check_dag.py path/to/semiweak_dag.py
 """
 
 import importlib.util
 import sys
 import types
+from datetime import timedelta
 
-CLI_STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "evaluate"]
+CLI_STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "baseline", "evaluate"]
+ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_TOP_PAD_": "268435456",
+       "OMP_WAIT_POLICY": "PASSIVE", "DJL_OFFLINE": "true"}
 
 
 class Param:
@@ -90,10 +94,10 @@ def main(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     dags = {v.dag_id: v for v in vars(module).values() if isinstance(v, DAG)}
-    assert set(dags) == {"semiweak_pipeline", "semiweak_reselect"}, f"DAGs found: {sorted(dags)}"
+    # One DAG: a second one on the same run directory (a reselection) could run beside it.
+    assert set(dags) == {"semiweak_pipeline"}, f"DAGs found: {sorted(dags)}"
 
     assert chain_of(dags["semiweak_pipeline"]) == CLI_STAGES
-    assert chain_of(dags["semiweak_reselect"]) == CLI_STAGES[3:]
     for dag in dags.values():
         params = dag.kwargs["params"]
         for name in ("K", "P", "run_dir", "config", "teacher"):
@@ -108,8 +112,17 @@ def main(path):
                 f"{task.task_id}: arguments {args}"
             assert all(a for a in args), f"{task.task_id}: empty argument in {args}"
             assert task.kwargs["java_class"] == "org.semiweak.driver.SemiweakCli"
+            # The provider refuses env_vars in standalone cluster mode: the environment goes through conf.
+            assert not task.kwargs.get("env_vars"), f"{task.task_id}: env_vars"
+            assert str(task.kwargs.get("properties_file", "")).endswith(".conf"), f"{task.task_id}: properties_file"
+            timeout = task.kwargs.get("execution_timeout")
+            assert isinstance(timeout, timedelta) and timeout > timedelta(0), f"{task.task_id}: execution_timeout"
+            assert task.kwargs.get("retry_delay", timedelta(0)) > timedelta(minutes=2), \
+                f"{task.task_id}: retry_delay must exceed the lease timeout (2 min)"
             conf = task.kwargs["conf"]
-            assert conf["spark.executorEnv.MALLOC_MMAP_THRESHOLD_"] == "33554432", f"{task.task_id}: malloc env"
+            for prefix in ("spark.executorEnv.", "spark.yarn.appMasterEnv.", "spark.kubernetes.driverEnv."):
+                for key, value in ENV.items():
+                    assert conf.get(prefix + key) == value, f"{task.task_id}: {prefix}{key}"
             assert "-Dai.djl.offline=true" in conf["spark.executor.extraJavaOptions"]
             gpu = conf.get("spark.executor.resource.gpu.amount")
             assert (gpu == "1") == (args[0] == "score"), f"{task.task_id}: GPU only for score, got {gpu}"
@@ -119,7 +132,8 @@ def main(path):
             if args[0] == "select":
                 joined = " ".join(args)
                 assert "--k {{ params.K }}" in joined and "--p {{ params.P }}" in joined, joined
-    print(f"{path}: DAGs {sorted(dags)} load; stages {CLI_STAGES} chained in order; K/P parameters; GPU only for score")
+    print(f"{path}: DAG {sorted(dags)} loads; stages {CLI_STAGES} chained in order; K/P parameters;"
+          " properties file, timeouts, retry delay; env through conf; GPU only for score")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,7 @@ package org.semiweak.run;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,7 +13,6 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -59,6 +56,8 @@ public final class RunDir {
   private final FileSystem metaFs;
   private final Path root;
   private final RunLayout layout;
+  /** The lease this instance took, checked before each commit. */
+  private volatile RunLock activeLock;
 
   private RunDir(FileSystem fs, Path root) {
     this.fs = fs;
@@ -67,17 +66,22 @@ public final class RunDir {
     this.layout = new RunLayout(root);
   }
 
-  /** Opens (creating if needed) the run directory at {@code uri}. */
+  /**
+   * Opens the run directory at {@code uri}, checking the format of an existing one. Nothing is created
+   * here: the folder and its {@code _RUN.json} are made by the first {@link #lock} or {@link #begin},
+   * so that a command refused for bad usage leaves no run directory behind.
+   */
   public static RunDir open(String uri, Configuration conf) {
     if (uri == null || uri.isBlank()) {
-      throw new IllegalArgumentException("run directory is not set: pass --run-dir PATH or set 'run-dir' in the config");
+      throw new org.semiweak.config.ConfigException(
+          "run directory is not set: pass --run-dir PATH or set 'run-dir' in the config");
     }
     try {
       Path p = new Path(uri);
       FileSystem fs = p.getFileSystem(conf);
       Path root = fs.makeQualified(p);
       RunDir run = new RunDir(fs, root);
-      run.initialize();
+      run.checkFormat();
       return run;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open run directory " + uri + ": " + e.getMessage(), e);
@@ -101,14 +105,15 @@ public final class RunDir {
         throw new IllegalArgumentException(root + " is not a semiweak run directory (it has no " + RunLayout.RUN_FILE
             + (fs.exists(root) ? ")" : "; it does not exist)"));
       }
-      run.initialize();
+      run.checkFormat();
       return run;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open run directory " + uri + ": " + e.getMessage(), e);
     }
   }
 
-  private void initialize() throws IOException {
+  /** Refuses a run of another format, and a folder that holds something else than a run. */
+  private void checkFormat() throws IOException {
     Path runFile = layout.runFile();
     if (fs.exists(runFile)) {
       Map<?, ?> info = Json.read(readString(runFile), Map.class);
@@ -136,11 +141,32 @@ public final class RunDir {
           "refusing to use " + root + " as a run directory: it exists, is not empty and has no "
               + RunLayout.RUN_FILE + ". Choose an empty or new folder.");
     }
-    fs.mkdirs(root);
+  }
+
+  /** Creates the folder and its {@code _RUN.json} unless they exist: before the first write. */
+  private synchronized void create() {
+    Path runFile = layout.runFile();
+    try {
+      if (fs.exists(runFile)) {
+        return;
+      }
+      fs.mkdirs(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create run directory " + root + ": " + e.getMessage(), e);
+    }
     writeAtomically(runFile, Json.write(Map.of(
         "formatVersion", FORMAT_VERSION,
         "semiweakVersion", Versions.semiweak(),
         "createdAt", Instant.now().toString())));
+  }
+
+  /** Whether the run directory has been created (it has a {@code _RUN.json}). */
+  public boolean exists() {
+    try {
+      return fs.exists(layout.runFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + layout.runFile() + ": " + e.getMessage(), e);
+    }
   }
 
   public FileSystem fs() {
@@ -297,6 +323,9 @@ public final class RunDir {
   public List<StageStatus> statuses(boolean checksums) {
     List<StageStatus> out = new ArrayList<>();
     try {
+      if (!fs.exists(root)) {
+        return out; // opened, not created yet: nothing committed
+      }
       collectStages(root, out, 0, checksums);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + root + ": " + e.getMessage(), e);
@@ -359,6 +388,7 @@ public final class RunDir {
 
   /** Starts writing a stage: a fresh temporary folder that becomes the stage on commit. */
   public StageWriter begin(StageId stage) {
+    create();
     Path tmp = layout.temp(stage, UUID.randomUUID().toString());
     try {
       fs.mkdirs(tmp);
@@ -389,46 +419,22 @@ public final class RunDir {
     }
   }
 
-  /** Takes the run's lock, refusing if another process holds it. */
+  /** Takes the run's lease with the default timeout; see {@link #lock(String, RunLock.Options)}. */
   public RunLock lock(String purpose) {
-    Path lock = layout.lockFile();
-    String owner = Json.write(Map.of(
-        "host", hostName(),
-        "pid", ProcessHandle.current().pid(),
-        "purpose", purpose,
-        "since", Instant.now().toString()));
-    try (OutputStream out = metaFs.create(lock, false)) {
-      out.write(owner.getBytes(StandardCharsets.UTF_8));
-    } catch (FileAlreadyExistsException e) {
-      throw new RunLockedException(root, readLockOwner(lock));
-    } catch (IOException e) {
-      if (isAlreadyExists(e)) {
-        throw new RunLockedException(root, readLockOwner(lock));
-      }
-      throw new UncheckedIOException("cannot create lock " + lock + ": " + e.getMessage(), e);
-    }
-    return new RunLock(metaFs, lock);
+    return lock(purpose, RunLock.Options.defaults());
   }
 
-  private static boolean isAlreadyExists(IOException e) {
-    String m = String.valueOf(e.getMessage());
-    return m.contains("already exists") || m.contains("AlreadyExists");
-  }
-
-  private String readLockOwner(Path lock) {
-    try {
-      return readString(lock);
-    } catch (IOException e) {
-      return "(unreadable: " + e.getMessage() + ")";
-    }
-  }
-
-  private static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      return "unknown";
-    }
+  /**
+   * Takes the run's lease (creating the run directory first if needed): refused with a
+   * {@link RunLockedException} while another live process holds it; a lease whose holder stopped
+   * renewing it is taken over ({@link RunLock}). Until it is closed, every commit of this run first
+   * checks that this process still holds it.
+   */
+  public RunLock lock(String purpose, RunLock.Options options) {
+    create();
+    RunLock lock = RunLock.acquire(metaFs, root, layout.lockFile(), purpose, options);
+    activeLock = lock;
+    return lock;
   }
 
   /** Reads one of semiweak's small text files (manifest, plan, run file, lock), ignoring checksum side files. */
@@ -451,6 +457,10 @@ public final class RunDir {
    * never touches the committed output.
    */
   void commit(StageWriter writer, StageManifest manifest) throws IOException {
+    RunLock lock = activeLock;
+    if (lock != null && !lock.released()) {
+      lock.verifyHeld();
+    }
     StageId id = writer.stage();
     Path target = stagePath(id);
     Path aside = null;

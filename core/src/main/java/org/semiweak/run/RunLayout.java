@@ -9,7 +9,7 @@ import org.apache.hadoop.fs.Path;
  * files, and the work and temporary folders. No other class concatenates or splits a run path.
  *
  * <pre>
- * _RUN.json  _LOCK  _tmp/  _work/  _replaced/
+ * _RUN.json  _LOCK  SUMMARY.md  _tmp/  _work/  _replaced/
  * prep/{labeled,unlabeled,test,quarantine}/  prep/vocabulary.json
  * teacher/&lt;recipe&gt;/
  * scores/&lt;teacher&gt;/
@@ -23,8 +23,10 @@ public final class RunLayout {
   public static final String MANIFEST = "_MANIFEST.json";
   /** The run directory's format and creator. */
   public static final String RUN_FILE = "_RUN.json";
-  /** Held by the process that runs stages in this directory. */
+  /** The lease of the process that runs stages in this directory (holder and heartbeat, {@link RunLock}). */
   public static final String LOCK_FILE = "_LOCK";
+  /** The results table of the last command that ran stages here, for people who only see files. */
+  public static final String SUMMARY_FILE = "SUMMARY.md";
   /** Stage outputs being written, until their commit. */
   public static final String TMP = "_tmp";
   /** Resumable work of stages (checkpoints, materialized training sets), until their commit. */
@@ -155,6 +157,10 @@ public final class RunLayout {
 
   public Path runFile() {
     return new Path(root, RUN_FILE);
+  }
+
+  public Path summaryFile() {
+    return new Path(root, SUMMARY_FILE);
   }
 
   public Path lockFile() {

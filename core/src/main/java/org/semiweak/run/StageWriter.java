@@ -98,7 +98,7 @@ public final class StageWriter implements AutoCloseable {
   }
 
   /** The stage of this run an input is (named by its stage path, in its folder), or empty for an external file. */
-  static Optional<StageId> stageOf(StageManifest.Input in) {
+  public static Optional<StageId> stageOf(StageManifest.Input in) {
     try {
       StageId id = RunLayout.parse(in.name());
       return in.path() != null && in.path().endsWith("/" + id.path()) ? Optional.of(id) : Optional.empty();

@@ -245,11 +245,27 @@ class RunDirTest {
       assertThatThrownBy(() -> open().lock("run"))
           .isInstanceOf(RunLockedException.class)
           .hasMessageContaining("is in use by another semiweak process")
-          .hasMessageContaining("\"purpose\" : \"run\"");
+          .hasMessageContaining("pid " + ProcessHandle.current().pid() + " (run)");
     }
     try (RunLock again = open().lock("run")) {
       assertThat(again).as("lock can be taken after release").isNotNull();
     }
+  }
+
+  @Test
+  void openingCreatesNothingUntilTheLeaseOrTheFirstStage() throws Exception {
+    RunDir run = open();
+    assertThat(Files.exists(tmp.resolve("run"))).as("open creates no folder").isFalse();
+    assertThat(run.exists()).isFalse();
+    assertThat(run.committed(SCORES)).as("an absent run has nothing committed").isEmpty();
+    assertThat(run.listCommitted()).isEmpty();
+    assertThat(run.statuses(false)).isEmpty();
+    try (RunLock lock = run.lock("run")) {
+      assertThat(Files.exists(tmp.resolve("run").resolve(RunLayout.RUN_FILE))).as("the lease creates the run").isTrue();
+    }
+    RunDir other = RunDir.open(tmp.resolve("other").toUri().toString(), new Configuration());
+    other.begin(SCORES).close();
+    assertThat(other.exists()).as("so does the first stage written without a lease").isTrue();
   }
 
   @Test

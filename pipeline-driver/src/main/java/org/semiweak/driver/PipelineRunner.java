@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
@@ -17,9 +19,11 @@ import org.semiweak.run.RunLock;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageKind;
 import org.semiweak.run.StageExecution;
+import org.semiweak.run.StageId;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StagePlan;
 import org.semiweak.run.StageStatus;
+import org.semiweak.run.StageWriter;
 import org.semiweak.run.Upstream;
 import org.semiweak.stage.ParquetInput;
 import org.semiweak.util.Fingerprint;
@@ -36,11 +40,18 @@ public final class PipelineRunner {
   private final RunDir run;
   private final Supplier<SparkSession> spark;
   private final PrintStream out;
+  private RunLock.Options lockOptions = RunLock.Options.defaults();
 
   public PipelineRunner(RunDir run, Supplier<SparkSession> spark, PrintStream out) {
     this.run = run;
     this.spark = spark;
     this.out = out;
+  }
+
+  /** How {@link #run} takes the run's lease: its timeout, and whether to break a live one. */
+  public PipelineRunner lockOptions(RunLock.Options options) {
+    this.lockOptions = options;
+    return this;
   }
 
   /**
@@ -77,7 +88,8 @@ public final class PipelineRunner {
   }
 
   /**
-   * Checks, then runs the stages.
+   * Checks, then runs the stages under the run's lease, and writes the results table to
+   * {@code SUMMARY.md} before releasing it.
    *
    * @param from when not null, committed outputs of this kind and every later kind are replaced
    * @param force rerun every given stage even if it is up to date
@@ -86,7 +98,8 @@ public final class PipelineRunner {
     List<StagePlan> plans = check(stages);
     List<StageOutcome> outcomes = new ArrayList<>();
     try (RunLock lock = run.lock("semiweak " + stages.get(0).id().kind()
-        + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).id().kind() : ""))) {
+        + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).id().kind() : ""), lockOptions)) {
+      lock.takeover().ifPresent(line -> out.println("semiweak: " + line));
       run.recoverInterruptedCommits().forEach(line -> out.println("semiweak: " + line));
       cleanTemporaryLeftovers();
       for (int i = 0; i < stages.size(); i++) {
@@ -94,34 +107,113 @@ public final class PipelineRunner {
         boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
         outcomes.add(runOne(s, plans.get(i), i + 1, stages.size(), rerun));
       }
+      run.writeAtomically(run.layout().summaryFile(), Report.summary(run, outcomes));
     }
     return outcomes;
   }
 
-  private StageOutcome runOne(Stage s, StagePlan plan, int index, int total, boolean rerun) {
-    String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.id());
+  /**
+   * What {@link #run} would do, without doing it: checks the stages like {@link #run} (a
+   * {@link ConfigException} when they do not fit), then prints for each whether it would run, be
+   * skipped or be refused, and why. Takes no lock, starts no Spark job, creates and changes nothing.
+   *
+   * @return the decisions, in order
+   */
+  public List<Decision> dryRun(List<Stage> stages, StageKind from, boolean force) {
+    List<StagePlan> plans = check(stages);
+    List<Decision> decisions = new ArrayList<>();
+    Set<StageId> rebuilt = new HashSet<>();
+    for (int i = 0; i < stages.size(); i++) {
+      Stage s = stages.get(i);
+      boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
+      Decision d = decide(s, plans.get(i), rerun);
+      if (d.action() == Decision.Action.SKIP) {
+        // Rebuilding an input gives it a new commit: this stage is stale by the time the run reaches it.
+        Optional<StageId> input = plans.get(i).inputs().stream().map(StageWriter::stageOf).flatMap(Optional::stream)
+            .filter(rebuilt::contains).findFirst();
+        if (input.isPresent()) {
+          d = new Decision(s.id(), Decision.Action.RUN, "its input '" + input.get() + "' runs before it: it will be"
+              + " stale then, and run again");
+        }
+      }
+      if (d.action() == Decision.Action.RUN) {
+        rebuilt.add(s.id());
+      }
+      decisions.add(d);
+      out.printf(Locale.ROOT, "[%d/%d %s] %s: %s%n", i + 1, stages.size(), s.id(), d.action().label(), d.reason());
+    }
+    return decisions;
+  }
+
+  /** What the runner does with one stage and why: the same rules for {@link #run} and {@link #dryRun}. */
+  public record Decision(StageId stage, Action action, String reason) {
+    /** Run it (replacing any committed output at its commit), keep the committed output, or stop the run. */
+    public enum Action {
+      RUN("run"),
+      SKIP("skip"),
+      REFUSE("refused");
+
+      private final String label;
+
+      Action(String label) {
+        this.label = label;
+      }
+
+      public String label() {
+        return label;
+      }
+    }
+  }
+
+  private Decision decide(Stage s, StagePlan plan, boolean rerun) {
     String fp = plan.fingerprint();
     // A committed output is never deleted before its replacement commits: a rerun that fails leaves it as it was.
     Optional<StageStatus> status = run.status(s.id(), false);
-    if (status.isPresent() && status.get().state() == StageStatus.State.DAMAGED) {
-      out.printf("%s damaged (%s): running it again%n", where, String.join("; ", status.get().problems()));
-    } else if (status.isPresent() && status.get().usable()) {
-      StageManifest committed = status.get().manifest();
-      if (rerun) {
-        out.printf("%s running it again; the committed output stays until the new one commits%n", where);
-      } else if (!committed.fingerprint().equals(fp)) {
-        if (!s.replaceable()) {
-          throw new ConfigException(where + " is committed with other options or inputs (fingerprint "
-              + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
-              + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
-              + " with --from " + s.id().kind() + " to replace it.");
-        }
-        out.printf("%s inputs or options changed since it was committed: running it again%n", where);
-      } else if (status.get().state() == StageStatus.State.STALE) {
-        out.printf("%s stale (%s): running it again%n", where, String.join("; ", status.get().problems()));
-      } else {
-        out.printf("%s up to date (fingerprint %s), skipped%n", where, Fingerprint.shortForm(fp));
+    if (status.isEmpty()) {
+      return new Decision(s.id(), Decision.Action.RUN, "not committed yet");
+    }
+    StageStatus st = status.get();
+    if (st.state() == StageStatus.State.LEFTOVER) {
+      return new Decision(s.id(), Decision.Action.RUN, "a leftover without manifest (a crash before its commit)");
+    }
+    if (st.state() == StageStatus.State.DAMAGED) {
+      return new Decision(s.id(), Decision.Action.RUN, "damaged (" + String.join("; ", st.problems()) + ")");
+    }
+    StageManifest committed = st.manifest();
+    if (rerun) {
+      return new Decision(s.id(), Decision.Action.RUN,
+          "rerun asked for (--force or --from); the committed output stays until the new one commits");
+    }
+    if (!committed.fingerprint().equals(fp)) {
+      if (!s.replaceable()) {
+        return new Decision(s.id(), Decision.Action.REFUSE, "committed with other options or inputs (fingerprint "
+            + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
+            + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
+            + " with --from " + s.id().kind() + " to replace it.");
+      }
+      return new Decision(s.id(), Decision.Action.RUN, "inputs or options changed since it was committed (fingerprint "
+          + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp) + ")");
+    }
+    if (st.state() == StageStatus.State.STALE) {
+      return new Decision(s.id(), Decision.Action.RUN, "stale (" + String.join("; ", st.problems()) + ")");
+    }
+    return new Decision(s.id(), Decision.Action.SKIP, "up to date (fingerprint " + Fingerprint.shortForm(fp) + ")");
+  }
+
+  private StageOutcome runOne(Stage s, StagePlan plan, int index, int total, boolean rerun) {
+    String where = String.format(Locale.ROOT, "[%d/%d %s]", index, total, s.id());
+    Decision d = decide(s, plan, rerun);
+    switch (d.action()) {
+      case REFUSE -> throw new ConfigException(where + " is " + d.reason());
+      case SKIP -> {
+        out.printf("%s %s, skipped%n", where, d.reason());
+        StageManifest committed = run.committed(s.id()).orElseThrow();
         return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed, 0);
+      }
+      case RUN -> {
+        if (!d.reason().equals("not committed yet")) {
+          out.printf("%s %s: running it again%n", where, d.reason());
+        }
       }
     }
     out.printf("%s running%n", where);

@@ -1,9 +1,17 @@
 package org.semiweak.driver;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageKind;
+import org.semiweak.run.StageStatus;
+import org.semiweak.run.Versions;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.result.EvaluationResult;
 import org.semiweak.run.result.SelectionResult;
@@ -68,8 +76,31 @@ public final class Report {
     for (StageOutcome o : outcomes) {
       double secs = o.action() == StageOutcome.Action.RAN ? o.seconds() : o.manifest().seconds();
       sb.append(String.format(Locale.ROOT, "%-44s %-8s %10.1f%n", o.id(),
-          o.action() == StageOutcome.Action.RAN ? "ran" : "reused", secs));
+          o.action().label(), secs));
     }
     return sb.toString();
+  }
+
+  /**
+   * {@code SUMMARY.md}: the table a command prints, with the run's other committed stages added (as
+   * {@code earlier}), so that one file tells the state of the whole run when each stage is its own
+   * command (Airflow tasks, cluster-mode drivers whose console nobody reads).
+   */
+  static String summary(RunDir run, List<StageOutcome> outcomes) {
+    Set<String> here = outcomes.stream().map(o -> o.id().path()).collect(Collectors.toSet());
+    List<StageOutcome> all = new ArrayList<>(outcomes);
+    for (StageStatus st : run.statuses(false)) {
+      if (st.usable() && !here.contains(st.stage())) {
+        all.add(new StageOutcome(RunLayout.parse(st.stage()), StageOutcome.Action.COMMITTED_EARLIER, st.manifest(), 0));
+      }
+    }
+    // Pipeline order; within a kind, this command's stages first, in their order.
+    all.sort(Comparator.comparing(o -> o.id().kind()));
+    long ran = outcomes.stream().filter(o -> o.action() == StageOutcome.Action.RAN).count();
+    return "# semiweak run " + run.root() + "\n\n"
+        + "Written " + Instant.now() + " by semiweak " + Versions.semiweak() + " at the end of a command that ran "
+        + ran + " and reused " + (outcomes.size() - ran) + " of its " + outcomes.size() + " stages. Rows marked"
+        + " `earlier` are other stages committed in this run directory; `semiweak status` tells whether each is"
+        + " still current.\n\n```\n" + table(all) + "```\n";
   }
 }

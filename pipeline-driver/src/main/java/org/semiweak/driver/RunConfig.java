@@ -30,8 +30,10 @@ public final class RunConfig {
   public static final String RUN_DIR = "run-dir";
   public static final String SPARK_MASTER = "spark-master";
   public static final String TEACHERS = "teachers";
+  /** How long the run's lease survives without heartbeat before another process takes it over. */
+  public static final String LOCK_TIMEOUT = "lock-timeout";
 
-  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS);
+  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS, LOCK_TIMEOUT);
 
   private final Map<String, Object> top = new LinkedHashMap<>();
   private final Map<String, Map<String, Object>> sections = new LinkedHashMap<>();
@@ -111,6 +113,33 @@ public final class RunConfig {
   public String sparkMaster() {
     Object v = top.get(SPARK_MASTER);
     return v == null ? null : String.valueOf(v);
+  }
+
+  /** The lease timeout ({@code lock-timeout: 5m}), or the default. */
+  public java.time.Duration lockTimeout() {
+    Object v = top.get(LOCK_TIMEOUT);
+    return v == null ? org.semiweak.run.RunLock.DEFAULT_TIMEOUT : parseDuration(LOCK_TIMEOUT, String.valueOf(v));
+  }
+
+  /** {@code 90} or {@code 90s} (seconds), {@code 500ms}, {@code 5m}, {@code 1h}; at least a second. */
+  static java.time.Duration parseDuration(String key, String value) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*(ms|s|m|h)?\\s*").matcher(value);
+    if (!m.matches()) {
+      throw new ConfigException(key + ": expected a duration such as 90s, 5m or 1h, found '" + value + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2);
+    java.time.Duration d = switch (unit) {
+      case "ms" -> java.time.Duration.ofMillis(n);
+      case "m" -> java.time.Duration.ofMinutes(n);
+      case "h" -> java.time.Duration.ofHours(n);
+      default -> java.time.Duration.ofSeconds(n);
+    };
+    if (d.compareTo(org.semiweak.run.RunLock.MIN_TIMEOUT) < 0) {
+      throw new ConfigException(key + ": at least " + org.semiweak.run.RunLock.MIN_TIMEOUT.toSeconds() + "s, found '"
+          + value + "'");
+    }
+    return d;
   }
 
   /** The teacher recipes the pipeline trains, in order. */

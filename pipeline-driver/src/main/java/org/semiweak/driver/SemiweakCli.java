@@ -175,11 +175,20 @@ public final class SemiweakCli {
     sb.append("                            [--SECTION.OPTION VALUE] overrides the config;\n");
     sb.append("                            [--seeds N|LIST] one run per seed in RUN_DIR/seed-N, then the\n");
     sb.append("                            mean ± std of every model and selection (RUN_DIR/seeds-summary.txt)\n");
+    sb.append("                            [--dry-run] says which stages would run, be skipped or refused,\n");
+    sb.append("                            and why, without running anything or creating the run directory\n");
     sb.append("  status RUN_DIR            every stage: committed, stale, damaged (with the repair) or leftover;\n");
     sb.append("                            [--verify] also checks each file's checksum; [--json] for machines\n");
     sb.append("  rerun RUN_DIR STAGE       runs one committed stage again with the options it was run with\n");
     sb.append("                            (e.g. scores/semi-weak); the repair for a damaged or stale stage\n");
     sb.append("  --version                 the version of semiweak\n\n");
+    sb.append("run, demo, rerun and the stages hold a lease on the run directory (RUN_DIR/_LOCK), renewed by a\n");
+    sb.append("heartbeat; a lease whose heartbeat is older than its timeout (a killed process) is taken over:\n");
+    sb.append("  --lock-timeout DURATION   this process's lease timeout, e.g. 90s, 5m (default 2m; config key\n");
+    sb.append("                            lock-timeout)\n");
+    sb.append("  --break-lock              take the lease even if its holder renews it (it then stops before\n");
+    sb.append("                            its next commit); for a person who knows that process is gone\n");
+    sb.append("after every command that ran stages, RUN_DIR/SUMMARY.md holds the results table\n\n");
     sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
     for (StageType t : StageCatalog.ALL) {
       sb.append(String.format("  %-25s %s%n", t.command(), t.summary()));
@@ -245,7 +254,8 @@ public final class SemiweakCli {
       throw new IllegalStateException("the recorded options of " + id + " make stage " + stage.id() + " (a bug)");
     }
     String master = a.global.getOrDefault("spark-master", null);
-    PipelineRunner runner = new PipelineRunner(run, () -> spark(master), out);
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(master), out)
+        .lockOptions(lockOptions(new RunConfig(), a));
     out.print(Report.table(runner.run(List.of(stage), null, true)));
     return OK;
   }
@@ -300,7 +310,14 @@ public final class SemiweakCli {
 
   private int runPipeline(RunConfig cfg, Args a) {
     if (a.global.containsKey("seeds")) {
+      if (a.flags.contains("dry-run")) {
+        throw new ConfigException("--dry-run checks one run directory: leave out --seeds, and give --run-dir"
+            + " RUN_DIR/seed-N to check one seed's");
+      }
       return runSeeds(cfg, a, parseSeeds(a.global.get("seeds")));
+    }
+    if (a.flags.contains("dry-run")) {
+      return dryRun(cfg, a);
     }
     out.print(Report.table(runOnce(cfg, a)));
     return OK;
@@ -308,19 +325,64 @@ public final class SemiweakCli {
 
   private List<StageOutcome> runOnce(RunConfig cfg, Args a) {
     RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    List<Stage> stages = pipelineStages(cfg, a, run);
+    out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions(cfg, a));
+    List<StageOutcome> outcomes = runner.run(stages, from(a), a.flags.contains("force"));
+    out.println();
+    return outcomes;
+  }
+
+  /** The stages of the pipeline, cut after {@code --until}: "--until select" stops after every select stage. */
+  private static List<Stage> pipelineStages(RunConfig cfg, Args a, RunDir run) {
     List<Stage> stages = Pipeline.build(cfg, run);
     String until = a.global.get("until");
-    StageKind from = a.global.containsKey("from") ? StageKind.parse(a.global.get("from")) : null;
     if (until != null) {
-      // "--until select" stops after every select stage.
       StageKind last = StageKind.parse(until);
       stages = stages.stream().filter(s -> s.id().kind().compareTo(last) <= 0).toList();
     }
-    out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
-    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
-    List<StageOutcome> outcomes = runner.run(stages, from, a.flags.contains("force"));
-    out.println();
-    return outcomes;
+    return stages;
+  }
+
+  private static StageKind from(Args a) {
+    return a.global.containsKey("from") ? StageKind.parse(a.global.get("from")) : null;
+  }
+
+  /**
+   * {@code run --dry-run}: the checks of a real run, then what each stage would do and why; no lock,
+   * no Spark, nothing created. Exit code 2 when the run would be refused.
+   */
+  private int dryRun(RunConfig cfg, Args a) {
+    lockOptions(cfg, a); // a bad --lock-timeout is refused here as it would be by the run
+    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    List<Stage> stages = pipelineStages(cfg, a, run);
+    out.printf("semiweak: dry run of a pipeline of %d stages in %s (nothing runs, nothing is created or changed)%n",
+        stages.size(), run.root());
+    if (!run.exists()) {
+      out.println("semiweak: the run directory does not exist yet; the run creates it");
+    }
+    List<PipelineRunner.Decision> decisions =
+        new PipelineRunner(run, () -> {
+          throw new IllegalStateException("a dry run starts no Spark job (a bug)");
+        }, out).dryRun(stages, from(a), a.flags.contains("force"));
+    long running = decisions.stream().filter(d -> d.action() == PipelineRunner.Decision.Action.RUN).count();
+    List<PipelineRunner.Decision> refused = decisions.stream()
+        .filter(d -> d.action() == PipelineRunner.Decision.Action.REFUSE).toList();
+    if (!refused.isEmpty()) {
+      err.println("semiweak: the run would be refused at " + refused.get(0).stage() + ": " + refused.get(0).reason());
+      return USAGE;
+    }
+    out.printf("semiweak: %d of %d stages would run, %d would be skipped%n", running, decisions.size(),
+        decisions.size() - running);
+    return OK;
+  }
+
+  /** The lease settings of a command that runs stages: {@code --lock-timeout} (or the config's) and {@code --break-lock}. */
+  private static org.semiweak.run.RunLock.Options lockOptions(RunConfig cfg, Args a) {
+    java.time.Duration timeout = a.global.containsKey("lock-timeout")
+        ? RunConfig.parseDuration("--lock-timeout", a.global.get("lock-timeout"))
+        : cfg.lockTimeout();
+    return new org.semiweak.run.RunLock.Options(timeout, a.flags.contains("break-lock"));
   }
 
   /** {@code --seeds 3} is seeds 1, 2, 3; {@code --seeds 7,8} is seeds 7 and 8. */
@@ -403,9 +465,11 @@ public final class SemiweakCli {
     }
     Map<String, Object> raw = cfg.section(type.command());
     raw.putAll(a.options);
+    org.semiweak.run.RunLock.Options lockOptions = lockOptions(cfg, a);
+    // Opening creates nothing: the run directory appears with the lease, after every check passed.
     RunDir run = RunDir.open(cfg.runDir(), new Configuration());
     Stage stage = type.create(run, raw);
-    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions);
     List<StageOutcome> outcomes = runner.run(List.of(stage), null, a.flags.contains("force"));
     out.print(Report.table(outcomes));
     return OK;
@@ -420,8 +484,9 @@ public final class SemiweakCli {
 
   /** Parsed command line: global settings, stage options, flags and positional arguments. */
   static final class Args {
-    static final List<String> GLOBAL = List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds");
-    static final List<String> FLAGS = List.of("force", "json", "verify");
+    static final List<String> GLOBAL =
+        List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds", "lock-timeout");
+    static final List<String> FLAGS = List.of("force", "json", "verify", "dry-run", "break-lock");
 
     final Map<String, String> global = new LinkedHashMap<>();
     final Map<String, String> options = new LinkedHashMap<>();
@@ -505,6 +570,12 @@ public final class SemiweakCli {
       }
       if (flags.contains("force") && (command.equals("status") || command.equals("rerun"))) {
         throw new ConfigException("--force does not apply to '" + command + "'");
+      }
+      if (flags.contains("dry-run") && !command.equals("run") && !command.equals("demo")) {
+        throw new ConfigException("--dry-run applies to 'semiweak run' and 'semiweak demo'");
+      }
+      if ((flags.contains("break-lock") || global.containsKey("lock-timeout")) && command.equals("status")) {
+        throw new ConfigException("status takes no lock: --break-lock and --lock-timeout do not apply to it");
       }
     }
   }

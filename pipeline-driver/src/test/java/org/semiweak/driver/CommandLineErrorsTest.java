@@ -56,6 +56,36 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void aMissingRunDirIsAUsageErrorAndNoUsageErrorCreatesARunDirectory() throws Exception {
+    String[] r = cli("select", "--teacher", "semi-weak", "--k", "10", "--p", "1");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("2");
+    assertThat(r[2]).isEqualTo("semiweak: run directory is not set: pass --run-dir PATH or set 'run-dir' in the config"
+        + System.lineSeparator());
+
+    Path run = tmp.resolve("run");
+    r = cli("select", "--run-dir", run.toString(), "--teacher", "semi-weak", "--k", "10", "--p", "1", "--bogus", "1");
+    assertThat(r[0]).as("an unknown option; stderr: %s", r[2]).isEqualTo("2");
+    r = cli("select", "--run-dir", run.toString(), "--teacher", "semi-weak", "--k", "10", "--p", "1");
+    assertThat(r[0]).as("a stage whose input is not committed; stderr: %s", r[2]).isEqualTo("2");
+    assertThat(r[2]).contains("needs the output of stage 'scores/semi-weak', which is neither committed");
+    Path config = Files.writeString(tmp.resolve("run.yaml"), "run-dir: " + run + "\nselect: {k: 0}\n");
+    r = cli("run", config.toString());
+    assertThat(r[0]).as("an option out of range; stderr: %s", r[2]).isEqualTo("2");
+    assertThat(Files.exists(run)).as("no usage error creates the run directory or its _RUN.json").isFalse();
+
+    r = cli("run", config.toString(), "--dry-run", "--seeds", "2");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("--dry-run checks one run directory");
+    r = cli("select", "--run-dir", run.toString(), "--dry-run");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("--dry-run applies to 'semiweak run' and 'semiweak demo'");
+    r = cli("status", run.toString(), "--break-lock");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("status takes no lock");
+    assertThat(Files.exists(run)).isFalse();
+  }
+
+  @Test
   void malformedYamlIsReportedWithFileLineAndColumn() throws Exception {
     Path config = Files.writeString(tmp.resolve("broken.yaml"), "run-dir: /tmp/x\nselect: {k: 10, p: [1\nscore: {}\n");
     String[] r = cli("run", config.toString());

@@ -1,11 +1,13 @@
 package org.semiweak.driver;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
+import org.semiweak.run.RunLock;
+import org.semiweak.run.RunLockedException;
 import org.semiweak.run.StageId;
 import org.semiweak.run.StageStatus;
 import org.semiweak.run.result.ModelResult;
@@ -160,6 +164,97 @@ class CommittedOutputIntegrityTest {
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[2]).contains("is not a semiweak run directory");
     assertThat(Files.exists(nothing)).isFalse();
+  }
+
+  @Test
+  void aDryRunSaysWhichStagesWouldRunOrBeSkippedAndWhyAndChangesNothing() throws Exception {
+    Path run = RunFiles.copyOf(finished, tmp.resolve("dry-run"));
+    String dir = run.toString();
+    Map<String, String> before = snapshot(run);
+
+    String[] r = cli("run", config.toString(), "--run-dir", dir, "--until", "select", "--dry-run");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).contains("[1/4 prep] skip: up to date (fingerprint ")
+        .contains("[4/4 " + SELECTION.path() + "] skip: up to date").contains("0 of 4 stages would run");
+
+    r = cli("run", config.toString(), "--run-dir", dir, "--until", "select", "--from", "score", "--select.k", "20",
+        "--dry-run");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).contains("[2/4 teacher/" + TEACHER + "] skip: up to date")
+        .contains("[3/4 " + SCORES.path() + "] run: rerun asked for (--force or --from)")
+        .contains("[4/4 selection/" + TEACHER + "/k20-p2] run: not committed yet");
+
+    Path victim = RunFiles.largestPart(run.resolve("prep/labeled"));
+    Files.delete(victim);
+    Files.deleteIfExists(RunFiles.crc(victim));
+    before = snapshot(run);
+    r = cli("run", config.toString(), "--run-dir", dir, "--until", "select", "--dry-run");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).contains("[1/4 prep] run: damaged (file labeled/" + victim.getFileName() + " (")
+        .contains("[2/4 teacher/" + TEACHER + "] run: its input 'prep' runs before it: it will be stale then")
+        .contains("[3/4 " + SCORES.path() + "] run: its input 'prep' runs before it")
+        .contains("[4/4 " + SELECTION.path() + "] run: its input '" + SCORES.path() + "' runs before it")
+        .contains("4 of 4 stages would run");
+    assertThat(snapshot(run)).as("a dry run changes no file of the run").isEqualTo(before);
+
+    Path fresh = tmp.resolve("dry-run-fresh");
+    r = cli("run", config.toString(), "--run-dir", fresh.toString(), "--until", "select", "--dry-run");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    assertThat(r[1]).contains("the run directory does not exist yet").contains("[1/4 prep] run: not committed yet")
+        .contains("4 of 4 stages would run");
+    assertThat(Files.exists(fresh)).as("a dry run creates nothing").isFalse();
+
+    r = cli("run", config.toString(), "--run-dir", fresh.toString(), "--until", "select", "--select.p", "9",
+        "--dry-run");
+    assertThat(r[0]).as("the checks of a real run apply").isEqualTo("2");
+    assertThat(r[2]).contains("the pipeline is not valid");
+    assertThat(Files.exists(fresh)).isFalse();
+  }
+
+  @Test
+  void aLiveLeaseRefusesAStageUntilBreakLockAndTheResultsTableIsWrittenToSummaryMd() throws Exception {
+    Path run = RunFiles.copyOf(finished, tmp.resolve("break-lock"));
+    RunLock held = open(run).lock("semiweak score", new RunLock.Options(Duration.ofMinutes(10), false));
+    try {
+      String[] r = cli("select", "--config", config.toString(), "--run-dir", run.toString());
+      assertThat(r[0]).as("a live lease refuses the stage; stderr: %s", r[2]).isEqualTo("3");
+      assertThat(r[2]).contains("is in use by another semiweak process").contains("(semiweak score)")
+          .contains("last heartbeat").contains("--break-lock");
+
+      r = cli("select", "--config", config.toString(), "--run-dir", run.toString(), "--lock-timeout", "0s");
+      assertThat(r[0]).isEqualTo("2");
+      assertThat(r[2]).contains("--lock-timeout: at least 1s, found '0s'");
+
+      r = cli("select", "--config", config.toString(), "--run-dir", run.toString(), "--break-lock");
+      assertThat(r[0]).as("--break-lock takes it; stderr: %s", r[2]).isEqualTo("0");
+      assertThat(r[1]).contains("semiweak: broke the lock of ").contains("(semiweak score)")
+          .contains("[1/1 " + SELECTION.path() + "] up to date");
+      assertThatThrownBy(held::verifyHeld).as("the former holder would not commit")
+          .isInstanceOf(RunLockedException.class);
+    } finally {
+      held.close();
+    }
+    assertThat(Files.exists(run.resolve(RunLayout.LOCK_FILE))).as("released after the command").isFalse();
+
+    String summary = Files.readString(run.resolve(RunLayout.SUMMARY_FILE));
+    assertThat(summary).as("SUMMARY.md: this command's stage, and the run's other committed stages")
+        .contains("# semiweak run ").contains("ran 0 and reused 1 of its 1 stages")
+        .containsPattern(SELECTION.path() + " +\\d[\\d,]* +\\S+")
+        .containsPattern(SELECTION.path() + " +reused +\\d")
+        .containsPattern("\\nprep +earlier +\\d")
+        .containsPattern(SCORES.path() + " +earlier +\\d");
+    assertThat(cli("status", run.toString())[0]).as("status ignores SUMMARY.md").isEqualTo("0");
+  }
+
+  /** Every file of a run with its size and modification time. */
+  private static Map<String, String> snapshot(Path run) throws IOException {
+    try (Stream<Path> files = Files.walk(run)) {
+      Map<String, String> out = new TreeMap<>();
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        out.put(run.relativize(f).toString(), Files.size(f) + " " + Files.getLastModifiedTime(f));
+      }
+      return out;
+    }
   }
 
   static String[] cli(String... args) {
