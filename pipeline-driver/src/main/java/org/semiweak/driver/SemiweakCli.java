@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
@@ -198,7 +197,7 @@ public final class SemiweakCli {
     }
     RunDir run;
     try {
-      run = RunDir.openExisting(dir, new Configuration());
+      run = RunDir.openExisting(dir, SparkSessions.hadoopConfiguration());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -227,7 +226,7 @@ public final class SemiweakCli {
     }
     RunDir run;
     try {
-      run = RunDir.openExisting(a.positional.get(0), new Configuration());
+      run = RunDir.openExisting(a.positional.get(0), SparkSessions.hadoopConfiguration());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -306,7 +305,7 @@ public final class SemiweakCli {
   }
 
   private List<StageOutcome> runOnce(RunConfig cfg, Args a) {
-    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     List<Stage> stages = Pipeline.build(cfg, run);
     String until = a.global.get("until");
     StageKind from = a.global.containsKey("from") ? StageKind.parse(a.global.get("from")) : null;
@@ -350,7 +349,7 @@ public final class SemiweakCli {
     }
     org.apache.hadoop.fs.Path runFile = new org.apache.hadoop.fs.Path(root, RunLayout.RUN_FILE);
     try {
-      if (runFile.getFileSystem(new Configuration()).exists(runFile)) {
+      if (runFile.getFileSystem(SparkSessions.hadoopConfiguration()).exists(runFile)) {
         throw new ConfigException("--seeds writes one run directory per seed under " + root + ", which is itself a"
             + " run directory; give it a folder of its own, e.g. --run-dir " + root + "-seeds");
       }
@@ -372,7 +371,7 @@ public final class SemiweakCli {
     out.print(table);
     org.apache.hadoop.fs.Path summary = new org.apache.hadoop.fs.Path(root, "seeds-summary.txt");
     try {
-      org.semiweak.util.HadoopFiles.writeAtomically(summary.getFileSystem(new Configuration()), summary, table);
+      org.semiweak.util.HadoopFiles.writeAtomically(summary.getFileSystem(SparkSessions.hadoopConfiguration()), summary, table);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + summary + ": " + e.getMessage(), e);
     }
@@ -402,7 +401,7 @@ public final class SemiweakCli {
     }
     Map<String, Object> raw = cfg.section(type.command());
     raw.putAll(a.options);
-    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     Stage stage = type.create(run, raw);
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out);
     List<StageOutcome> outcomes = runner.run(List.of(stage), null, a.flags.contains("force"));
