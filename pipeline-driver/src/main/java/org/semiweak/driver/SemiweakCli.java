@@ -47,15 +47,54 @@ public final class SemiweakCli {
   private final PrintStream out;
   private final PrintStream err;
   private SparkSession spark;
+  /** The one-line message of the last failure, for {@link #main} in cluster deploy mode. */
+  private String failure;
 
   public SemiweakCli(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
+  /**
+   * The {@code java} and {@code spark-submit} entry point. In cluster deploy mode (YARN's
+   * ApplicationMaster runs this method in its driver thread) it never calls {@code System.exit}:
+   * the ApplicationMaster records a return as SUCCEEDED and an exception as FAILED with its message,
+   * while {@code System.exit}, even with 0, ends the application as FAILED ("shutdown hook called
+   * before final status was reported"). Elsewhere the exit code is the process's.
+   *
+   * @throws ApplicationFailedException in cluster deploy mode, when the command failed
+   */
   public static void main(String[] args) {
-    int code = new SemiweakCli(System.out, System.err).execute(args);
+    SemiweakCli cli = new SemiweakCli(System.out, System.err);
+    int code = cli.execute(args);
+    if (isClusterDeployMode()) {
+      if (code != OK) {
+        throw new ApplicationFailedException(code, cli.failure == null
+            ? "semiweak " + String.join(" ", args) + " ended with exit code " + code
+            : cli.failure);
+      }
+      return;
+    }
     System.exit(code);
+  }
+
+  /** Thrown by {@link #main} in cluster deploy mode instead of a non-zero exit: the application's final failure. */
+  public static final class ApplicationFailedException extends RuntimeException {
+    private final int exitCode;
+
+    ApplicationFailedException(int exitCode, String message) {
+      super(message + " (exit code " + exitCode + ")", null, false, false);
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+
+  /** Whether {@code spark-submit --deploy-mode cluster} started this driver (YARN, standalone, Kubernetes). */
+  static boolean isClusterDeployMode() {
+    return "cluster".equals(System.getProperty("spark.submit.deployMode"));
   }
 
   /** Runs one command line and returns its exit code; never calls System.exit. */
@@ -63,22 +102,25 @@ public final class SemiweakCli {
     try {
       return dispatch(args);
     } catch (ConfigException e) {
-      err.println("semiweak: " + e.getMessage());
-      return USAGE;
+      return fail(USAGE, "semiweak: " + e.getMessage());
     } catch (RunLockedException e) {
-      err.println("semiweak: " + e.getMessage());
-      return LOCKED;
+      return fail(LOCKED, "semiweak: " + e.getMessage());
     } catch (Exception | Error e) {
       // Spark rethrows task failures as (checked) SparkException; a full local disk surfaces as
       // Hadoop's FSError, an Error: every way out ends with one line saying what failed.
       LOG.error("semiweak failed", e);
-      err.println("semiweak: failed: " + describe(e));
-      return FAILED;
+      return fail(FAILED, "semiweak: failed: " + describe(e));
     } finally {
       if (spark != null && !isSparkSubmit()) {
         spark.stop();
       }
     }
+  }
+
+  private int fail(int code, String message) {
+    err.println(message);
+    failure = message;
+    return code;
   }
 
   static String describe(Throwable e) {
