@@ -81,7 +81,8 @@ public final class ModelWeights implements Serializable {
       return this;
     }
 
-    Builder addOwned(String name, long[] shape, float[] data) {
+    /** Adds a tensor without copying: the snapshot takes over {@code shape} and {@code data}. */
+    public Builder addOwned(String name, long[] shape, float[] data) {
       if (!seen.add(name)) {
         throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
       }
@@ -446,6 +447,29 @@ public final class ModelWeights implements Serializable {
   /** A copy of the values of tensor {@code name}, row-major. */
   public float[] values(String name) {
     return values[require(name)].clone();
+  }
+
+  /**
+   * Copies {@code count} values starting at {@code from} of the flat sequence of all tensors, in
+   * order (tensor 0's values, then tensor 1's ...), into {@code target} at {@code offset}.
+   */
+  public void copyFlat(long from, float[] target, int offset, int count) {
+    if (from < 0 || count < 0 || from + count > valueCount()) {
+      throw new IndexOutOfBoundsException("values [" + from + ", " + (from + count) + ") of " + valueCount());
+    }
+    long start = 0;
+    for (float[] v : values) {
+      long end = start + v.length;
+      if (count > 0 && from < end) {
+        int at = (int) (from - start);
+        int n = (int) Math.min(count, v.length - at);
+        System.arraycopy(v, at, target, offset, n);
+        from += n;
+        offset += n;
+        count -= n;
+      }
+      start = end;
+    }
   }
 
   /** Total number of values over all tensors. */

@@ -1,6 +1,8 @@
 package org.semiweak.run;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import scala.Tuple2;
 import org.apache.spark.sql.SparkSession;
 
 /** Creates or joins the Spark session: {@code spark-submit}'s master if set, else the embedded {@code local[*]}. */
@@ -33,5 +35,22 @@ public final class SparkSessions {
     // Retry a failed task: training and scoring tasks are deterministic and idempotent.
     conf.setIfMissing("spark.task.maxFailures", "4");
     return SparkSession.builder().config(conf).getOrCreate();
+  }
+
+  /**
+   * The Hadoop configuration of semiweak's own file access (run directory, config files): the
+   * cluster's {@code core-site.xml} (as {@code new Configuration()}) plus every {@code
+   * spark.hadoop.*} setting passed to {@code spark-submit} or set as a system property, which
+   * Spark gives its own jobs. Without the latter, {@code --conf spark.hadoop.fs.s3a.endpoint=...}
+   * would reach the Parquet readers and writers but not the manifests.
+   */
+  public static Configuration hadoopConfiguration() {
+    Configuration conf = new Configuration();
+    for (Tuple2<String, String> kv : new SparkConf(true).getAll()) {
+      if (kv._1().startsWith("spark.hadoop.")) {
+        conf.set(kv._1().substring("spark.hadoop.".length()), kv._2());
+      }
+    }
+    return conf;
   }
 }

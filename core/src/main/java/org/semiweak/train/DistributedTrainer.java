@@ -3,17 +3,18 @@ package org.semiweak.train;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.Partitioner;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
@@ -37,8 +38,9 @@ import scala.Tuple2;
 /**
  * Trains a model on a Spark cluster by synchronous model averaging (as DL4J's and BigDL's
  * parameter averaging): each round, every worker (one Spark partition) trains {@code
- * localStepsPerRound} SGD steps on its shard from the same broadcast weights, and the driver
- * averages the resulting weights and momentum buffers.
+ * localStepsPerRound} SGD steps on its shard from the same broadcast weights, and the resulting
+ * weights and momentum buffers are averaged on the executors, slice by slice in a fixed order
+ * ({@link SlicedAverage}): the driver receives one averaged copy per round, not one per worker.
  *
  * <p>Input rows need {@code image_id} (string, unique), {@code image} (binary PNG/JPEG of the
  * spec's size) and {@code label} (int, not null). They are repartitioned into {@code workers}
@@ -160,15 +162,16 @@ public final class DistributedTrainer {
         Broadcast<byte[]> stateBytes = jsc.broadcast(state.toBytes());
         try {
           sc.setJobDescription(round.describe(label));
-          List<LocalTrainingOutcome> outcomes = new ArrayList<>(shards
+          // The workers' outcomes meet on the executors, slice by slice; the driver receives one
+          // averaged copy of the weights and momentum buffers, whatever the number of workers.
+          int slices = SlicedAverage.slices(weights.valueCount(), workers);
+          List<SlicedAverage.AveragedSlice> averaged = JavaPairRDD.fromJavaRDD(shards
               .mapPartitionsWithIndex(new RoundTask(spec, options, round.fromStep(), round.steps(), round.number(),
-                  weightBytes, stateBytes, taskHook, executors), true)
-              .collect());
-          if (outcomes.size() != workers) {
-            throw new IllegalStateException(round.describe(label) + " returned " + outcomes.size()
-                + " outcomes for " + workers + " workers");
-          }
-          return outcomes;
+                  weightBytes, stateBytes, taskHook, executors, slices), true))
+              .groupByKey(new HashPartitioner(slices))
+              .map(slice -> SlicedAverage.average(slice._1(), slice._2()))
+              .collect();
+          return SlicedAverage.assemble(averaged, slices, workers, round.describe(label));
         } finally {
           weightBytes.destroy();
           stateBytes.destroy();
@@ -243,7 +246,7 @@ public final class DistributedTrainer {
 
   /** One worker's share of a round, run as a Spark task on the partition holding its shard. */
   private static final class RoundTask
-      implements Function2<Integer, Iterator<ExampleShard>, Iterator<LocalTrainingOutcome>> {
+      implements Function2<Integer, Iterator<ExampleShard>, Iterator<Tuple2<Integer, SlicedAverage.Piece>>> {
     private final ModelSpec spec;
     private final TrainOptions options;
     private final long fromStep;
@@ -253,9 +256,10 @@ public final class DistributedTrainer {
     private final Broadcast<byte[]> state;
     private final TaskHook hook;
     private final CollectionAccumulator<String> executors;
+    private final int slices;
 
     RoundTask(ModelSpec spec, TrainOptions options, long fromStep, int steps, int round, Broadcast<byte[]> weights,
-        Broadcast<byte[]> state, TaskHook hook, CollectionAccumulator<String> executors) {
+        Broadcast<byte[]> state, TaskHook hook, CollectionAccumulator<String> executors, int slices) {
       this.spec = spec;
       this.options = options;
       this.fromStep = fromStep;
@@ -265,10 +269,11 @@ public final class DistributedTrainer {
       this.state = state;
       this.hook = hook;
       this.executors = executors;
+      this.slices = slices;
     }
 
     @Override
-    public Iterator<LocalTrainingOutcome> call(Integer worker, Iterator<ExampleShard> shards) {
+    public Iterator<Tuple2<Integer, SlicedAverage.Piece>> call(Integer worker, Iterator<ExampleShard> shards) {
       if (!shards.hasNext()) {
         throw new IllegalStateException("worker " + worker + " has no shard");
       }
@@ -280,7 +285,7 @@ public final class DistributedTrainer {
         hook.afterLocalSteps(round, worker, task == null ? 0 : task.attemptNumber());
       }
       executors.add(SparkEnv.get().executorId());
-      return Collections.singletonList(outcome).iterator();
+      return SlicedAverage.cut(worker, outcome, slices).iterator();
     }
   }
 }

@@ -63,7 +63,7 @@ public final class InProcessTrainer {
         outcomes.add(LocalTrainer.trainSteps(spec, weights, state, shards.get(w), round.fromStep(), round.steps(),
             options, w));
       }
-      return outcomes;
+      return RoundOutcome.average(outcomes, round.describe(label));
     }).withTrainingSetSize(shards.stream().mapToLong(ExampleShard::size).sum());
   }
 }

@@ -20,9 +20,12 @@ import org.slf4j.LoggerFactory;
 final class RoundLoop {
   private static final Logger LOG = LoggerFactory.getLogger(RoundLoop.class);
 
-  /** Runs one round on all workers and returns their outcomes, in worker order. */
+  /**
+   * Runs one round on all workers and averages their outcomes ({@link RoundOutcome#average} in
+   * memory, {@link SlicedAverage} on a cluster).
+   */
   interface RoundExecutor {
-    List<LocalTrainingOutcome> run(Round round, ModelWeights weights, ModelWeights optimizerState);
+    RoundOutcome run(Round round, ModelWeights weights, ModelWeights optimizerState);
   }
 
   /** Round {@code number} of {@code total} covers global steps {@code [fromStep, fromStep + steps)}. */
@@ -80,24 +83,11 @@ final class RoundLoop {
       for (int r = firstRound; r <= rounds; r++) {
         Round round = new Round(r, rounds, options.firstStepOfRound(r), options.stepsInRound(r));
         long roundStart = System.nanoTime();
-        List<LocalTrainingOutcome> outcomes = executor.run(round, weights, optimizerState);
-        List<ModelWeights> newWeights = new ArrayList<>();
-        List<ModelWeights> newStates = new ArrayList<>();
-        double lossSum = 0;
-        long examples = 0;
-        for (LocalTrainingOutcome o : outcomes) {
-          if (o.examples() > 0) {
-            newWeights.add(o.weights());
-            newStates.add(o.optimizerState());
-            lossSum += o.lossSum();
-            examples += o.examples();
-          }
-        }
-        if (newWeights.isEmpty()) {
-          throw new IllegalStateException(label + ": no worker had training images in " + round.describe(label));
-        }
-        weights = ModelWeights.average(newWeights);
-        optimizerState = ModelWeights.average(newStates);
+        RoundOutcome outcome = executor.run(round, weights, optimizerState);
+        weights = outcome.weights();
+        optimizerState = outcome.optimizerState();
+        double lossSum = outcome.lossSum();
+        long examples = outcome.examples();
         double seconds = (System.nanoTime() - roundStart) / 1e9;
         examplesSeen += examples;
         CurvePoint point = new CurvePoint(r, round.fromStep() + round.steps(), lossSum / examples,

@@ -8,9 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.config.ConfigException;
+import org.semiweak.run.SparkSessions;
 import org.semiweak.run.StageKind;
 import org.semiweak.util.Json;
 
@@ -96,7 +96,7 @@ public final class RunConfig {
     if (p.toUri().getScheme() == null) {
       p = new Path(new java.io.File(location).getAbsoluteFile().toURI());
     }
-    try (InputStream in = p.getFileSystem(new Configuration()).open(p)) {
+    try (InputStream in = p.getFileSystem(SparkSessions.hadoopConfiguration()).open(p)) {
       return parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), location, stageSections);
     } catch (java.io.FileNotFoundException e) {
       throw new ConfigException("config file " + location + " does not exist");

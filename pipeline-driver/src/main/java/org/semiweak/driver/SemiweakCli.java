@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
@@ -48,15 +47,54 @@ public final class SemiweakCli {
   private final PrintStream out;
   private final PrintStream err;
   private SparkSession spark;
+  /** The one-line message of the last failure, for {@link #main} in cluster deploy mode. */
+  private String failure;
 
   public SemiweakCli(PrintStream out, PrintStream err) {
     this.out = out;
     this.err = err;
   }
 
+  /**
+   * The {@code java} and {@code spark-submit} entry point. In cluster deploy mode (YARN's
+   * ApplicationMaster runs this method in its driver thread) it never calls {@code System.exit}:
+   * the ApplicationMaster records a return as SUCCEEDED and an exception as FAILED with its message,
+   * while {@code System.exit}, even with 0, ends the application as FAILED ("shutdown hook called
+   * before final status was reported"). Elsewhere the exit code is the process's.
+   *
+   * @throws ApplicationFailedException in cluster deploy mode, when the command failed
+   */
   public static void main(String[] args) {
-    int code = new SemiweakCli(System.out, System.err).execute(args);
+    SemiweakCli cli = new SemiweakCli(System.out, System.err);
+    int code = cli.execute(args);
+    if (isClusterDeployMode()) {
+      if (code != OK) {
+        throw new ApplicationFailedException(code, cli.failure == null
+            ? "semiweak " + String.join(" ", args) + " ended with exit code " + code
+            : cli.failure);
+      }
+      return;
+    }
     System.exit(code);
+  }
+
+  /** Thrown by {@link #main} in cluster deploy mode instead of a non-zero exit: the application's final failure. */
+  public static final class ApplicationFailedException extends RuntimeException {
+    private final int exitCode;
+
+    ApplicationFailedException(int exitCode, String message) {
+      super(message + " (exit code " + exitCode + ")", null, false, false);
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+
+  /** Whether {@code spark-submit --deploy-mode cluster} started this driver (YARN, standalone, Kubernetes). */
+  static boolean isClusterDeployMode() {
+    return "cluster".equals(System.getProperty("spark.submit.deployMode"));
   }
 
   /** Runs one command line and returns its exit code; never calls System.exit. */
@@ -64,22 +102,25 @@ public final class SemiweakCli {
     try {
       return dispatch(args);
     } catch (ConfigException e) {
-      err.println("semiweak: " + e.getMessage());
-      return USAGE;
+      return fail(USAGE, "semiweak: " + e.getMessage());
     } catch (RunLockedException e) {
-      err.println("semiweak: " + e.getMessage());
-      return LOCKED;
+      return fail(LOCKED, "semiweak: " + e.getMessage());
     } catch (Exception | Error e) {
       // Spark rethrows task failures as (checked) SparkException; a full local disk surfaces as
       // Hadoop's FSError, an Error: every way out ends with one line saying what failed.
       LOG.error("semiweak failed", e);
-      err.println("semiweak: failed: " + describe(e));
-      return FAILED;
+      return fail(FAILED, "semiweak: failed: " + describe(e));
     } finally {
       if (spark != null && !isSparkSubmit()) {
         spark.stop();
       }
     }
+  }
+
+  private int fail(int code, String message) {
+    err.println(message);
+    failure = message;
+    return code;
   }
 
   static String describe(Throwable e) {
@@ -208,7 +249,7 @@ public final class SemiweakCli {
     }
     RunDir run;
     try {
-      run = RunDir.openExisting(dir, new Configuration());
+      run = RunDir.openExisting(dir, SparkSessions.hadoopConfiguration());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -237,7 +278,7 @@ public final class SemiweakCli {
     }
     RunDir run;
     try {
-      run = RunDir.openExisting(a.positional.get(0), new Configuration());
+      run = RunDir.openExisting(a.positional.get(0), SparkSessions.hadoopConfiguration());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -324,7 +365,7 @@ public final class SemiweakCli {
   }
 
   private List<StageOutcome> runOnce(RunConfig cfg, Args a) {
-    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     List<Stage> stages = pipelineStages(cfg, a, run);
     out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions(cfg, a));
@@ -354,7 +395,7 @@ public final class SemiweakCli {
    */
   private int dryRun(RunConfig cfg, Args a) {
     lockOptions(cfg, a); // a bad --lock-timeout is refused here as it would be by the run
-    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     List<Stage> stages = pipelineStages(cfg, a, run);
     out.printf("semiweak: dry run of a pipeline of %d stages in %s (nothing runs, nothing is created or changed)%n",
         stages.size(), run.root());
@@ -413,7 +454,7 @@ public final class SemiweakCli {
     }
     org.apache.hadoop.fs.Path runFile = new org.apache.hadoop.fs.Path(root, RunLayout.RUN_FILE);
     try {
-      if (runFile.getFileSystem(new Configuration()).exists(runFile)) {
+      if (runFile.getFileSystem(SparkSessions.hadoopConfiguration()).exists(runFile)) {
         throw new ConfigException("--seeds writes one run directory per seed under " + root + ", which is itself a"
             + " run directory; give it a folder of its own, e.g. --run-dir " + root + "-seeds");
       }
@@ -435,7 +476,7 @@ public final class SemiweakCli {
     out.print(table);
     org.apache.hadoop.fs.Path summary = new org.apache.hadoop.fs.Path(root, "seeds-summary.txt");
     try {
-      org.semiweak.util.HadoopFiles.writeAtomically(summary.getFileSystem(new Configuration()), summary, table);
+      org.semiweak.util.HadoopFiles.writeAtomically(summary.getFileSystem(SparkSessions.hadoopConfiguration()), summary, table);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + summary + ": " + e.getMessage(), e);
     }
@@ -467,7 +508,7 @@ public final class SemiweakCli {
     raw.putAll(a.options);
     org.semiweak.run.RunLock.Options lockOptions = lockOptions(cfg, a);
     // Opening creates nothing: the run directory appears with the lease, after every check passed.
-    RunDir run = RunDir.open(cfg.runDir(), new Configuration());
+    RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     Stage stage = type.create(run, raw);
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions);
     List<StageOutcome> outcomes = runner.run(List.of(stage), null, a.flags.contains("force"));

@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.semiweak.config.ConfigException;
@@ -15,6 +14,7 @@ import org.semiweak.config.Options;
 import org.semiweak.model.ModelIO;
 import org.semiweak.model.StageModel;
 import org.semiweak.model.TorchScriptClassifier;
+import org.semiweak.run.SparkSessions;
 import org.semiweak.run.StageId;
 import org.semiweak.run.StagePlan;
 import org.semiweak.run.result.Publication;
@@ -40,7 +40,7 @@ final class TorchScriptImport {
     TrainingOptionSpecs.numbers(o, TrainTeacher.LABELED.normStd);
     Path p = new Path(file);
     try {
-      FileSystem fs = p.getFileSystem(new Configuration());
+      FileSystem fs = p.getFileSystem(SparkSessions.hadoopConfiguration());
       if (!fs.exists(p) || fs.getFileStatus(p).isDirectory()) {
         throw new ConfigException("train-teacher.model-file: " + file + " does not exist or is not a file");
       }
@@ -52,7 +52,7 @@ final class TorchScriptImport {
   private static byte[] read(String file) {
     Path p = new Path(file);
     try {
-      return ModelIO.readFully(p.getFileSystem(new Configuration()), p);
+      return ModelIO.readFully(p.getFileSystem(SparkSessions.hadoopConfiguration()), p);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     }
