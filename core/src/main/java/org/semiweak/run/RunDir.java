@@ -76,16 +76,7 @@ public final class RunDir {
       throw new org.semiweak.config.ConfigException(
           "run directory is not set: pass --run-dir PATH or set 'run-dir' in the config");
     }
-    try {
-      Path p = new Path(uri);
-      FileSystem fs = p.getFileSystem(conf);
-      Path root = fs.makeQualified(p);
-      RunDir run = new RunDir(fs, root);
-      run.checkFormat();
-      return run;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open run directory " + uri + ": " + e.getMessage(), e);
-    }
+    return at(uri, conf, false);
   }
 
   /**
@@ -96,14 +87,17 @@ public final class RunDir {
     if (uri == null || uri.isBlank()) {
       throw new IllegalArgumentException("run directory is not set");
     }
+    return at(uri, conf, true);
+  }
+
+  private static RunDir at(String uri, Configuration conf, boolean mustExist) {
     try {
       Path p = new Path(uri);
       FileSystem fs = p.getFileSystem(conf);
-      Path root = fs.makeQualified(p);
-      RunDir run = new RunDir(fs, root);
-      if (!fs.exists(run.layout.runFile())) {
-        throw new IllegalArgumentException(root + " is not a semiweak run directory (it has no " + RunLayout.RUN_FILE
-            + (fs.exists(root) ? ")" : "; it does not exist)"));
+      RunDir run = new RunDir(fs, fs.makeQualified(p));
+      if (mustExist && !fs.exists(run.layout.runFile())) {
+        throw new IllegalArgumentException(run.root + " is not a semiweak run directory (it has no "
+            + RunLayout.RUN_FILE + (fs.exists(run.root) ? ")" : "; it does not exist)"));
       }
       run.checkFormat();
       return run;
