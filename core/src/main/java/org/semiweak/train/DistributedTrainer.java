@@ -34,6 +34,7 @@ import org.semiweak.model.ModelWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
+import scala.Tuple3;
 
 /**
  * Trains a model on a Spark cluster by synchronous model averaging (as DL4J's and BigDL's
@@ -115,18 +116,19 @@ public final class DistributedTrainer {
         : rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
     JavaRDD<ExampleShard> shards = columns
         .javaRDD()
-        .mapToPair(r -> new Tuple2<>(r.getString(0), new TrainingRow((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
+        // A Scala tuple, not a Java record: Kryo (spark.serializer on clusters) cannot serialize records.
+        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple3<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
             ExampleShard.targetsOf(r))))
         .partitionBy(new WorkerPartitioner(workers))
         .mapPartitions(it -> {
           ExampleShard.Builder b = ExampleShard.builder(spec);
           while (it.hasNext()) {
-            Tuple2<String, TrainingRow> e = it.next();
-            TrainingRow t = e._2();
-            if (t.targets() != null) {
-              b.add(e._1(), t.image(), t.targets());
+            Tuple2<String, Tuple3<byte[], Integer, int[]>> e = it.next();
+            Tuple3<byte[], Integer, int[]> t = e._2();
+            if (t._3() != null) {
+              b.add(e._1(), t._1(), t._3());
             } else {
-              b.add(e._1(), t.image(), t.label());
+              b.add(e._1(), t._1(), t._2());
             }
           }
           return Collections.singletonList(b.build()).iterator();
@@ -197,8 +199,6 @@ public final class DistributedTrainer {
     }
   }
 
-  /** One training row on its way to its worker's shard. */
-  record TrainingRow(byte[] image, Integer label, int[] targets) implements java.io.Serializable {}
 
   static void require(StructType schema, String column, DataType type) {
     for (StructField f : schema.fields()) {
