@@ -60,7 +60,7 @@ public final class TrainingOptionSpecs {
     normStd = withArchitecture ? OptionSpec.stringOption(prefix + "norm-std", "0.5",
         "per-channel standard deviation the centered pixels are divided by (comma-separated, or one for all)") : null;
     epochs = OptionSpec.intOption(prefix + "epochs", d.epochs(), 1, 100_000, "passes over the training set");
-    batchSize = OptionSpec.intOption(prefix + "batch-size", d.batchSize(), 2, 65_536,
+    batchSize = OptionSpec.intOption(prefix + "batch-size", d.batchSize(), 1, 65_536,
         "images per step over all workers: each of the workers takes batch-size / workers of them (a whole"
             + " number, at least 2 for BatchNorm), so the number of workers leaves the schedule unchanged");
     learningRate = OptionSpec.doubleOption(prefix + "learning-rate", d.learningRate(), 0, 100,
@@ -161,7 +161,8 @@ public final class TrainingOptionSpecs {
     int batch = o.get(batchSize);
     int workerCount = o.get(workers);
     if (batch % workerCount != 0 || batch / workerCount < 2) {
-      throw new IllegalArgumentException(batchSize.key() + " " + batch + " does not split into " + workerCount
+      throw new IllegalArgumentException("invalid training options: " + batchSize.key() + " " + batch
+          + " does not split into " + workerCount
           + " workers of at least 2 images each: give a batch size that is a multiple of " + workerCount
           + " (e.g. " + Math.max(2, batch / workerCount) * workerCount + ")");
     }
