@@ -133,7 +133,7 @@ public final class PipelineRunner {
             .filter(rebuilt::contains).findFirst();
         if (input.isPresent()) {
           d = new Decision(s.id(), Decision.Action.RUN, "its input '" + input.get() + "' runs before it: it will be"
-              + " stale then, and run again");
+              + " stale then, and run again", d.found());
         }
       }
       if (d.action() == Decision.Action.RUN) {
@@ -145,8 +145,12 @@ public final class PipelineRunner {
     return decisions;
   }
 
-  /** What the runner does with one stage and why: the same rules for {@link #run} and {@link #dryRun}. */
-  public record Decision(StageId stage, Action action, String reason) {
+  /**
+   * What the runner does with one stage and why: the same rules for {@link #run} and {@link #dryRun}.
+   *
+   * @param found what the stage's folder held when deciding; null when it had none
+   */
+  public record Decision(StageId stage, Action action, String reason, StageStatus found) {
     /** Run it (replacing any committed output at its commit), keep the committed output, or stop the run. */
     public enum Action {
       RUN("run"),
@@ -170,34 +174,34 @@ public final class PipelineRunner {
     // A committed output is never deleted before its replacement commits: a rerun that fails leaves it as it was.
     Optional<StageStatus> status = run.status(s.id(), false);
     if (status.isEmpty()) {
-      return new Decision(s.id(), Decision.Action.RUN, "not committed yet");
+      return new Decision(s.id(), Decision.Action.RUN, "not committed yet", null);
     }
     StageStatus st = status.get();
     if (st.state() == StageStatus.State.LEFTOVER) {
-      return new Decision(s.id(), Decision.Action.RUN, "a leftover without manifest (a crash before its commit)");
+      return new Decision(s.id(), Decision.Action.RUN, "a leftover without manifest (a crash before its commit)", st);
     }
     if (st.state() == StageStatus.State.DAMAGED) {
-      return new Decision(s.id(), Decision.Action.RUN, "damaged (" + String.join("; ", st.problems()) + ")");
+      return new Decision(s.id(), Decision.Action.RUN, "damaged (" + String.join("; ", st.problems()) + ")", st);
     }
     StageManifest committed = st.manifest();
     if (rerun) {
       return new Decision(s.id(), Decision.Action.RUN,
-          "rerun asked for (--force or --from); the committed output stays until the new one commits");
+          "rerun asked for (--force or --from); the committed output stays until the new one commits", st);
     }
     if (!committed.fingerprint().equals(fp)) {
       if (!s.replaceable()) {
         return new Decision(s.id(), Decision.Action.REFUSE, "committed with other options or inputs (fingerprint "
             + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp)
             + "). Committed " + s.id().kind() + " outputs are never overwritten: give this one a new name, or rerun"
-            + " with --from " + s.id().kind() + " to replace it.");
+            + " with --from " + s.id().kind() + " to replace it.", st);
       }
       return new Decision(s.id(), Decision.Action.RUN, "inputs or options changed since it was committed (fingerprint "
-          + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp) + ")");
+          + Fingerprint.shortForm(committed.fingerprint()) + ", planned " + Fingerprint.shortForm(fp) + ")", st);
     }
     if (st.state() == StageStatus.State.STALE) {
-      return new Decision(s.id(), Decision.Action.RUN, "stale (" + String.join("; ", st.problems()) + ")");
+      return new Decision(s.id(), Decision.Action.RUN, "stale (" + String.join("; ", st.problems()) + ")", st);
     }
-    return new Decision(s.id(), Decision.Action.SKIP, "up to date (fingerprint " + Fingerprint.shortForm(fp) + ")");
+    return new Decision(s.id(), Decision.Action.SKIP, "up to date (fingerprint " + Fingerprint.shortForm(fp) + ")", st);
   }
 
   private StageOutcome runOne(Stage s, StagePlan plan, int index, int total, boolean rerun) {
@@ -207,11 +211,10 @@ public final class PipelineRunner {
       case REFUSE -> throw new ConfigException(where + " is " + d.reason());
       case SKIP -> {
         out.printf("%s %s, skipped%n", where, d.reason());
-        StageManifest committed = run.committed(s.id()).orElseThrow();
-        return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, committed, 0);
+        return new StageOutcome(s.id(), StageOutcome.Action.SKIPPED_UP_TO_DATE, d.found().manifest(), 0);
       }
       case RUN -> {
-        if (!d.reason().equals("not committed yet")) {
+        if (d.found() != null) {
           out.printf("%s %s: running it again%n", where, d.reason());
         }
       }
