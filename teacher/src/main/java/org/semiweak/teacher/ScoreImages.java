@@ -160,7 +160,8 @@ public final class ScoreImages implements Stage {
             "the teacher %s gave NaN or infinite scores for %,d of %,d images (more than score.max-non-finite = %s),"
                 + " e.g. %s. A teacher must give finite probabilities: check the model (semiweak status lists it).",
             teacherStage(), nonFiniteCount, in, options.get(MAX_NON_FINITE),
-            rejects.stream().filter(r -> r.endsWith(NON_FINITE)).limit(5).map(r -> r.substring(0, r.indexOf(':')))
+            rejects.stream().filter(r -> r.endsWith(NON_FINITE)).limit(5)
+                .map(r -> r.substring(0, r.length() - NON_FINITE.length()))
                 .toList()));
       }
       Map<String, Long> counts = new LinkedHashMap<>();
