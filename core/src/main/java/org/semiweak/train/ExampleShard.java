@@ -235,14 +235,12 @@ public final class ExampleShard implements Serializable {
 
   /** The optional {@code labels} column of a training row: its classes, or null when absent or null. */
   static int[] targetsOf(Row row) {
-    if (row.schema() == null || java.util.Arrays.stream(row.schema().fieldNames()).noneMatch(TARGETS::equals)) {
+    // Called for every training row: the schema's index lookup is a map, not a scan of the field names.
+    scala.Option<Object> index = row.schema() == null ? scala.Option.empty() : row.schema().getFieldIndex(TARGETS);
+    if (index.isEmpty() || row.isNullAt((Integer) index.get())) {
       return null;
     }
-    int i = row.fieldIndex(TARGETS);
-    if (row.isNullAt(i)) {
-      return null;
-    }
-    List<Integer> list = row.getList(i);
+    List<Integer> list = row.getList((Integer) index.get());
     return list.stream().mapToInt(Integer::intValue).toArray();
   }
 
