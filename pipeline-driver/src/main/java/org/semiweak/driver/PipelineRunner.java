@@ -4,11 +4,20 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
@@ -29,10 +38,11 @@ import org.semiweak.stage.ParquetInput;
 import org.semiweak.util.Fingerprint;
 
 /**
- * Runs stages in order under the run directory's lock. First it checks the whole pipeline without
- * any Spark job: every stage's options and external files, then every stage's plan against what the
- * stages before it publish (committed or planned), collecting every problem into one error. Then,
- * stage by stage, it skips those whose committed output has the planned fingerprint, replaces
+ * Runs stages under the run directory's lock: in order, or independent ones side by side with
+ * {@link #parallelStages}. First it checks the whole pipeline without any Spark job: every stage's
+ * options and external files, then every stage's plan against what the stages before it publish
+ * (committed or planned), collecting every problem into one error. Then, stage by stage (a stage
+ * once the stages it reads from are done), it skips those whose committed output has the planned fingerprint, replaces
  * outdated ones, runs the rest and commits each (the one commit path), and resumes after a crash
  * (uncommitted output is discarded; training resumes from its checkpoints).
  */
@@ -41,6 +51,7 @@ public final class PipelineRunner {
   private final Supplier<SparkSession> spark;
   private final PrintStream out;
   private RunLock.Options lockOptions = RunLock.Options.defaults();
+  private int parallelStages = 1;
 
   public PipelineRunner(RunDir run, Supplier<SparkSession> spark, PrintStream out) {
     this.run = run;
@@ -51,6 +62,19 @@ public final class PipelineRunner {
   /** How {@link #run} takes the run's lease: its timeout, and whether to break a live one. */
   public PipelineRunner lockOptions(RunLock.Options options) {
     this.lockOptions = options;
+    return this;
+  }
+
+  /**
+   * How many stages {@link #run} may run at the same time (default 1: one after another, in list
+   * order). A stage starts once every stage of the run it reads from has finished, so independent
+   * branches (the teacher recipes, the baseline) overlap; each stage's Spark jobs share the session.
+   */
+  public PipelineRunner parallelStages(int n) {
+    if (n < 1) {
+      throw new ConfigException("parallel-stages: at least 1, found " + n);
+    }
+    this.parallelStages = n;
     return this;
   }
 
@@ -96,20 +120,133 @@ public final class PipelineRunner {
    */
   public List<StageOutcome> run(List<Stage> stages, StageKind from, boolean force) {
     List<StagePlan> plans = check(stages);
-    List<StageOutcome> outcomes = new ArrayList<>();
+    List<StageOutcome> outcomes;
     try (RunLock lock = run.lock("semiweak " + stages.get(0).id().kind()
         + (stages.size() > 1 ? " .. " + stages.get(stages.size() - 1).id().kind() : ""), lockOptions)) {
       lock.takeover().ifPresent(line -> out.println("semiweak: " + line));
       run.recoverInterruptedCommits().forEach(line -> out.println("semiweak: " + line));
       cleanTemporaryLeftovers();
-      for (int i = 0; i < stages.size(); i++) {
-        Stage s = stages.get(i);
-        boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
-        outcomes.add(runOne(s, plans.get(i), i + 1, stages.size(), rerun));
-      }
+      outcomes = runAll(stages, plans, from, force);
       run.writeAtomically(run.layout().summaryFile(), Report.summary(run, outcomes));
     }
     return outcomes;
+  }
+
+  /**
+   * Runs the stages, each once every stage of this list it reads from has finished, at most
+   * {@link #parallelStages} at a time, and returns their outcomes in list order. With one at a time
+   * this is the list order. After a failure no other stage starts; those running finish (and
+   * commit), then the first failure is thrown with the others suppressed in it.
+   */
+  private List<StageOutcome> runAll(List<Stage> stages, List<StagePlan> plans, StageKind from, boolean force) {
+    int n = stages.size();
+    List<Set<Integer>> needs = dependencies(stages, plans);
+    StageOutcome[] outcomes = new StageOutcome[n];
+    boolean[] started = new boolean[n];
+    Set<Integer> finished = new HashSet<>();
+    ExecutorService pool = parallelStages == 1 ? null : Executors.newFixedThreadPool(parallelStages, r -> {
+      Thread t = new Thread(r, "semiweak-stage");
+      t.setDaemon(true);
+      return t;
+    });
+    ExecutorCompletionService<Integer> done = pool == null ? null : new ExecutorCompletionService<>(pool);
+    RuntimeException failure = null;
+    int running = 0;
+    try {
+      while (finished.size() < n) {
+        if (failure == null) {
+          for (int i = 0; i < n && running < parallelStages; i++) {
+            if (!started[i] && finished.containsAll(needs.get(i))) {
+              started[i] = true;
+              int index = i;
+              Stage s = stages.get(i);
+              boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
+              Callable<Integer> task = () -> {
+                outcomes[index] = runOne(s, plans.get(index), index + 1, n, rerun);
+                return index;
+              };
+              if (pool == null) {
+                try {
+                  finished.add(task.call());
+                } catch (RuntimeException e) {
+                  throw e;
+                } catch (Exception e) {
+                  throw sneaky(e);
+                }
+                i = -1; // a stage finished: look for ready ones from the start again
+              } else {
+                done.submit(task);
+                running++;
+              }
+            }
+          }
+        }
+        if (running == 0) {
+          if (failure != null) {
+            throw failure;
+          }
+          if (finished.size() < n) {
+            throw new IllegalStateException("stages wait for each other: " + waiting(stages, started) + " (a bug)");
+          }
+          break;
+        }
+        try {
+          Future<Integer> f = done.take();
+          running--;
+          try {
+            finished.add(f.get());
+          } catch (ExecutionException e) {
+            RuntimeException cause = e.getCause() instanceof RuntimeException re ? re
+                : new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            if (failure == null) {
+              failure = cause;
+              if (running > 0) {
+                out.printf("semiweak: a stage failed; waiting for the %d running to finish before stopping%n", running);
+              }
+            } else {
+              failure.addSuppressed(cause);
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while stages ran", e);
+        }
+        if (failure != null && running == 0) {
+          throw failure;
+        }
+      }
+    } finally {
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+    }
+    return Arrays.asList(outcomes);
+  }
+
+  /** For each stage, the indexes of the stages of this list whose output it reads. */
+  private static List<Set<Integer>> dependencies(List<Stage> stages, List<StagePlan> plans) {
+    Map<StageId, Integer> index = new HashMap<>();
+    for (int i = 0; i < stages.size(); i++) {
+      index.put(stages.get(i).id(), i);
+    }
+    List<Set<Integer>> needs = new ArrayList<>();
+    for (StagePlan plan : plans) {
+      Set<Integer> own = new HashSet<>();
+      plan.inputs().stream().map(StageWriter::stageOf).flatMap(Optional::stream).map(index::get)
+          .filter(java.util.Objects::nonNull).forEach(own::add);
+      needs.add(own);
+    }
+    return needs;
+  }
+
+  private static String waiting(List<Stage> stages, boolean[] started) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < stages.size(); i++) {
+      if (!started[i]) {
+        ids.add(stages.get(i).id().toString());
+      }
+    }
+    return String.join(", ", ids);
   }
 
   /**

@@ -33,7 +33,10 @@ public final class RunConfig {
   /** How long the run's lease survives without heartbeat before another process takes it over. */
   public static final String LOCK_TIMEOUT = "lock-timeout";
 
-  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS, LOCK_TIMEOUT);
+  /** How many independent stages may run at the same time (default 1). */
+  public static final String PARALLEL_STAGES = "parallel-stages";
+
+  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS, LOCK_TIMEOUT, PARALLEL_STAGES);
 
   private final Map<String, Object> top = new LinkedHashMap<>();
   private final Map<String, Map<String, Object>> sections = new LinkedHashMap<>();
@@ -119,6 +122,24 @@ public final class RunConfig {
   public java.time.Duration lockTimeout() {
     Object v = top.get(LOCK_TIMEOUT);
     return v == null ? org.semiweak.run.RunLock.DEFAULT_TIMEOUT : parseDuration(LOCK_TIMEOUT, String.valueOf(v));
+  }
+
+  /** {@code parallel-stages}, or 1 when absent. */
+  public int parallelStages() {
+    Object v = top.get(PARALLEL_STAGES);
+    return v == null ? 1 : parsePositiveInt(PARALLEL_STAGES, String.valueOf(v));
+  }
+
+  static int parsePositiveInt(String key, String value) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(key + ": expected a whole number of at least 1, found '" + value + "'");
   }
 
   /** {@code 90} or {@code 90s} (seconds), {@code 500ms}, {@code 5m}, {@code 1h}; at least a second. */

@@ -216,6 +216,9 @@ public final class SemiweakCli {
     sb.append("                            [--SECTION.OPTION VALUE] overrides the config;\n");
     sb.append("                            [--seeds N|LIST] one run per seed in RUN_DIR/seed-N, then the\n");
     sb.append("                            mean ± std of every model and selection (RUN_DIR/seeds-summary.txt)\n");
+    sb.append("                            [--parallel-stages N] runs up to N independent stages at once (the\n");
+    sb.append("                            teacher recipes' branches, the baseline); default 1, config key\n");
+    sb.append("                            parallel-stages; the demo's is 2\n");
     sb.append("                            [--dry-run] says which stages would run, be skipped or refused,\n");
     sb.append("                            and why, without running anything or creating the run directory\n");
     sb.append("  status RUN_DIR            every stage: committed, stale, damaged (with the repair) or leftover;\n");
@@ -368,7 +371,10 @@ public final class SemiweakCli {
     RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     List<Stage> stages = pipelineStages(cfg, a, run);
     out.printf("semiweak: pipeline of %d stages in %s%n", stages.size(), run.root());
-    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions(cfg, a));
+    PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions(cfg, a))
+        .parallelStages(a.global.containsKey(RunConfig.PARALLEL_STAGES)
+            ? RunConfig.parsePositiveInt("--" + RunConfig.PARALLEL_STAGES, a.global.get(RunConfig.PARALLEL_STAGES))
+            : cfg.parallelStages());
     List<StageOutcome> outcomes = runner.run(stages, from(a), a.flags.contains("force"));
     out.println();
     return outcomes;
@@ -395,6 +401,7 @@ public final class SemiweakCli {
    */
   private int dryRun(RunConfig cfg, Args a) {
     lockOptions(cfg, a); // a bad --lock-timeout is refused here as it would be by the run
+    cfg.parallelStages(); // and a bad parallel-stages
     RunDir run = RunDir.open(cfg.runDir(), SparkSessions.hadoopConfiguration());
     List<Stage> stages = pipelineStages(cfg, a, run);
     out.printf("semiweak: dry run of a pipeline of %d stages in %s (nothing runs, nothing is created or changed)%n",
@@ -489,7 +496,7 @@ public final class SemiweakCli {
       throw new ConfigException("'" + type.command() + "' takes no positional arguments (found " + a.positional
           + "); give a config file with --config FILE and options as --OPTION VALUE");
     }
-    for (String pipelineOnly : List.of("from", "until", "teachers", "seeds")) {
+    for (String pipelineOnly : List.of("from", "until", "teachers", "seeds", "parallel-stages")) {
       if (a.global.containsKey(pipelineOnly)) {
         throw new ConfigException("--" + pipelineOnly + " applies to 'semiweak run' and 'semiweak demo', not to a single"
             + " stage such as '" + type.command() + "'");
@@ -526,7 +533,8 @@ public final class SemiweakCli {
   /** Parsed command line: global settings, stage options, flags and positional arguments. */
   static final class Args {
     static final List<String> GLOBAL =
-        List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds", "lock-timeout");
+        List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds", "lock-timeout",
+            "parallel-stages");
     static final List<String> FLAGS = List.of("force", "json", "verify", "dry-run", "break-lock");
 
     final Map<String, String> global = new LinkedHashMap<>();

@@ -114,6 +114,40 @@ class PipelineTest {
 
   @Test
   @Order(2)
+  void independentStagesRunSideBySideAndTrainTheSameModels() {
+    String parallelDir = tmp.resolve("run-parallel").toUri().toString();
+    String[] r = cli("run", config.toString(), "--run-dir", parallelDir, "--parallel-stages", "2");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    RunDir parallel = RunDir.open(parallelDir, new Configuration());
+    // Both teachers read only prep, so both start as soon as it has committed.
+    StageManifest semiSupervised = parallel.committed(RunLayout.teacher("semi-supervised")).orElseThrow();
+    StageManifest semiWeak = parallel.committed(RunLayout.teacher("semi-weak")).orElseThrow();
+    assertThat(java.time.Instant.parse(semiWeak.startedAt()))
+        .as("the second teacher started before the first one finished")
+        .isBefore(java.time.Instant.parse(semiSupervised.finishedAt()));
+    for (StageManifest m : parallel.listCommitted()) {
+      for (StageManifest.Input in : m.inputs()) {
+        org.semiweak.run.StageWriter.stageOf(in).ifPresent(upstream -> assertThat(
+            java.time.Instant.parse(parallel.committed(upstream).orElseThrow().finishedAt()))
+            .as("%s started after its input %s had finished", m.stage(), upstream)
+            .isBeforeOrEqualTo(java.time.Instant.parse(m.startedAt())));
+      }
+    }
+    // Training is deterministic on the CPU: the order in which stages ran changes no model.
+    List<EvaluationResult.ModelEvaluation> sideBySide =
+        parallel.committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models();
+    List<EvaluationResult.ModelEvaluation> oneAfterAnother =
+        run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models();
+    assertThat(sideBySide).extracting(EvaluationResult.ModelEvaluation::model)
+        .containsExactlyElementsOf(oneAfterAnother.stream().map(EvaluationResult.ModelEvaluation::model).toList());
+    for (int i = 0; i < sideBySide.size(); i++) {
+      assertThat(sideBySide.get(i).confusion()).as("confusion matrix of %s", sideBySide.get(i).model())
+          .isEqualTo(oneAfterAnother.get(i).confusion());
+    }
+  }
+
+  @Test
+  @Order(3)
   void aSecondRunSkipsEveryCommittedStage() {
     String[] r = cli("run", config.toString());
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -121,7 +155,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aNewKReusesTheScoresAndKeepsTheEarlierSelection() {
     String[] r = cli("run", config.toString(), "--from", "select", "--select.k", "30", "--teachers", "semi-weak");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -134,7 +168,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void statusListsTheCommittedStages() {
     String[] r = cli("status", runDir);
     assertThat(r[0]).isEqualTo("0");
@@ -145,7 +179,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aSingleStageCommandSelectsAgainFromTheCommittedScores() {
     String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-supervised", "--k", "10", "--p", "2");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -154,7 +188,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void badOptionsAreRejectedBeforeAnythingRuns() {
     String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--kk", "10");
     assertThat(r[0]).isEqualTo("2");
@@ -165,7 +199,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void untilStopsAfterTheNamedStageKind() {
     String[] r = cli("run", config.toString(), "--until", "select");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -174,5 +208,13 @@ class PipelineTest {
     r = cli("run", config.toString(), "--until", "selekt");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[2]).contains("unknown stage 'selekt'");
+  }
+
+  @Test
+  @Order(9)
+  void parallelStagesMustBeAPositiveWholeNumber() {
+    String[] r = cli("run", config.toString(), "--parallel-stages", "0");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("--parallel-stages: expected a whole number of at least 1, found '0'");
   }
 }
