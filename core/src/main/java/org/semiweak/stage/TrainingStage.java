@@ -112,6 +112,11 @@ public abstract class TrainingStage implements Stage {
       if (done.stream().anyMatch(p -> p.name().equals(phase))) {
         throw new IllegalStateException(id() + ": a second training phase named " + phase + " (a bug)");
       }
+      if (java.util.Arrays.stream(spec.stageWidths()).anyMatch(w -> w % 16 != 0)) {
+        org.slf4j.LoggerFactory.getLogger(TrainingStage.class).warn("{}: widths {} include one that is not a multiple"
+            + " of 16: libtorch 2.7.1's CPU convolutions are known to compute wrong or NaN gradients for such channel"
+            + " counts (docs/ACCURACY.md); prefer multiples of 16", id(), java.util.Arrays.toString(spec.stageWidths()));
+      }
       SparkJobs.describe(spark, "semiweak " + id() + " (" + phase + ")");
       Path checkpoints = new Path(run.layout().work(id()), "checkpoints-" + phase);
       TrainingResult r = new DistributedTrainer(spark).optLabel(id().path())

@@ -74,8 +74,13 @@ public final class LocalTrainer {
             NON_FINITE_ATTEMPTS);
       }
     }
+    String widthsHint = java.util.Arrays.stream(spec.stageWidths()).anyMatch(w -> w % 16 != 0)
+        ? "; or the widths " + java.util.Arrays.toString(spec.stageWidths()) + ": libtorch 2.7.1's CPU convolutions"
+            + " are known to compute NaN or wrong gradients for channel counts that are not a multiple of 16"
+            + " (docs/ACCURACY.md), so use multiples of 16"
+        : "";
     throw new IllegalStateException(last.getMessage() + "; every one of " + NON_FINITE_ATTEMPTS
-        + " attempts diverged: the run diverged; lower baseLearningRate or add warmupSteps", last);
+        + " attempts diverged: the run diverged; lower baseLearningRate or add warmupSteps" + widthsHint, last);
   }
 
   private static final int NON_FINITE_ATTEMPTS = 3;
