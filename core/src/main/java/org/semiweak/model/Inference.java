@@ -100,6 +100,18 @@ public final class Inference implements AutoCloseable {
    * images} (as written by {@link ImageTensors#normalize}).
    */
   public float[][] probabilities(float[] images, int count) {
+    return run(images, count, true);
+  }
+
+  /**
+   * The raw outputs of the linear head (before softmax) for {@code count} normalized images, as
+   * {@link #probabilities(float[], int)} takes them: what an exported model gives in PyTorch.
+   */
+  public float[][] logits(float[] images, int count) {
+    return run(images, count, false);
+  }
+
+  private float[][] run(float[] images, int count, boolean softmax) {
     int values = spec.imageValues();
     if (images.length < (long) count * values) {
       throw new IllegalArgumentException(
@@ -110,7 +122,7 @@ public final class Inference implements AutoCloseable {
       int n = Math.min(batchSize, count - start);
       float[] batch = new float[n * values];
       System.arraycopy(images, start * values, batch, 0, n * values);
-      forward(batch, n, out, start);
+      forward(batch, n, out, start, softmax);
     }
     return out;
   }
@@ -159,11 +171,15 @@ public final class Inference implements AutoCloseable {
   }
 
   private void forward(float[] batch, int n, float[][] out, int offset) {
+    forward(batch, n, out, offset, true);
+  }
+
+  private void forward(float[] batch, int n, float[][] out, int offset, boolean softmax) {
     try (NDManager batchManager = manager.newSubManager();
         NoGrad noGrad = NoGrad.enter()) {
       NDArray x = batchManager.create(batch, spec.inputShape(n));
       NDArray logits = block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
-      float[] probs = logits.softmax(1).toFloatArray();
+      float[] probs = (softmax ? logits.softmax(1) : logits).toFloatArray();
       int classes = spec.numClasses();
       for (int i = 0; i < n; i++) {
         float[] row = new float[classes];

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * semiweak select --run-dir /runs/r1 --teacher semi-weak --k 2000 --p 5
  * semiweak run    run.yaml --from select --select.k 2000
  * semiweak status /runs/r1
+ * semiweak export /runs/r1 baseline --output baseline.safetensors
  * </pre>
  */
 public final class SemiweakCli {
@@ -179,6 +180,8 @@ public final class SemiweakCli {
         return status(a);
       case "rerun":
         return rerun(a);
+      case "export":
+        return new ExportCommand(out, SparkSessions.hadoopConfiguration()).run(a);
       case "run":
         return runPipeline(loadConfig(a.configLocation(), a), a);
       case "demo":
@@ -193,6 +196,11 @@ public final class SemiweakCli {
   }
 
   private int help(String command) {
+    Optional<String> text = ExportCommand.helpText(command);
+    if (text.isPresent()) {
+      out.print(text.get());
+      return OK;
+    }
     Optional<StageType> type = StageCatalog.byCommand(command);
     if (type.isEmpty()) {
       out.print(usage());
@@ -225,6 +233,9 @@ public final class SemiweakCli {
     sb.append("                            [--verify] also checks each file's checksum; [--json] for machines\n");
     sb.append("  rerun RUN_DIR STAGE       runs one committed stage again with the options it was run with\n");
     sb.append("                            (e.g. scores/semi-weak); the repair for a damaged or stale stage\n");
+    sb.append("  export RUN_DIR STAGE --output FILE [--format safetensors]\n");
+    sb.append("                            the committed model of STAGE (e.g. baseline) as a safetensors file\n");
+    sb.append("                            for plain PyTorch (deploy/python/semiweak_model.py); 'help export'\n");
     sb.append("  --version                 the version of semiweak\n\n");
     sb.append("run, demo, rerun and the stages hold a lease on the run directory (RUN_DIR/_LOCK), renewed by a\n");
     sb.append("heartbeat; a lease whose heartbeat is older than its timeout (a killed process) is taken over:\n");
