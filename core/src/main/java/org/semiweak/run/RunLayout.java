@@ -10,7 +10,7 @@ import org.apache.hadoop.fs.Path;
  *
  * <pre>
  * _RUN.json  _LOCK  SUMMARY.md  _tmp/  _work/  _replaced/
- * prep/{labeled,unlabeled,test,quarantine}/  prep/vocabulary.json
+ * prep/{labeled,unlabeled,validation,test,quarantine}/  prep/vocabulary.json
  * teacher/&lt;recipe&gt;/
  * scores/&lt;teacher&gt;/
  * selection/&lt;teacher&gt;/&lt;selection&gt;/

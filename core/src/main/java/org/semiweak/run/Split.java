@@ -4,10 +4,15 @@ import java.util.Arrays;
 import java.util.List;
 import org.semiweak.config.ConfigException;
 
-/** The three splits of a prepared dataset; each is a folder of Parquet image shards under {@code prep/}. */
+/**
+ * The four splits of a prepared dataset; each is a folder of Parquet image shards under {@code prep/}.
+ * {@code validation} (possibly empty) holds labeled images that no stage trains on: evaluate measures
+ * every model on it besides the test split, so that choices can be made without the test set.
+ */
 public enum Split {
   LABELED("labeled"),
   UNLABELED("unlabeled"),
+  VALIDATION("validation"),
   TEST("test");
 
   private final String dirName;

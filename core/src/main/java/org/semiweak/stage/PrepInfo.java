@@ -16,7 +16,7 @@ import org.semiweak.run.result.PrepResult;
 
 /**
  * The committed output of data-prep as later stages see it: its manifest and typed result, the
- * class vocabulary, the image format, and the three splits.
+ * class vocabulary, the image format, and the splits.
  */
 public final class PrepInfo {
   private final RunDir run;

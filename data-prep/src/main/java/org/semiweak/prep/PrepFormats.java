@@ -86,12 +86,16 @@ public final class PrepFormats {
             split: test
       """;
 
-  /** IDX (the MNIST family): the four files of one folder, raw or .gz; prep draws the labeled subset. */
+  /**
+   * IDX (the MNIST family): the four files of one folder, raw or .gz; prep draws the labeled subset,
+   * then the validation split.
+   */
   public static final String IDX_CONFIG = """
       prep:                                # train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
         source: idx                        # t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz
         input: /usr/share/datasets/fashion-mnist
         labeled-per-class: 100
+        validation-per-class: 100          # optional (default 0): the next 100 per class are the validation split
       """;
 
   /** The shard example as the help and the README show it. */
@@ -113,8 +117,12 @@ public final class PrepFormats {
         + "One input: the options source, input, metadata, default-split, unlisted-files. Several inputs: 'inputs', a\n"
         + "list whose items have source (folder|webdataset), path, split (every record goes there) or split-column\n"
         + "(the metadata column / sidecar field naming each record's split) with an optional default-split, metadata\n"
-        + "(folder), unlisted-files (folder) and name (image ids are <name>/<id>). Duplicates across inputs: test is\n"
-        + "kept before labeled before unlabeled, then the input listed first, then the first read.\n\n"
+        + "(folder), unlisted-files (folder) and name (image ids are <name>/<id>). Splits: labeled, unlabeled,\n"
+        + "validation, test (a metadata value may also say val for validation). Duplicates across inputs: test is\n"
+        + "kept before validation before labeled before unlabeled, then the input listed first, then the first read.\n\n"
+        + "Validation images need a label, like labeled and test ones; no stage trains on them (not even on their\n"
+        + "pixels), and evaluate reports every model's top-1/top-5 on them besides the test split, so that options\n"
+        + "can be chosen without looking at the test set. An idx input draws them with validation-per-class.\n\n"
         + "A webdataset input is a folder of .tar shards. A sample is the entries sharing a key; sidecars:\n"
         + "<key>.json {\"tags\": [...], \"label\": class, \"split\": ..., \"eval_label\": class}, <key>.txt (tags),\n"
         + "<key>.cls (class). Example shard /data/shop/shards/part-000.tar:\n\n"
@@ -136,7 +144,8 @@ public final class PrepFormats {
         + "\nThe three inputs in one prep (a run config's section; on the command line --inputs takes the list as\n"
         + "YAML flow text, e.g. '[{source: folder, path: /x, split: unlabeled}]'):\n\n"
         + indent(PREP_CONFIG)
-        + "\nAn idx input (the demo's):\n\n"
+        + "\nAn idx input (the demo's; validation-per-class takes, per class, the train images that follow the labeled\n"
+        + "ones in the same seeded order, so the labeled subset stays as it was, and removes them from unlabeled):\n\n"
         + indent(IDX_CONFIG);
   }
 

@@ -115,7 +115,8 @@ public record PrepInput(int index, String name, String source, String path, Stri
       errors.add(scope + ".path: required: the input folder");
     }
     if (split == null && splitColumn == null) {
-      errors.add(scope + ": give 'split' (every record of this input goes there: labeled, unlabeled or test) or "
+      errors.add(scope + ": give 'split' (every record of this input goes there: labeled, unlabeled, validation or "
+          + "test) or "
           + "'split-column' (the metadata column or sidecar field that names each record's split)");
     }
     if (split != null && splitColumn != null) {
@@ -139,7 +140,7 @@ public record PrepInput(int index, String name, String source, String path, Stri
     }
     if ("folder".equals(source) && metadata == null && !SourceRecords.UNLABELED.equals(split)) {
       errors.add(scope + ".metadata: a folder input without metadata is a folder of unlabeled images (split: "
-          + "unlabeled); labeled and test images need their labels from a metadata file (.csv or .jsonl)");
+          + "unlabeled); labeled, validation and test images need their labels from a metadata file (.csv or .jsonl)");
     }
     String name = o.getOrNull(NAME);
     if (name == null) {

@@ -10,9 +10,9 @@ import org.semiweak.run.result.PrepResult;
 import org.semiweak.util.Progress;
 
 /**
- * The end summary of a prep, as people read it: images per split and class, tag coverage, known and
- * unknown tags, evaluation labels, quarantine by reason, duplicates and the accounting of each
- * input. Printed when prep ends and by {@code semiweak status}, from the committed manifest.
+ * The end summary of a prep, as people read it: images per split and class (the validation split
+ * only when it holds images), tag coverage, known and unknown tags, evaluation labels, quarantine by
+ * reason, duplicates and the accounting of each input. Printed when prep ends and by {@code semiweak status}, from the committed manifest.
  */
 public final class PrepSummary {
   /** The class column value of images without a label (unlabeled images without an evaluation label). */
@@ -28,7 +28,9 @@ public final class PrepSummary {
   /** The summary from a prep's record counts and result. */
   public static String text(Map<String, Long> counts, PrepResult r) {
     StringBuilder sb = new StringBuilder();
-    List<String> splits = PrepareImages.SPLITS;
+    // A prep without validation images (and every prep from before the split existed) reads as it always did.
+    List<String> splits = PrepareImages.SPLITS.stream()
+        .filter(s -> !s.equals(SourceRecords.VALIDATION) || count(counts, "written." + s) > 0).toList();
     sb.append(String.format(Locale.ROOT, "  splits: %s (in %,d = written %,d + quarantined %,d + duplicates %,d)%n",
         splits.stream().map(s -> s + " " + String.format(Locale.ROOT, "%,d", count(counts, "written." + s)))
             .collect(Collectors.joining(", ")),

@@ -84,7 +84,7 @@ import org.slf4j.LoggerFactory;
  * duplicates, and writes under the stage folder {@code prep/}:
  *
  * <ul>
- *   <li>{@code labeled/}, {@code unlabeled/}, {@code test/}: Parquet with exactly
+ *   <li>{@code labeled/}, {@code unlabeled/}, {@code validation/} (possibly empty), {@code test/}: Parquet with exactly
  *       {@link ImageSchema#SCHEMA}, hash-partitioned by image id into files of about
  *       {@code shard-records} rows, sorted by image id within each file;
  *   <li>{@code quarantine/}: Parquet with {@link ImageSchema#QUARANTINE_SCHEMA}, one row per
@@ -98,16 +98,20 @@ import org.slf4j.LoggerFactory;
  * the same image id, the first by (split priority, input, record position) is kept; the others are
  * {@code duplicates} when their pixels are equal, else quarantined as {@code duplicate-id}. Among the
  * remaining images with equal content hash, the first by (split priority, input, record position)
- * is kept and the others are {@code duplicates}. Split priority is test, then labeled (and idx
- * train), then unlabeled, so a train copy of a test image is dropped and the test set does not leak;
+ * is kept and the others are {@code duplicates}. Split priority is test, then validation, then labeled
+ * (and idx train), then unlabeled, so a train copy of a test or validation image is dropped and the
+ * held-out sets do not leak;
  * then the input listed first, then reading order (metadata line, tar and entry), so the first copy
  * read is the one kept. Every duplicate dropped is written to {@code duplicates/}.
  *
  * <p>idx source (the Fashion-MNIST demo): after deduplication, the labeled subset is the
  * {@code labeled-per-class} train images of each class with the smallest seeded hash of their id;
- * the other train images are {@code unlabeled} and keep their true {@code label} (for measuring
- * pseudo-label precision; training never reads it). All train images, labeled and unlabeled, carry
- * simulated tags ({@link TagSimulator}); test images carry none.
+ * the next {@code validation-per-class} (default 0) of each class in the same order form the
+ * {@code validation} split (so the labeled subset does not depend on that option); the other train
+ * images are {@code unlabeled} and keep their true {@code label} (for measuring pseudo-label
+ * precision; training never reads it). All train images, labeled, validation and unlabeled, carry
+ * simulated tags ({@link TagSimulator}; validation images keep theirs, no stage reads them); test
+ * images carry none.
  *
  * <p>The manifest is the result: counts {@code in = written + quarantined + duplicates}, with
  * {@code written.<split>}, {@code quarantined.<reason>}, {@code tags.known}, {@code tags.unknown}
@@ -167,6 +171,9 @@ public final class PrepareImages implements Stage {
       "idx source: image id prefix, ids are <prefix>-train-00042; auto = from the input folder name");
   public static final OptionSpec<Integer> LABELED_PER_CLASS = OptionSpec.intOption("labeled-per-class", 100, 0,
       1_000_000_000, "idx source: train images per class that form the labeled set; the rest is unlabeled");
+  public static final OptionSpec<Integer> VALIDATION_PER_CLASS = OptionSpec.intOption("validation-per-class", 0, 0,
+      1_000_000_000, "idx source: train images per class, drawn after the labeled ones (which do not change), that "
+          + "form the validation split: labeled, never trained on, evaluated besides test; removed from unlabeled");
   public static final OptionSpec<Boolean> SIMULATE_TAGS = OptionSpec.boolOption("simulate-tags", true,
       "idx source: give every train image one simulated hashtag (false: no tags)");
   public static final OptionSpec<Double> SIMULATE_TAGS_ACCURACY = OptionSpec.doubleOption("simulate-tags-accuracy", 0.6,
@@ -182,10 +189,11 @@ public final class PrepareImages implements Stage {
 
   public static final List<OptionSpec<?>> OPTIONS = List.of(SOURCE, INPUT, METADATA, INPUTS, VOCABULARY,
       VOCABULARY_HEADER, IMAGE_SIZE, CHANNELS, MAX_IMAGE_PIXELS, MAX_FILE_BYTES, SHARD_RECORDS, PARTITIONS, SEED,
-      ID_PREFIX, LABELED_PER_CLASS, SIMULATE_TAGS, SIMULATE_TAGS_ACCURACY, SIMULATE_NOISE_TAGS, DEFAULT_SPLIT,
+      ID_PREFIX, LABELED_PER_CLASS, VALIDATION_PER_CLASS, SIMULATE_TAGS, SIMULATE_TAGS_ACCURACY, SIMULATE_NOISE_TAGS, DEFAULT_SPLIT,
       UNLISTED_FILES);
 
-  private static final List<OptionSpec<?>> IDX_ONLY = List.of(ID_PREFIX, LABELED_PER_CLASS, SIMULATE_TAGS,
+  private static final List<OptionSpec<?>> IDX_ONLY = List.of(ID_PREFIX, LABELED_PER_CLASS, VALIDATION_PER_CLASS,
+      SIMULATE_TAGS,
       SIMULATE_TAGS_ACCURACY, SIMULATE_NOISE_TAGS);
   private static final List<OptionSpec<?>> FOLDER_ONLY = List.of(METADATA, UNLISTED_FILES);
   private static final List<OptionSpec<?>> FOLDER_OR_WEBDATASET = List.of(DEFAULT_SPLIT);
@@ -345,7 +353,7 @@ public final class PrepareImages implements Stage {
     if (md.columns().contains("label") && !options.isSet(DEFAULT_SPLIT)) {
       throw new ConfigException("prep.metadata: " + spec.metadata() + " has a 'label' column but no '" + column
           + "' column, so every row would go to the default split '" + options.get(DEFAULT_SPLIT)
-          + "' and none would be labeled or test. Add a split column (labeled, unlabeled or test), set "
+          + "' and none would be labeled or test. Add a split column (labeled, unlabeled, validation or test), set "
           + "default-split explicitly, or list the labeled and unlabeled images as separate 'inputs', each with its "
           + "own split");
     }
@@ -467,6 +475,10 @@ public final class PrepareImages implements Stage {
     Map<String, Object> effective = new TreeMap<>(options.effective());
     if (validated.idx()) {
       effective.put(ID_PREFIX.key(), validated.idPrefix());
+    }
+    if (options.get(VALIDATION_PER_CLASS) == 0) {
+      // Added after runs existed: without a validation split, a prep keeps the fingerprint it had before.
+      effective.remove(VALIDATION_PER_CLASS.key());
     }
     StagePlan.Builder m = StagePlan.builder(id(), effective);
     for (ReadInput in : validated.inputs()) {
@@ -644,7 +656,7 @@ public final class PrepareImages implements Stage {
   private static Deduplicated deduplicate(SparkSession spark, Decoded decoded, List<Dataset<Row>> cached) {
     long images = decoded.byStatus().getOrDefault(SourceRecords.OK, 0L);
     LOG.info(String.format(Locale.ROOT, "prep: deduplicating %,d decoded images by image id, then by pixels "
-        + "(kept: test before labeled before unlabeled, then the input listed first, then the first read)", images));
+        + "(kept: test before validation before labeled before unlabeled, then the input listed first, then the first read)", images));
     long t0 = System.nanoTime();
     SparkJobs.describe(spark, "prep: find duplicate ids and duplicate pixels among " + images + " images");
     Dataset<Row> ok = decoded.records().filter(col(SourceRecords.STATUS).equalTo(SourceRecords.OK));
@@ -675,7 +687,7 @@ public final class PrepareImages implements Stage {
       List<Dataset<Row>> cached) {
     Dataset<Row> kept = dedup.kept();
     if (v.idx()) {
-      kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS));
+      kept = assignLabeledSubset(kept, options.get(LABELED_PER_CLASS), options.get(VALIDATION_PER_CLASS));
     }
     kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
     cached.add(kept);
@@ -871,10 +883,10 @@ public final class PrepareImages implements Stage {
         v.idx() && v.simulator() != null ? ratio(counts.unlabeledTagHits(), counts.unlabeledWithLabel()) : null,
         skippedFiles, List.copyOf(inputs));
     LOG.info(String.format(Locale.ROOT,
-        "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, test %,d) + quarantined %,d + duplicates %,d; "
-            + "%.1f s, %,.0f images/s -> %s",
+        "prep: in %,d = written %,d (labeled %,d, unlabeled %,d, validation %,d, test %,d) + quarantined %,d"
+            + " + duplicates %,d; %.1f s, %,.0f images/s -> %s",
         in, writtenTotal, written.get(SourceRecords.LABELED), written.get(SourceRecords.UNLABELED),
-        written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
+        written.get(SourceRecords.VALIDATION), written.get(SourceRecords.TEST), quarantinedTotal, duplicates, seconds, in / Math.max(seconds, 1e-9),
         run.stagePath(id())));
     LOG.info("prep summary\n{}", PrepSummary.text(recordCounts, result));
     return new StageOutput(recordCounts, result);
@@ -887,8 +899,9 @@ public final class PrepareImages implements Stage {
    */
   static Dataset<Row> decisions(Dataset<Row> ok) {
     Column priority = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TEST), 0)
-        .when(col(SourceRecords.SPLIT).equalTo(SourceRecords.UNLABELED), 2)
-        .otherwise(1);
+        .when(col(SourceRecords.SPLIT).equalTo(SourceRecords.VALIDATION), 1)
+        .when(col(SourceRecords.SPLIT).equalTo(SourceRecords.UNLABELED), 3)
+        .otherwise(2);
     Dataset<Row> keys = ok.select(col(SourceRecords.RECORD_KEY), col(SourceRecords.INPUT), col(ImageSchema.IMAGE_ID),
         col(ImageSchema.CONTENT_HASH), priority.as("priority"),
         concat_ws(" ", col(ImageSchema.SOURCE_FILE), col(ImageSchema.SOURCE_ENTRY)).as("origin"));
@@ -921,19 +934,26 @@ public final class PrepareImages implements Stage {
     return idLosers.unionByName(hashLosers);
   }
 
-  /** idx: the {@code n} train images per class with the smallest seeded hash become labeled, the rest unlabeled. */
-  static Dataset<Row> assignLabeledSubset(Dataset<Row> kept, int n) {
+  /**
+   * idx: per class, the train images ordered by seeded hash (then id): the first {@code n} become
+   * labeled, the next {@code validation} validation, the rest unlabeled. The labeled subset is the
+   * same whatever {@code validation} is.
+   */
+  static Dataset<Row> assignLabeledSubset(Dataset<Row> kept, int n, int validation) {
     WindowSpec byClass = Window.partitionBy(ImageSchema.LABEL).orderBy(col(SourceRecords.SELECT_KEY), col(ImageSchema.IMAGE_ID));
-    Dataset<Row> labeledIds = kept.filter(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN))
+    long held = (long) n + validation;
+    Dataset<Row> drawnIds = kept.filter(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN))
         .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.LABEL), col(SourceRecords.SELECT_KEY))
         .withColumn("class_rank", row_number().over(byClass))
-        .filter(col("class_rank").leq(n))
-        .select(col(ImageSchema.IMAGE_ID).as("labeled_id"));
-    Dataset<Row> joined = kept.join(broadcast(labeledIds), kept.col(ImageSchema.IMAGE_ID).equalTo(col("labeled_id")), "left");
+        .filter(col("class_rank").leq(held))
+        .select(col(ImageSchema.IMAGE_ID).as("drawn_id"),
+            when(col("class_rank").leq(n), lit(SourceRecords.LABELED)).otherwise(lit(SourceRecords.VALIDATION))
+                .as("drawn_split"));
+    Dataset<Row> joined = kept.join(broadcast(drawnIds), kept.col(ImageSchema.IMAGE_ID).equalTo(col("drawn_id")), "left");
     Column split = when(col(SourceRecords.SPLIT).equalTo(SourceRecords.TRAIN),
-        when(col("labeled_id").isNotNull(), lit(SourceRecords.LABELED)).otherwise(lit(SourceRecords.UNLABELED)))
+        when(col("drawn_id").isNotNull(), col("drawn_split")).otherwise(lit(SourceRecords.UNLABELED)))
         .otherwise(col(SourceRecords.SPLIT));
-    return joined.withColumn(SourceRecords.SPLIT, split).drop("labeled_id");
+    return joined.withColumn(SourceRecords.SPLIT, split).drop("drawn_id", "drawn_split");
   }
 
   /**

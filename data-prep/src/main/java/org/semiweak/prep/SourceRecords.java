@@ -17,7 +17,7 @@ import org.semiweak.prep.image.CanonicalImage;
  *
  * <p>Columns: the {@link ImageSchema#SCHEMA} columns (nullable here, filled for images) plus
  * {@code record_key} (unique and deterministic: source file and position), {@code status},
- * {@code detail}, {@code split} ({@code labeled}, {@code unlabeled}, {@code test}, or {@code train}
+ * {@code detail}, {@code split} ({@code labeled}, {@code unlabeled}, {@code validation}, {@code test}, or {@code train}
  * for idx train records whose split is decided after deduplication), {@code select_key} (idx: the
  * seeded hash that picks the labeled subset) and {@code tags_unknown} (tags the vocabulary does not
  * know).
@@ -41,6 +41,8 @@ public final class SourceRecords {
   public static final String LABELED = "labeled";
   public static final String UNLABELED = "unlabeled";
   public static final String TEST = "test";
+  /** Labeled images held out from every training stage; evaluate measures models on them besides test. */
+  public static final String VALIDATION = "validation";
   /** idx train records before the labeled subset is drawn. */
   public static final String TRAIN = "train";
 

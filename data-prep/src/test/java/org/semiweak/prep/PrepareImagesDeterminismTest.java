@@ -28,7 +28,7 @@ class PrepareImagesDeterminismTest {
   private static final int TEST = 300;
 
   /** A small IDX set from the real Fashion-MNIST, with planted duplicates; train raw, test gzip. */
-  private static java.nio.file.Path smallIdx(java.nio.file.Path dir) throws IOException {
+  static java.nio.file.Path smallIdx(java.nio.file.Path dir) throws IOException {
     PrepTestSupport.Idx train = PrepTestSupport.loadIdx(PrepTestSupport.fashionMnistDir(), "train");
     PrepTestSupport.Idx test = PrepTestSupport.loadIdx(PrepTestSupport.fashionMnistDir(), "t10k");
     byte[][] trainImages = new byte[TRAIN][];

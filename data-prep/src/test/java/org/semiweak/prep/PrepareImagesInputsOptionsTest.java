@@ -85,7 +85,7 @@ class PrepareImagesInputsOptionsTest {
             "split", "unlabeled", "metadata", "m.csv"))),
         "prep.inputs[0].metadata: a webdataset input carries its metadata in sidecars");
     assertPlanFails(Map.of("inputs", List.of(Map.of("source", "folder", "path", images.toString(), "split", "test"))),
-        "labeled and test images need their labels from a metadata file");
+        "labeled, validation and test images need their labels from a metadata file");
     assertPlanFails(Map.of("inputs", List.of(Map.of("source", "folder", "path", images.toString(), "spilt", "test"))),
         "prep.inputs[0]: unknown option 'spilt' (did you mean 'split'?)");
     assertPlanFails(Map.of("source", "folder", "inputs", List.of(Map.of("source", "folder", "path", images.toString(),

@@ -62,6 +62,8 @@ class PrepareImagesOptionsTest {
         "needs a metadata file", "unlisted-files: unlabeled");
     assertPlanFails(Map.of("source", "folder", "input", images.toString(), "unlisted-files", "unlabeled",
         "labeled-per-class", "5"), "prep.labeled-per-class: applies to another source than 'folder'");
+    assertPlanFails(Map.of("source", "folder", "input", images.toString(), "unlisted-files", "unlabeled",
+        "validation-per-class", "5"), "prep.validation-per-class: applies to another source than 'folder'");
     assertPlanFails(Map.of("input", PrepTestSupport.fashionMnistDir(), "metadata", "m.csv"),
         "prep.metadata: applies to another source than 'idx'");
     java.nio.file.Path badHeader = Files.writeString(tmp.resolve("meta.csv"), "file,label\na.png,1\n");

@@ -24,6 +24,10 @@ public final class Report {
   static final String PRECISION_UNKNOWN = "precision n/a: the unlabeled images carry no true label; give them an "
       + "eval_label (metadata column or sidecar field; never trained on) to measure it. See 'semiweak help prep'.";
 
+  /** What the validation column is, under the accuracy table that has one. */
+  static final String VALIDATION_NOTE = "val %: top-1 on prep's validation split (labeled images no stage trains on); "
+      + "choose options on it, report the test set.";
+
   static String countsLine(StageManifest m) {
     return countsLine(m.counts());
   }
@@ -43,10 +47,22 @@ public final class Report {
     StringBuilder sb = new StringBuilder();
     for (StageOutcome o : outcomes) {
       if (o.id().kind() == StageKind.EVALUATE) {
-        sb.append(String.format(Locale.ROOT, "%-44s %-10s %8s %8s%n", "model (test set)", "role", "top-1 %", "top-5 %"));
-        for (EvaluationResult.ModelEvaluation row : o.manifest().result(EvaluationResult.class).models()) {
-          sb.append(String.format(Locale.ROOT, "%-44s %-10s %8.2f %8.2f%n",
+        EvaluationResult result = o.manifest().result(EvaluationResult.class);
+        // The validation column only when prep wrote a validation split: otherwise the table is as it always was.
+        boolean validation = result.hasValidation();
+        sb.append(String.format(Locale.ROOT, "%-44s %-10s %8s %8s", "model (test set)", "role", "top-1 %", "top-5 %"));
+        sb.append(validation ? String.format(Locale.ROOT, " %8s%n", "val %") : "\n");
+        for (EvaluationResult.ModelEvaluation row : result.models()) {
+          sb.append(String.format(Locale.ROOT, "%-44s %-10s %8.2f %8.2f",
               row.model(), row.role(), 100 * row.top1(), 100 * row.top5()));
+          if (validation) {
+            sb.append(row.validation() == null ? String.format(Locale.ROOT, " %8s", "n/a")
+                : String.format(Locale.ROOT, " %8.2f", 100 * row.validation().top1()));
+          }
+          sb.append('\n');
+        }
+        if (validation) {
+          sb.append(VALIDATION_NOTE).append('\n');
         }
         sb.append('\n');
       }

@@ -11,10 +11,11 @@ import org.semiweak.run.result.SelectionResult;
 
 /**
  * The results of one pipeline run per seed, as mean ± sample standard deviation of every row, so
- * that a claim of one model beating another rests on more than one run.
+ * that a claim of one model beating another rests on more than one run. When prep wrote a validation
+ * split, a second block gives every model's validation top-1 the same way.
  */
 public final class SeedSummary {
-  /** One row: a model's top-1 or a selection's precision, in percent, per seed in seed order. */
+  /** One row: a model's top-1 (test or validation) or a selection's precision, in percent, per seed in seed order. */
   public record Row(String name, String role, List<Double> values) {
     public double mean() {
       return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
@@ -33,17 +34,20 @@ public final class SeedSummary {
 
   private final List<Long> seeds;
   private final List<Row> models;
+  private final List<Row> validation;
   private final List<Row> selections;
 
-  private SeedSummary(List<Long> seeds, List<Row> models, List<Row> selections) {
+  private SeedSummary(List<Long> seeds, List<Row> models, List<Row> validation, List<Row> selections) {
     this.seeds = seeds;
     this.models = models;
+    this.validation = validation;
     this.selections = selections;
   }
 
   /** Summarizes the outcomes of one run per seed (same config but the seeds). */
   public static SeedSummary of(Map<Long, List<StageOutcome>> runs) {
     Map<String, List<Double>> top1 = new LinkedHashMap<>();
+    Map<String, List<Double>> validationTop1 = new LinkedHashMap<>();
     Map<String, String> roles = new LinkedHashMap<>();
     Map<String, List<Double>> precision = new LinkedHashMap<>();
     for (List<StageOutcome> outcomes : runs.values()) {
@@ -51,6 +55,9 @@ public final class SeedSummary {
         if (o.id().kind() == StageKind.EVALUATE) {
           for (EvaluationResult.ModelEvaluation m : o.manifest().result(EvaluationResult.class).models()) {
             top1.computeIfAbsent(m.model(), k -> new ArrayList<>()).add(100 * m.top1());
+            if (m.validation() != null) {
+              validationTop1.computeIfAbsent(m.model(), k -> new ArrayList<>()).add(100 * m.validation().top1());
+            }
             roles.put(m.model(), m.role());
           }
         } else if (o.id().kind() == StageKind.SELECT) {
@@ -63,13 +70,20 @@ public final class SeedSummary {
     }
     List<Row> models = new ArrayList<>();
     top1.forEach((k, v) -> models.add(new Row(k, roles.get(k), List.copyOf(v))));
+    List<Row> validation = new ArrayList<>();
+    validationTop1.forEach((k, v) -> validation.add(new Row(k, roles.get(k), List.copyOf(v))));
     List<Row> selections = new ArrayList<>();
     precision.forEach((k, v) -> selections.add(new Row(k, "selection", List.copyOf(v))));
-    return new SeedSummary(List.copyOf(runs.keySet()), models, selections);
+    return new SeedSummary(List.copyOf(runs.keySet()), models, validation, selections);
   }
 
   public List<Row> models() {
     return models;
+  }
+
+  /** Every model's top-1 on the validation split; empty when prep wrote none. */
+  public List<Row> validation() {
+    return validation;
   }
 
   public List<Row> selections() {
@@ -83,6 +97,11 @@ public final class SeedSummary {
     sb.append(String.format(Locale.ROOT, "%-44s %-10s %8s %7s  %s%n", "model (test set, top-1 %)", "role", "mean",
         "± std", seedList));
     models.forEach(r -> sb.append(line(r)));
+    if (!validation.isEmpty()) {
+      sb.append('\n').append(String.format(Locale.ROOT, "%-44s %-10s %8s %7s  %s%n", "model (validation set, top-1 %)",
+          "role", "mean", "± std", seedList));
+      validation.forEach(r -> sb.append(line(r)));
+    }
     if (!selections.isEmpty()) {
       sb.append('\n').append(String.format(Locale.ROOT, "%-44s %-10s %8s %7s  %s%n", "selection (precision %)", "",
           "mean", "± std", seedList));

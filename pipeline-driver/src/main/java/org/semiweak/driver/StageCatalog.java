@@ -39,7 +39,7 @@ public final class StageCatalog {
       "train the supervised baseline: the student architecture on the labeled set only",
       TrainBaseline.OPTIONS, TrainBaseline::new);
   public static final StageType EVALUATE = new StageType(StageKind.EVALUATE,
-      "top-1/top-5, per-class accuracy and confusion matrix of models on the test set",
+      "top-1/top-5, per-class accuracy and confusion matrix of models on the test set (top-1/top-5 on validation too)",
       EvaluateModels.OPTIONS, EvaluateModels::new);
 
   /** In pipeline order, one per {@link StageKind}. */

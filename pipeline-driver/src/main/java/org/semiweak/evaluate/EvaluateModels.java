@@ -28,8 +28,10 @@ import org.semiweak.train.Evaluator;
 
 /**
  * Evaluates models on the test split: top-1, top-5, per-class accuracy and the confusion matrix of
- * each, in the {@code evaluate} manifest. By default every model of the run (teachers, pretrained
- * and fine-tuned students, baseline), committed or planned before it.
+ * each, in the {@code evaluate} manifest. When prep wrote validation images, every model's top-1 and
+ * top-5 on the validation split too (no stage trains on it: options are chosen on it, not on the
+ * test set). By default every model of the run (teachers, pretrained and fine-tuned students,
+ * baseline), committed or planned before it.
  */
 public final class EvaluateModels implements Stage {
   public static final OptionSpec<String> MODELS = OptionSpec.stringOption("models", "",
@@ -97,6 +99,9 @@ public final class EvaluateModels implements Stage {
     PrepInfo prep = PrepInfo.require(run, id());
     List<EvaluationResult.ModelEvaluation> rows = new ArrayList<>();
     long testImages = 0;
+    // Counted by prep; absent in preps from before the validation split, which wrote no such folder.
+    boolean validation = prep.manifest().counts().getOrDefault("written." + Split.VALIDATION.dirName(), 0L) > 0;
+    long validationImages = 0;
     for (var input : plan.inputs()) {
       StageId id = RunLayout.parse(input.name());
       if (!id.kind().producesModel()) {
@@ -107,12 +112,23 @@ public final class EvaluateModels implements Stage {
       Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), loaded,
           Inference.defaultBatchSize(loaded.spec()));
       testImages = e.count();
+      EvaluationResult.SplitAccuracy onValidation = null;
+      if (validation) {
+        SparkJobs.describe(spark, "evaluate " + id + " on the validation split");
+        Evaluator.Evaluation v = Evaluator.evaluate(prep.read(spark, Split.VALIDATION), loaded,
+            Inference.defaultBatchSize(loaded.spec()));
+        validationImages = v.count();
+        onValidation = new EvaluationResult.SplitAccuracy(v.count(), v.top1(), v.top5());
+      }
       rows.add(new EvaluationResult.ModelEvaluation(id.path(), id.kind().role(), e.top1(), e.top5(),
           Arrays.stream(e.perClassAccuracy()).boxed().toList(),
-          Arrays.stream(e.confusion()).map(r -> Arrays.stream(r).boxed().toList()).toList()));
+          Arrays.stream(e.confusion()).map(r -> Arrays.stream(r).boxed().toList()).toList(), onValidation));
     }
     Map<String, Long> counts = new LinkedHashMap<>();
     counts.put("test-images", testImages);
+    if (validation) {
+      counts.put("validation-images", validationImages);
+    }
     counts.put("models", (long) rows.size());
     return new StageOutput(counts, new EvaluationResult(prep.vocabulary().classes(), rows));
   }

@@ -47,7 +47,7 @@ class SeedSummaryTest {
         "run-dir: " + root.toUri(),
         "spark-master: local[2]",
         "teachers: [semi-supervised]",
-        "prep: {source: idx, input: " + data + ", labeled-per-class: 10}",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 10, validation-per-class: 5}",
         "train-teacher: {widths: [16, 32], epochs: 2, local-steps: 5}",
         "score: {pmax: 2}",
         "select: {k: 20, p: 2}",
@@ -65,11 +65,27 @@ class SeedSummaryTest {
       StageManifest baseline = run.committed(RunLayout.baseline()).orElseThrow();
       assertThat(baseline.options().get("seed")).as("seed-%d's baseline trained with seed %d", seed, seed)
           .isEqualTo((int) seed);
-      double top1 = run.committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models().stream()
-          .filter(m -> m.model().equals("baseline")).findFirst().orElseThrow().top1();
+      StageManifest evaluate = run.committed(RunLayout.evaluate()).orElseThrow();
+      List<EvaluationResult.ModelEvaluation> models = evaluate.result(EvaluationResult.class).models();
+      double top1 = models.stream().filter(m -> m.model().equals("baseline")).findFirst().orElseThrow().top1();
       assertThat(r[1]).as("the summary lists seed %d's baseline top-1", seed)
           .contains(String.format(java.util.Locale.ROOT, "%7.2f", 100 * top1));
+      assertThat(models).as("seed %d: every model is also evaluated on the 50 validation images", seed)
+          .allSatisfy(m -> {
+            assertThat(m.validation()).isNotNull();
+            assertThat(m.validation().images()).isEqualTo(50);
+            assertThat(m.validation().top1()).isBetween(0.0, 1.0);
+            assertThat(m.validation().top5()).isBetween(m.validation().top1(), 1.0);
+          });
+      assertThat(evaluate.count("validation-images")).isEqualTo(50);
+      double validationTop1 = models.stream().filter(m -> m.model().equals("baseline")).findFirst().orElseThrow()
+          .validation().top1();
+      assertThat(r[1]).as("the summary lists seed %d's baseline validation top-1", seed)
+          .contains(String.format(java.util.Locale.ROOT, "%7.2f", 100 * validationTop1));
+      assertThat(Files.readString(root.resolve("seed-" + seed).resolve("SUMMARY.md"))).as("SUMMARY.md's val %% column")
+          .contains("val %");
     }
+    assertThat(r[1]).contains("model (validation set, top-1 %)");
     String summary = Files.readString(root.resolve("seeds-summary.txt"));
     assertThat(summary).as("written beside the runs").contains("teacher/semi-supervised")
         .contains("student/semi-supervised/k20-p2/finetune").contains("baseline")
