@@ -223,7 +223,8 @@ public final class SemiweakCli {
     sb.append("                            [--until STAGE] stops after STAGE (e.g. select);\n");
     sb.append("                            [--SECTION.OPTION VALUE] overrides the config;\n");
     sb.append("                            [--seeds N|LIST] one run per seed in RUN_DIR/seed-N, then the\n");
-    sb.append("                            mean ± std of every model and selection (RUN_DIR/seeds-summary.txt)\n");
+    sb.append("                            mean ± std of every model and selection, on test and validation\n"
+        + "                            images (RUN_DIR/seeds-summary.txt)\n");
     sb.append("                            [--parallel-stages N] runs up to N independent stages at once (the\n");
     sb.append("                            teacher recipes' branches, the baseline); default 1, config key\n");
     sb.append("                            parallel-stages; the demo's is 2\n");

@@ -5,7 +5,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.semiweak.data.MetricsSchema;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
@@ -31,7 +34,9 @@ import org.semiweak.train.Evaluator;
  * each, in the {@code evaluate} manifest. When prep wrote validation images, every model's top-1 and
  * top-5 on the validation split too (no stage trains on it: options are chosen on it, not on the
  * test set). By default every model of the run (teachers, pretrained and fine-tuned students,
- * baseline), committed or planned before it.
+ * baseline), committed or planned before it. The same numbers, per class, also go to two Parquet
+ * tables in the stage folder for other tools: {@code per_class/} and {@code confusion/}
+ * ({@link MetricsSchema}).
  */
 public final class EvaluateModels implements Stage {
   public static final OptionSpec<String> MODELS = OptionSpec.stringOption("models", "",
@@ -102,6 +107,8 @@ public final class EvaluateModels implements Stage {
     // Counted by prep; absent in preps from before the validation split, which wrote no such folder.
     boolean validation = prep.manifest().counts().getOrDefault("written." + Split.VALIDATION.dirName(), 0L) > 0;
     long validationImages = 0;
+    List<String> classes = prep.vocabulary().classes();
+    MetricsTables tables = new MetricsTables(classes);
     for (var input : plan.inputs()) {
       StageId id = RunLayout.parse(input.name());
       if (!id.kind().producesModel()) {
@@ -112,24 +119,71 @@ public final class EvaluateModels implements Stage {
       Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), loaded,
           Inference.defaultBatchSize(loaded.spec()));
       testImages = e.count();
+      tables.add(Split.TEST, id, e.confusion());
       EvaluationResult.SplitAccuracy onValidation = null;
       if (validation) {
         SparkJobs.describe(spark, "evaluate " + id + " on the validation split");
         Evaluator.Evaluation v = Evaluator.evaluate(prep.read(spark, Split.VALIDATION), loaded,
             Inference.defaultBatchSize(loaded.spec()));
         validationImages = v.count();
+        tables.add(Split.VALIDATION, id, v.confusion());
         onValidation = new EvaluationResult.SplitAccuracy(v.count(), v.top1(), v.top5());
       }
       rows.add(new EvaluationResult.ModelEvaluation(id.path(), id.kind().role(), e.top1(), e.top5(),
           Arrays.stream(e.perClassAccuracy()).boxed().toList(),
           Arrays.stream(e.confusion()).map(r -> Arrays.stream(r).boxed().toList()).toList(), onValidation));
     }
+    tables.write(spark, out.tempDir());
     Map<String, Long> counts = new LinkedHashMap<>();
     counts.put("test-images", testImages);
     if (validation) {
       counts.put("validation-images", validationImages);
     }
     counts.put("models", (long) rows.size());
-    return new StageOutput(counts, new EvaluationResult(prep.vocabulary().classes(), rows));
+    counts.put("per-class-rows", tables.perClassRows());
+    counts.put("confusion-rows", tables.confusionRows());
+    return new StageOutput(counts, new EvaluationResult(classes, rows));
+  }
+
+  /** The evaluation as long-format Parquet tables ({@link MetricsSchema}), for tools other than semiweak. */
+  static final class MetricsTables {
+    private final List<String> classes;
+    private final List<Row> perClass = new ArrayList<>();
+    private final List<Row> confusion = new ArrayList<>();
+
+    MetricsTables(List<String> classes) {
+      this.classes = classes;
+    }
+
+    void add(Split split, StageId model, long[][] matrix) {
+      String role = model.kind().role();
+      for (int t = 0; t < matrix.length; t++) {
+        long support = Arrays.stream(matrix[t]).sum();
+        long correct = matrix[t][t];
+        perClass.add(RowFactory.create(split.dirName(), model.path(), role, t, classes.get(t), correct, support,
+            support == 0 ? null : (double) correct / support));
+        for (int p = 0; p < matrix[t].length; p++) {
+          confusion.add(RowFactory.create(split.dirName(), model.path(), role, t, classes.get(t), p, classes.get(p),
+              matrix[t][p]));
+        }
+      }
+    }
+
+    long perClassRows() {
+      return perClass.size();
+    }
+
+    long confusionRows() {
+      return confusion.size();
+    }
+
+    /** One small file per table, under {@code dir/per_class} and {@code dir/confusion}. */
+    void write(SparkSession spark, org.apache.hadoop.fs.Path dir) {
+      SparkJobs.describe(spark, "evaluate: write the per-class and confusion tables");
+      spark.createDataFrame(perClass, MetricsSchema.PER_CLASS).coalesce(1).write()
+          .parquet(new org.apache.hadoop.fs.Path(dir, MetricsSchema.PER_CLASS_DIR).toString());
+      spark.createDataFrame(confusion, MetricsSchema.CONFUSION).coalesce(1).write()
+          .parquet(new org.apache.hadoop.fs.Path(dir, MetricsSchema.CONFUSION_DIR).toString());
+    }
   }
 }

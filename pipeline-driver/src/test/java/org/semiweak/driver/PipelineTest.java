@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -148,6 +150,43 @@ class PipelineTest {
 
   @Test
   @Order(3)
+  void theEvaluationIsAlsoTwoLongFormatParquetTablesThatSparkSqlReads() {
+    StageManifest evaluate = run().committed(RunLayout.evaluate()).orElseThrow();
+    List<EvaluationResult.ModelEvaluation> models = evaluate.result(EvaluationResult.class).models();
+    String folder = run().stagePath(RunLayout.evaluate()).toString();
+    SparkSession spark = org.semiweak.run.SparkSessions.getOrCreate("pipeline-test", "local[2]");
+    spark.read().parquet(folder + "/per_class").createOrReplaceTempView("per_class");
+    spark.read().parquet(folder + "/confusion").createOrReplaceTempView("confusion");
+
+    assertThat(spark.sql("SELECT count(*) FROM per_class").first().getLong(0))
+        .as("one row per model and class (no validation split here)").isEqualTo(5 * 10)
+        .isEqualTo(evaluate.count("per-class-rows"));
+    assertThat(spark.sql("SELECT count(*) FROM confusion").first().getLong(0)).isEqualTo(5 * 10 * 10)
+        .isEqualTo(evaluate.count("confusion-rows"));
+    for (EvaluationResult.ModelEvaluation m : models) {
+      List<Row> perClass = spark.sql("SELECT class_index, class_name, correct, support, accuracy FROM per_class"
+          + " WHERE split = 'test' AND model = '" + m.model() + "' ORDER BY class_index").collectAsList();
+      assertThat(perClass).hasSize(10);
+      for (Row r : perClass) {
+        int c = r.getInt(0);
+        assertThat(r.getLong(2)).as("%s class %d: correct is the confusion diagonal", m.model(), c)
+            .isEqualTo(m.confusion().get(c).get(c));
+        assertThat(r.getLong(3)).as("support is the row sum").isEqualTo(
+            m.confusion().get(c).stream().mapToLong(Long::longValue).sum());
+        assertThat(r.getDouble(4)).as("accuracy as in the manifest")
+            .isCloseTo(m.perClassAccuracy().get(c), org.assertj.core.api.Assertions.within(1e-12));
+      }
+      assertThat(perClass.get(9).getString(1)).isEqualTo("Ankle boot");
+      Row totals = spark.sql("SELECT sum(count), sum(CASE WHEN true_class = predicted_class THEN count END)"
+          + " FROM confusion WHERE model = '" + m.model() + "'").first();
+      assertThat(totals.getLong(0)).as("%s: every test image once", m.model()).isEqualTo(1000);
+      assertThat(totals.getLong(1) / 1000.0).as("%s: the diagonal is top-1", m.model())
+          .isCloseTo(m.top1(), org.assertj.core.api.Assertions.within(1e-12));
+    }
+  }
+
+  @Test
+  @Order(4)
   void aSecondRunSkipsEveryCommittedStage() {
     String[] r = cli("run", config.toString());
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -155,7 +194,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aNewKReusesTheScoresAndKeepsTheEarlierSelection() {
     String[] r = cli("run", config.toString(), "--from", "select", "--select.k", "30", "--teachers", "semi-weak");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -168,7 +207,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void statusListsTheCommittedStages() {
     String[] r = cli("status", runDir);
     assertThat(r[0]).isEqualTo("0");
@@ -179,7 +218,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aSingleStageCommandSelectsAgainFromTheCommittedScores() {
     String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-supervised", "--k", "10", "--p", "2");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -188,7 +227,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void badOptionsAreRejectedBeforeAnythingRuns() {
     String[] r = cli("select", "--run-dir", runDir, "--teacher", "semi-weak", "--kk", "10");
     assertThat(r[0]).isEqualTo("2");
@@ -199,7 +238,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void untilStopsAfterTheNamedStageKind() {
     String[] r = cli("run", config.toString(), "--until", "select");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
@@ -211,7 +250,7 @@ class PipelineTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void parallelStagesMustBeAPositiveWholeNumber() {
     String[] r = cli("run", config.toString(), "--parallel-stages", "0");
     assertThat(r[0]).isEqualTo("2");
