@@ -18,7 +18,7 @@ import org.semiweak.teacher.TrainTeacher;
 
 /** Every stage of the pipeline, in pipeline order: the one place the CLI and the tests reach them. */
 public final class StageCatalog {
-  private static final String DISTILL_HELP = String.join("\n",
+  private static final String DISTILL_HELP = "\n" + String.join("\n",
       "Distillation (Hinton et al. 2015; SimCLRv2's third step). The student trains from scratch on every image",
       "the teacher scored (scores/<teacher>, usually all of prep/unlabeled), each against the teacher's softened",
       "distribution softmax(logits / T), with the soft cross-entropy -sum_c q_c log softmax(s)_c (the student's",
