@@ -27,6 +27,8 @@ public final class ScoreSchema {
   public static final String MODEL_FINGERPRINT = "model_fingerprint";
   /** Optional: the teacher's logits for every class (the linear head's outputs before softmax). */
   public static final String LOGITS = "logits";
+  /** The score option {@code logits: auto} keeps the logits of teachers with at most this many classes. */
+  public static final int LOGITS_AUTO_MAX_CLASSES = 1000;
 
   public static final StructType SCHEMA =
       new StructType(

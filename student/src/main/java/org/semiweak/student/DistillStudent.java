@@ -114,8 +114,8 @@ public final class DistillStudent extends TrainingStage {
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
 
-  /** Kept in step with the score stage's bound (the teacher module is not a dependency of this one). */
-  private static final int LOGITS_AUTO_MAX_CLASSES = 1000;
+  /** The score stage's bound for {@code logits: auto}. */
+  private static final int LOGITS_AUTO_MAX_CLASSES = ScoreSchema.LOGITS_AUTO_MAX_CLASSES;
 
   @Override
   protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {

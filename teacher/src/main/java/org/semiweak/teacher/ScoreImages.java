@@ -74,8 +74,8 @@ public final class ScoreImages implements Stage {
   public static final OptionSpec<Double> MAX_NON_FINITE = OptionSpec.doubleOption("max-non-finite", 0.001, 0, 1,
       "fraction of images whose scores may be NaN or infinite (each counted and left out, as rejected) before the"
           + " stage fails: more means a broken teacher, not a few odd images");
-  /** {@code logits: auto} keeps the logits of teachers with at most this many classes (4 KiB of floats per image). */
-  public static final int LOGITS_AUTO_MAX_CLASSES = 1000;
+  /** {@code logits: auto} keeps the logits of teachers with at most this many classes (4 KB of floats per image). */
+  public static final int LOGITS_AUTO_MAX_CLASSES = ScoreSchema.LOGITS_AUTO_MAX_CLASSES;
   public static final OptionSpec<String> LOGITS = OptionSpec.choiceOption("logits", "auto",
       List.of("auto", "all", "none"),
       "also keep every image's full logit vector, what distill trains on: all, none, or auto (all when the teacher"
