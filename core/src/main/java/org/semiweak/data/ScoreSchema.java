@@ -10,6 +10,13 @@ import org.apache.spark.sql.types.StructType;
  * <p>{@code classes} and {@code probs} have the same length (Pmax, or the class count if smaller)
  * and are ordered by probability descending, ties by class index ascending. {@code tag_classes}
  * and {@code label} are copied from the image shards so that selection reads the scores alone.
+ *
+ * <p>Optionally (score option {@code logits}, {@link org.semiweak.run.result.ScoreResult#hasLogits()}), a seventh column
+ * {@code logits} holds every image's full logit vector, one value per class in class order
+ * ({@link #WITH_LOGITS}): what distillation needs. Scores written without it (before it existed,
+ * or with {@code logits: none}) are the six columns of {@link #SCHEMA}, which is all selection reads.
+ *
+ * @see org.semiweak.run.result.ScoreResult
  */
 public final class ScoreSchema {
   public static final String IMAGE_ID = ImageSchema.IMAGE_ID;
@@ -18,6 +25,10 @@ public final class ScoreSchema {
   public static final String TAG_CLASSES = ImageSchema.TAG_CLASSES;
   public static final String LABEL = ImageSchema.LABEL;
   public static final String MODEL_FINGERPRINT = "model_fingerprint";
+  /** Optional: the teacher's logits for every class (the linear head's outputs before softmax). */
+  public static final String LOGITS = "logits";
+  /** The score option {@code logits: auto} keeps the logits of teachers with at most this many classes. */
+  public static final int LOGITS_AUTO_MAX_CLASSES = 1000;
 
   public static final StructType SCHEMA =
       new StructType(
@@ -29,6 +40,10 @@ public final class ScoreSchema {
             ImageSchema.field(LABEL, DataTypes.IntegerType, true),
             ImageSchema.field(MODEL_FINGERPRINT, DataTypes.StringType, false)
           });
+
+  /** {@link #SCHEMA} and the {@code logits} column: scores that distillation can read. */
+  public static final StructType WITH_LOGITS =
+      SCHEMA.add(ImageSchema.field(LOGITS, DataTypes.createArrayType(DataTypes.FloatType, false), false));
 
   private ScoreSchema() {}
 }

@@ -111,6 +111,42 @@ public final class Inference implements AutoCloseable {
     return run(images, count, false);
   }
 
+  /**
+   * Probabilities and logits of one forward pass; the probabilities are exactly those of {@link
+   * #probabilities(float[], int)}.
+   */
+  public Classifier.Outputs outputs(float[] images, int count) {
+    float[][] logits = new float[count][];
+    float[][] probs = new float[count][];
+    int values = spec.imageValues();
+    if (images.length < (long) count * values) {
+      throw new IllegalArgumentException(
+          "expected " + count + " images of " + values + " values, found " + images.length + " values");
+    }
+    for (int start = 0; start < count; start += batchSize) {
+      int n = Math.min(batchSize, count - start);
+      float[] batch = new float[n * values];
+      System.arraycopy(images, start * values, batch, 0, n * values);
+      try (NDManager batchManager = manager.newSubManager();
+          NoGrad noGrad = NoGrad.enter()) {
+        NDArray x = batchManager.create(batch, spec.inputShape(n));
+        NDArray z = block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
+        rows(z.toFloatArray(), n, logits, start);
+        rows(z.softmax(1).toFloatArray(), n, probs, start);
+      }
+    }
+    return new Classifier.Outputs(probs, logits);
+  }
+
+  private void rows(float[] flat, int n, float[][] out, int offset) {
+    int classes = spec.numClasses();
+    for (int i = 0; i < n; i++) {
+      float[] row = new float[classes];
+      System.arraycopy(flat, i * classes, row, 0, classes);
+      out[offset + i] = row;
+    }
+  }
+
   private float[][] run(float[] images, int count, boolean softmax) {
     int values = spec.imageValues();
     if (images.length < (long) count * values) {

@@ -129,6 +129,11 @@ public final class StageModel implements Serializable {
         }
 
         @Override
+        public Classifier.Outputs outputs(float[] images, int count) {
+          return inference.outputs(images, count);
+        }
+
+        @Override
         public void close() {
           inference.close();
         }

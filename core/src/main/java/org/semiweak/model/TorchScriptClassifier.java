@@ -111,6 +111,19 @@ public final class TorchScriptClassifier implements Classifier {
 
   @Override
   public float[][] probabilities(float[] images, int count) {
+    return forward(images, count, false).probabilities();
+  }
+
+  /**
+   * Probabilities and logits of one forward pass: a model that outputs logits gives them as they
+   * are; one that outputs probabilities gives their logarithm (logits up to a per-image constant).
+   */
+  @Override
+  public Outputs outputs(float[] images, int count) {
+    return forward(images, count, true);
+  }
+
+  private Outputs forward(float[] images, int count, boolean withLogits) {
     int values = format.imageValues();
     try (NDManager batch = model.getNDManager().newSubManager();
         NoGrad noGrad = NoGrad.enter()) {
@@ -128,7 +141,15 @@ public final class TorchScriptClassifier implements Classifier {
       for (int i = 0; i < count; i++) {
         System.arraycopy(flat, i * classes, rows[i], 0, classes);
       }
-      return rows;
+      if (!withLogits) {
+        return new Outputs(rows, null);
+      }
+      float[] flatLogits = (outputsProbabilities ? out.log() : out).toFloatArray();
+      float[][] logits = new float[count][classes];
+      for (int i = 0; i < count; i++) {
+        System.arraycopy(flatLogits, i * classes, logits[i], 0, classes);
+      }
+      return new Outputs(rows, logits);
     }
   }
 

@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.Path;
  * scores/&lt;teacher&gt;/
  * selection/&lt;teacher&gt;/&lt;selection&gt;/
  * student/&lt;teacher&gt;/&lt;selection&gt;/{pretrain,finetune}/
+ * student/&lt;teacher&gt;/distill-&lt;name&gt;/{distill,finetune}/
  * baseline/   evaluate/
  * </pre>
  */
@@ -73,15 +74,52 @@ public final class RunLayout {
   }
 
   public static StageId selection(String teacher, String selection) {
-    return new StageId(StageKind.SELECT, name("teacher", teacher), name("selection", selection));
+    return new StageId(StageKind.SELECT, name("teacher", teacher), selectionName(selection));
   }
 
   public static StageId pretrain(String teacher, String selection) {
-    return new StageId(StageKind.PRETRAIN, name("teacher", teacher), name("selection", selection));
+    return new StageId(StageKind.PRETRAIN, name("teacher", teacher), selectionName(selection));
   }
 
+  /**
+   * A student distilled from every image scored by {@code teacher}, at {@code student/<teacher>/<name>/distill};
+   * {@code name} starts with {@link #DISTILL_PREFIX} (e.g. {@code distill-t2}), so that it never names a selection
+   * and {@code finetune} of the same name continues it ({@link #pretrained}).
+   */
+  public static StageId distill(String teacher, String name) {
+    String n = name("distillation", name);
+    if (!n.startsWith(DISTILL_PREFIX)) {
+      throw new IllegalArgumentException("invalid distillation name '" + name + "': it must start with " + DISTILL_PREFIX);
+    }
+    return new StageId(StageKind.DISTILL, name("teacher", teacher), n);
+  }
+
+  /**
+   * The fine-tuned student of a selection ({@code student/<teacher>/<selection>/finetune}) or of a
+   * distillation ({@code student/<teacher>/distill-.../finetune}).
+   */
   public static StageId finetune(String teacher, String selection) {
     return new StageId(StageKind.FINETUNE, name("teacher", teacher), name("selection", selection));
+  }
+
+  /**
+   * The stage that {@code finetune(teacher, name)} continues: the distilled student when {@code name}
+   * starts with {@link #DISTILL_PREFIX}, else the student pretrained on the selection {@code name}.
+   */
+  public static StageId pretrained(String teacher, String name) {
+    return name != null && name.startsWith(DISTILL_PREFIX) ? distill(teacher, name) : pretrain(teacher, name);
+  }
+
+  /** Starts every distillation name (a student folder) and no selection name. */
+  public static final String DISTILL_PREFIX = "distill-";
+
+  private static String selectionName(String selection) {
+    String n = name("selection", selection);
+    if (n.startsWith(DISTILL_PREFIX)) {
+      throw new IllegalArgumentException("invalid selection name '" + selection + "': names starting with "
+          + DISTILL_PREFIX + " are the distilled students' (student/<teacher>/" + DISTILL_PREFIX + "...)");
+    }
+    return n;
   }
 
   public static StageId baseline() {
@@ -100,6 +138,7 @@ public final class RunLayout {
       case SCORE -> "scores/" + id.teacher();
       case SELECT -> "selection/" + id.teacher() + "/" + id.selection();
       case PRETRAIN -> "student/" + id.teacher() + "/" + id.selection() + "/pretrain";
+      case DISTILL -> "student/" + id.teacher() + "/" + id.selection() + "/distill";
       case FINETUNE -> "student/" + id.teacher() + "/" + id.selection() + "/finetune";
       case BASELINE -> "baseline";
       case EVALUATE -> "evaluate";
@@ -116,6 +155,7 @@ public final class RunLayout {
         case "scores" -> p.length == 2 ? scores(p[1]) : null;
         case "selection" -> p.length == 3 ? selection(p[1], p[2]) : null;
         case "student" -> p.length == 4 && p[3].equals("pretrain") ? pretrain(p[1], p[2])
+            : p.length == 4 && p[3].equals("distill") ? distill(p[1], p[2])
             : p.length == 4 && p[3].equals("finetune") ? finetune(p[1], p[2]) : null;
         case "baseline" -> p.length == 1 ? baseline() : null;
         case "evaluate" -> p.length == 1 ? evaluate() : null;
@@ -129,7 +169,7 @@ public final class RunLayout {
     }
     throw new IllegalArgumentException("'" + path + "' is not a stage of a run directory; stages are prep,"
         + " teacher/RECIPE, scores/TEACHER, selection/TEACHER/NAME, student/TEACHER/SELECTION/{pretrain,finetune},"
-        + " baseline and evaluate");
+        + " student/TEACHER/distill-NAME/{distill,finetune}, baseline and evaluate");
   }
 
   private static String name(String what, String value) {

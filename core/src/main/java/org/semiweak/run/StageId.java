@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param kind the stage kind
  * @param teacher the teacher recipe (train-teacher), or the teacher whose scores, selection or
  *     student this is; null for prep, baseline and evaluate
- * @param selection the selection name (select, pretrain, finetune); null otherwise
+ * @param selection the selection name (select, pretrain, finetune), or the distillation name
+ *     ({@code distill-...}: distill and its finetune); null otherwise
  */
 public record StageId(StageKind kind, String teacher, String selection) implements Comparable<StageId> {
   public StageId {

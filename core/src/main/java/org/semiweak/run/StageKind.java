@@ -21,6 +21,9 @@ public enum StageKind {
   SCORE("score", "scores", ScoreResult.class),
   SELECT("select", "selection", SelectionResult.class),
   PRETRAIN("pretrain", "pretrained", ModelResult.class),
+  // After pretrain: --from pretrain retrains every student from the teachers' outputs, --from distill
+  // only the distilled ones; both before finetune, which continues either.
+  DISTILL("distill", "distilled", ModelResult.class),
   FINETUNE("finetune", "student", ModelResult.class),
   BASELINE("baseline", "baseline", ModelResult.class),
   EVALUATE("evaluate", "evaluation", EvaluationResult.class);
@@ -52,7 +55,7 @@ public enum StageKind {
 
   /** Whether the stage commits a model that can score or be evaluated. */
   public boolean producesModel() {
-    return this == TRAIN_TEACHER || this == PRETRAIN || this == FINETUNE || this == BASELINE;
+    return this == TRAIN_TEACHER || this == PRETRAIN || this == DISTILL || this == FINETUNE || this == BASELINE;
   }
 
   public static Optional<StageKind> byCommand(String command) {

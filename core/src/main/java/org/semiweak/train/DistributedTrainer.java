@@ -34,7 +34,7 @@ import org.semiweak.model.ModelWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
-import scala.Tuple3;
+import scala.Tuple4;
 
 /**
  * Trains a model on a Spark cluster by synchronous model averaging (as DL4J's and BigDL's
@@ -110,22 +110,30 @@ public final class DistributedTrainer {
     SparkContext sc = spark.sparkContext();
     String previousDescription = sc.getLocalProperty(JOB_DESCRIPTION);
     int workers = options.workers();
-    boolean withTargets = java.util.Arrays.asList(rows.schema().fieldNames()).contains(ExampleShard.TARGETS);
-    Dataset<Row> columns = withTargets
-        ? rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL, ExampleShard.TARGETS)
-        : rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL);
+    List<String> fields = java.util.Arrays.asList(rows.schema().fieldNames());
+    List<org.apache.spark.sql.Column> selected = new java.util.ArrayList<>(List.of(
+        rows.col(ImageSchema.IMAGE_ID), rows.col(ImageSchema.IMAGE), rows.col(ImageSchema.LABEL)));
+    if (fields.contains(ExampleShard.TARGETS)) {
+      selected.add(rows.col(ExampleShard.TARGETS));
+    }
+    if (fields.contains(ExampleShard.DISTRIBUTION)) {
+      selected.add(rows.col(ExampleShard.DISTRIBUTION));
+    }
+    Dataset<Row> columns = rows.select(selected.toArray(new org.apache.spark.sql.Column[0]));
     JavaRDD<ExampleShard> shards = columns
         .javaRDD()
         // A Scala tuple, not a Java record: Kryo (spark.serializer on clusters) cannot serialize records.
-        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple3<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
-            ExampleShard.targetsOf(r))))
+        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple4<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
+            ExampleShard.targetsOf(r), ExampleShard.distributionOf(r))))
         .partitionBy(new WorkerPartitioner(workers))
         .mapPartitions(it -> {
           ExampleShard.Builder b = ExampleShard.builder(spec);
           while (it.hasNext()) {
-            Tuple2<String, Tuple3<byte[], Integer, int[]>> e = it.next();
-            Tuple3<byte[], Integer, int[]> t = e._2();
-            if (t._3() != null) {
+            Tuple2<String, Tuple4<byte[], Integer, int[], float[]>> e = it.next();
+            Tuple4<byte[], Integer, int[], float[]> t = e._2();
+            if (t._4() != null) {
+              b.add(e._1(), t._1(), t._2(), t._4());
+            } else if (t._3() != null) {
               b.add(e._1(), t._1(), t._3());
             } else {
               b.add(e._1(), t._1(), t._2());
@@ -195,6 +203,13 @@ public final class DistributedTrainer {
       if (!(t instanceof org.apache.spark.sql.types.ArrayType a) || !a.elementType().equals(DataTypes.IntegerType)) {
         throw new IllegalArgumentException("column " + ExampleShard.TARGETS + " must be array<int> (the target classes"
             + " of each image), found " + t.simpleString());
+      }
+    }
+    if (java.util.Arrays.asList(schema.fieldNames()).contains(ExampleShard.DISTRIBUTION)) {
+      DataType t = schema.apply(ExampleShard.DISTRIBUTION).dataType();
+      if (!(t instanceof org.apache.spark.sql.types.ArrayType a) || !a.elementType().equals(DataTypes.FloatType)) {
+        throw new IllegalArgumentException("column " + ExampleShard.DISTRIBUTION + " must be array<float> (a target"
+            + " distribution over the classes of each image), found " + t.simpleString());
       }
     }
   }

@@ -16,7 +16,9 @@ import org.semiweak.util.SeededRandom;
  *
  * <p>An image may have several target classes (e.g. the classes of its weak tags): it then trains
  * against all of them, each with weight 1/k (a soft target, as hashtag pretraining does); its
- * {@link #label} is the first. A shard whose images all have one class trains with hard labels.
+ * {@link #label} is the first. An image may instead have a target distribution over every class
+ * (e.g. a teacher's softened probabilities, for distillation: column {@link #DISTRIBUTION}); it then
+ * trains against it. A shard whose images all have one class trains with hard labels.
  *
  * <p>Pixels are kept as unsigned CHW bytes (4x smaller than floats) and normalized per batch. The
  * order (by image id) and the assignment of images to workers ({@link #workerOf}) depend only on
@@ -36,13 +38,17 @@ public final class ExampleShard implements Serializable {
   private final int[] labels;
   /** Per image, its target classes when some image of the shard has several; null when none has. */
   private final int[][] targets;
+  /** Per image, its target distribution (null for an image without one); null when no image has one. */
+  private final float[][] distributions;
   private final byte[][] pixels;
 
-  private ExampleShard(int imageValues, String[] ids, int[] labels, int[][] targets, byte[][] pixels) {
+  private ExampleShard(int imageValues, String[] ids, int[] labels, int[][] targets, float[][] distributions,
+      byte[][] pixels) {
     this.imageValues = imageValues;
     this.ids = ids;
     this.labels = labels;
     this.targets = targets;
+    this.distributions = distributions;
     this.pixels = pixels;
   }
 
@@ -82,7 +88,9 @@ public final class ExampleShard implements Serializable {
     private final List<byte[]> pixels = new ArrayList<>();
     private final List<Integer> labels = new ArrayList<>();
     private final List<int[]> targets = new ArrayList<>();
+    private final List<float[]> distributions = new ArrayList<>();
     private boolean anySeveral;
+    private boolean anyDistribution;
 
     private Builder(ModelSpec spec) {
       this.spec = spec;
@@ -111,6 +119,39 @@ public final class ExampleShard implements Serializable {
       return this;
     }
 
+    /**
+     * Adds an encoded image that trains against the distribution {@code probabilities} (one
+     * non-negative value per class, summing to 1 within 1e-3); its label (a hard class for the
+     * statistics) must be one of the model's classes.
+     */
+    public Builder add(String imageId, byte[] encoded, Integer label, float[] probabilities) {
+      checkLabel(imageId, label);
+      checkDistribution(imageId, probabilities);
+      addDecoded(imageId, ImageTensors.decodePixels(encoded, spec, imageId), label);
+      distributions.set(distributions.size() - 1, probabilities.clone());
+      anyDistribution = true;
+      return this;
+    }
+
+    private void checkDistribution(String imageId, float[] q) {
+      if (q == null || q.length != spec.numClasses()) {
+        throw new IllegalArgumentException("image " + imageId + " has a target distribution of "
+            + (q == null ? "no" : String.valueOf(q.length)) + " values, expected one per class ("
+            + spec.numClasses() + ")");
+      }
+      double sum = 0;
+      for (float v : q) {
+        if (!Float.isFinite(v) || v < 0) {
+          throw new IllegalArgumentException("image " + imageId + " has a target probability " + v
+              + ": a target distribution holds finite, non-negative values");
+        }
+        sum += v;
+      }
+      if (Math.abs(sum - 1) > 1e-3) {
+        throw new IllegalArgumentException("image " + imageId + "'s target distribution sums to " + sum + ", not 1");
+      }
+    }
+
     /** Adds decoded unsigned CHW pixels (copied). */
     public Builder addPixels(String imageId, byte[] chwPixels, Integer label) {
       checkLabel(imageId, label);
@@ -124,7 +165,8 @@ public final class ExampleShard implements Serializable {
     /**
      * Adds a row with columns {@code image_id} (string), {@code image} (binary), {@code label} (int)
      * and, optionally, {@code labels} (array of int: several target classes, see {@link #add(String,
-     * byte[], int[])}), which then takes precedence.
+     * byte[], int[])}), which then takes precedence, or {@code target_probs} (array of float: a target
+     * distribution, see {@link #add(String, byte[], Integer, float[])}), which takes precedence over both.
      */
     public Builder addRow(Row row) {
       String id;
@@ -137,6 +179,10 @@ public final class ExampleShard implements Serializable {
       } catch (IllegalArgumentException | UnsupportedOperationException e) {
         throw new IllegalArgumentException("training rows need columns image_id (string), image (binary) and"
             + " label (int); found " + (row.schema() == null ? "a row without schema" : row.schema().simpleString()), e);
+      }
+      float[] distribution = distributionOf(row);
+      if (distribution != null) {
+        return add(id, image, label, distribution);
       }
       int[] classes = targetsOf(row);
       return classes == null ? add(id, image, label) : add(id, image, classes);
@@ -176,6 +222,7 @@ public final class ExampleShard implements Serializable {
       pixels.add(px);
       labels.add(label);
       targets.add(null);
+      distributions.add(null);
       return this;
     }
 
@@ -188,6 +235,7 @@ public final class ExampleShard implements Serializable {
       String[] sortedIds = new String[order.length];
       int[] sortedLabels = new int[order.length];
       int[][] sortedTargets = anySeveral ? new int[order.length][] : null;
+      float[][] sortedDistributions = anyDistribution ? new float[order.length][] : null;
       byte[][] sortedPixels = new byte[order.length][];
       for (int i = 0; i < order.length; i++) {
         sortedIds[i] = ids.get(order[i]);
@@ -196,13 +244,17 @@ public final class ExampleShard implements Serializable {
           int[] t = targets.get(order[i]);
           sortedTargets[i] = t == null ? new int[] {sortedLabels[i]} : t;
         }
+        if (sortedDistributions != null) {
+          sortedDistributions[i] = distributions.get(order[i]);
+        }
         sortedPixels[i] = pixels.get(order[i]);
         if (i > 0 && sortedIds[i].equals(sortedIds[i - 1])) {
           throw new IllegalArgumentException("image_id " + sortedIds[i] + " appears more than once; training"
               + " images need unique ids (data-prep assigns them)");
         }
       }
-      return new ExampleShard(spec.imageValues(), sortedIds, sortedLabels, sortedTargets, sortedPixels);
+      return new ExampleShard(spec.imageValues(), sortedIds, sortedLabels, sortedTargets, sortedDistributions,
+          sortedPixels);
     }
   }
 
@@ -223,9 +275,29 @@ public final class ExampleShard implements Serializable {
     return labels[i];
   }
 
-  /** Whether some image has several target classes: the shard then trains with soft targets. */
+  /**
+   * Whether some image has several target classes or a target distribution: the shard then trains
+   * with soft targets ({@link #softTarget}).
+   */
   public boolean hasSoftTargets() {
-    return targets != null;
+    return targets != null || distributions != null;
+  }
+
+  /**
+   * Writes image {@code i}'s target distribution over {@code classes} classes into {@code out} from
+   * {@code offset}: its distribution when it has one, else 1/k on each of its k target classes.
+   */
+  public void softTarget(int i, float[] out, int offset, int classes) {
+    float[] q = distributions == null ? null : distributions[i];
+    if (q != null) {
+      System.arraycopy(q, 0, out, offset, classes);
+      return;
+    }
+    Arrays.fill(out, offset, offset + classes, 0f);
+    int[] t = targets == null ? new int[] {labels[i]} : targets[i];
+    for (int c : t) {
+      out[offset + c] = 1f / t.length;
+    }
   }
 
   /** Image {@code i}'s target classes (its label alone when it has one). */
@@ -246,6 +318,28 @@ public final class ExampleShard implements Serializable {
 
   /** The optional training column of several target classes per image (array of int). */
   public static final String TARGETS = "labels";
+
+  /**
+   * The optional training column of a target distribution per image (array of float, one value per
+   * class, summing to 1; null for an image without one): e.g. a teacher's softened probabilities.
+   */
+  public static final String DISTRIBUTION = "target_probs";
+
+  /** The optional {@link #DISTRIBUTION} column of a training row, or null when absent or null. */
+  static float[] distributionOf(Row row) {
+    scala.Option<Object> index = row.schema() == null ? scala.Option.empty()
+        : row.schema().getFieldIndex(DISTRIBUTION);
+    if (index.isEmpty() || row.isNullAt((Integer) index.get())) {
+      return null;
+    }
+    List<Float> list = row.getList((Integer) index.get());
+    float[] q = new float[list.size()];
+    for (int c = 0; c < q.length; c++) {
+      Float v = list.get(c);
+      q[c] = v == null ? Float.NaN : v;
+    }
+    return q;
+  }
 
   /** A copy of image {@code i}'s unsigned CHW pixels. */
   public byte[] pixels(int i) {

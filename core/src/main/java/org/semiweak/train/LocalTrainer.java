@@ -160,11 +160,7 @@ public final class LocalTrainer {
           int index = schedule.indexAt(step * batchSize + slot);
           labels[slot] = shard.label(index);
           if (soft) {
-            int[] t = shard.targets(index);
-            java.util.Arrays.fill(softTargets, slot * classes, (slot + 1) * classes, 0f);
-            for (int c : t) {
-              softTargets[slot * classes + c] = 1f / t.length;
-            }
+            shard.softTarget(index, softTargets, slot * classes, classes);
           }
           if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);

@@ -14,6 +14,7 @@ class RunLayoutTest {
       RunLayout.scores("semi-weak"),
       RunLayout.selection("semi-weak", "k4000-p2"),
       RunLayout.pretrain("semi-weak", "k4000-p2"),
+      RunLayout.distill("semi-weak", "distill-t2"),
       RunLayout.finetune("semi-weak", "k4000-p2"),
       RunLayout.baseline(),
       RunLayout.evaluate());
@@ -30,7 +31,8 @@ class RunLayoutTest {
   @Test
   void stagePathsAreTheDocumentedFolders() {
     assertThat(EVERY_KIND).extracting(StageId::path).containsExactly("prep", "teacher/semi-weak", "scores/semi-weak",
-        "selection/semi-weak/k4000-p2", "student/semi-weak/k4000-p2/pretrain", "student/semi-weak/k4000-p2/finetune",
+        "selection/semi-weak/k4000-p2", "student/semi-weak/k4000-p2/pretrain", "student/semi-weak/distill-t2/distill",
+        "student/semi-weak/k4000-p2/finetune",
         "baseline", "evaluate");
   }
 
@@ -40,6 +42,19 @@ class RunLayoutTest {
       assertThatThrownBy(() -> RunLayout.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("is not a stage of a run directory");
     }
+  }
+
+  @Test
+  void aDistilledStudentIsFineTunedUnderItsOwnNameWhichNoSelectionMayTake() {
+    assertThat(RunLayout.pretrained("semi-weak", "distill-t2")).isEqualTo(RunLayout.distill("semi-weak", "distill-t2"));
+    assertThat(RunLayout.pretrained("semi-weak", "k4000-p2")).isEqualTo(RunLayout.pretrain("semi-weak", "k4000-p2"));
+    assertThat(RunLayout.finetune("semi-weak", "distill-t2").path()).isEqualTo("student/semi-weak/distill-t2/finetune");
+    assertThat(RunLayout.parse("student/semi-weak/distill-t2/finetune"))
+        .isEqualTo(RunLayout.finetune("semi-weak", "distill-t2"));
+    assertThatThrownBy(() -> RunLayout.selection("t", "distill-x")).hasMessageContaining("starting with distill-");
+    assertThatThrownBy(() -> RunLayout.parse("student/t/distill-t2/pretrain"))
+        .hasMessageContaining("is not a stage of a run directory");
+    assertThatThrownBy(() -> RunLayout.distill("t", "t2")).hasMessageContaining("must start with distill-");
   }
 
   @Test

@@ -8,6 +8,7 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageKind;
 import org.semiweak.run.StageId;
+import org.semiweak.student.DistillStudent;
 import org.semiweak.teacher.SelectPseudoLabels;
 
 /**
@@ -15,6 +16,9 @@ import org.semiweak.teacher.SelectPseudoLabels;
  * prep, then per teacher recipe train-teacher, score, select, pretrain, finetune, then the
  * supervised baseline and the evaluation of every model. Stages are ordered by kind, in pipeline
  * order, so {@code --from KIND} reruns that kind and everything after it.
+ *
+ * <p>Opt-in: when the config has a {@code distill} section (even an empty one), every teacher also
+ * gets distill (from its scores) and a finetune of the distilled student, which evaluate reports.
  */
 public final class Pipeline {
   public static final List<String> DEFAULT_TEACHERS = List.of("semi-weak");
@@ -55,15 +59,23 @@ public final class Pipeline {
       Stage finetune = StageCatalog.FINETUNE.create(run, fin);
       all.add(finetune);
       models.add(finetune.id());
-    }
-    // The baseline is the student architecture: take it from the pretrain section unless set.
-    Map<String, Object> base = config.section(StageKind.BASELINE);
-    Map<String, Object> pre = config.section(StageKind.PRETRAIN);
-    for (String key : ARCHITECTURE_KEYS) {
-      if (!base.containsKey(key) && pre.containsKey(key)) {
-        base.put(key, pre.get(key));
+
+      if (config.hasSection(StageKind.DISTILL)) {
+        // The distilled student is the student architecture too: take it from pretrain unless set.
+        Map<String, Object> dis = withStudentArchitecture(config.section(StageKind.DISTILL), config);
+        dis.put("teacher", teacher);
+        DistillStudent distill = (DistillStudent) StageCatalog.DISTILL.create(run, dis);
+        all.add(distill);
+        Map<String, Object> dfin = config.section(StageKind.FINETUNE);
+        dfin.put("teacher", teacher);
+        dfin.put("selection", distill.name());
+        Stage distilledFinetune = StageCatalog.FINETUNE.create(run, dfin);
+        all.add(distilledFinetune);
+        models.add(distilledFinetune.id());
       }
     }
+    // The baseline is the student architecture: take it from the pretrain section unless set.
+    Map<String, Object> base = withStudentArchitecture(config.section(StageKind.BASELINE), config);
     Stage baseline = StageCatalog.BASELINE.create(run, base);
     all.add(baseline);
     models.add(baseline.id());
@@ -74,5 +86,16 @@ public final class Pipeline {
     // Stable: within a kind, the teachers keep the config's order.
     all.sort(Comparator.comparing(st -> st.id().kind()));
     return all;
+  }
+
+  /** {@code section} with the architecture keys of the pretrain section that it does not set itself. */
+  private static Map<String, Object> withStudentArchitecture(Map<String, Object> section, RunConfig config) {
+    Map<String, Object> pre = config.section(StageKind.PRETRAIN);
+    for (String key : ARCHITECTURE_KEYS) {
+      if (!section.containsKey(key) && pre.containsKey(key)) {
+        section.put(key, pre.get(key));
+      }
+    }
+    return section;
   }
 }

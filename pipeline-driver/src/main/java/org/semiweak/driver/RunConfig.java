@@ -70,6 +70,8 @@ public final class RunConfig {
         cfg.top.put(key, e.getValue());
       } else if (stageSections.contains(key)) {
         if (e.getValue() == null) {
+          // "distill:" with nothing after it: the section is there, with every option at its default.
+          cfg.sections.put(key, new LinkedHashMap<>());
           continue;
         }
         if (!(e.getValue() instanceof Map<?, ?> section)) {
@@ -186,6 +188,11 @@ public final class RunConfig {
   /** A copy of the section of a stage kind (empty if absent). */
   public Map<String, Object> section(StageKind kind) {
     return section(kind.command());
+  }
+
+  /** Whether the config has the section of a stage kind (empty or not): opt-in stages such as distill. */
+  public boolean hasSection(StageKind kind) {
+    return sections.containsKey(kind.command());
   }
 
   /** A copy of a stage section (empty if absent). */

@@ -487,6 +487,10 @@ public final class SemiweakCli {
           StageKind.BASELINE)) {
         cfg.set(kind.command(), "seed", seed);
       }
+      if (cfg.hasSection(StageKind.DISTILL)) {
+        // Only when asked for: setting an option creates the section, which turns distillation on.
+        cfg.set(StageKind.DISTILL.command(), "seed", seed);
+      }
       cfg.set(StageKind.TRAIN_TEACHER.command(), "weak-seed", seed);
       out.printf("semiweak: seed %d of %s%n", seed, seeds);
       runs.put(seed, runOnce(cfg, a));

@@ -8,6 +8,7 @@ import org.semiweak.evaluate.EvaluateModels;
 import org.semiweak.prep.PrepFormats;
 import org.semiweak.prep.PrepareImages;
 import org.semiweak.run.StageKind;
+import org.semiweak.student.DistillStudent;
 import org.semiweak.student.FinetuneStudent;
 import org.semiweak.student.PretrainStudent;
 import org.semiweak.student.TrainBaseline;
@@ -17,6 +18,21 @@ import org.semiweak.teacher.TrainTeacher;
 
 /** Every stage of the pipeline, in pipeline order: the one place the CLI and the tests reach them. */
 public final class StageCatalog {
+  private static final String DISTILL_HELP = "\n" + String.join("\n",
+      "Distillation (Hinton et al. 2015; SimCLRv2's third step). The student trains from scratch on every image",
+      "the teacher scored (scores/<teacher>, usually all of prep/unlabeled), each against the teacher's softened",
+      "distribution softmax(logits / T), with the soft cross-entropy -sum_c q_c log softmax(s)_c (the student's",
+      "logits s at temperature 1). It writes student/<teacher>/distill-t<T>/distill; finetune with",
+      "selection: distill-t<T> continues it on the labeled set, and evaluate reports that student.",
+      "",
+      "It needs scores that kept every image's logits: the score option logits (default auto: kept for up to 1000",
+      "classes). Scores without them (logits: none, or written before that option) are refused before any Spark",
+      "job, with the command that scores again.",
+      "",
+      "In a run config, a distill section (even empty: distill: {}) adds distill and its finetune for every teacher:",
+      "",
+      "  distill: {temperature: 2, epochs: 4}",
+      "");
   public static final StageType PREP = new StageType(StageKind.PREP,
       "turn raw images (IDX, image folder + metadata, WebDataset tars) into Parquet image shards",
       PrepareImages.OPTIONS, PrepareImages::new, PrepFormats.help());
@@ -32,8 +48,11 @@ public final class StageCatalog {
   public static final StageType PRETRAIN = new StageType(StageKind.PRETRAIN,
       "pretrain the student on a selection's pseudo-labels (distributed)",
       PretrainStudent.OPTIONS, PretrainStudent::new);
+  public static final StageType DISTILL = new StageType(StageKind.DISTILL,
+      "distill the teacher into a student on every scored image, with its soft labels at temperature T (distributed)",
+      DistillStudent.OPTIONS, DistillStudent::new, DISTILL_HELP);
   public static final StageType FINETUNE = new StageType(StageKind.FINETUNE,
-      "fine-tune a pretrained student on the labeled set (distributed)",
+      "fine-tune a pretrained or distilled student on the labeled set (distributed)",
       FinetuneStudent.OPTIONS, FinetuneStudent::new);
   public static final StageType BASELINE = new StageType(StageKind.BASELINE,
       "train the supervised baseline: the student architecture on the labeled set only",
@@ -44,7 +63,7 @@ public final class StageCatalog {
 
   /** In pipeline order, one per {@link StageKind}. */
   public static final List<StageType> ALL =
-      List.of(PREP, TRAIN_TEACHER, SCORE, SELECT, PRETRAIN, FINETUNE, BASELINE, EVALUATE);
+      List.of(PREP, TRAIN_TEACHER, SCORE, SELECT, PRETRAIN, DISTILL, FINETUNE, BASELINE, EVALUATE);
 
   private StageCatalog() {}
 

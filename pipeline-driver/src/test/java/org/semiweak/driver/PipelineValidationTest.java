@@ -70,6 +70,16 @@ class PipelineValidationTest {
   }
 
   @Test
+  void aDistillationFromScoresThatKeepNoLogitsFailsBeforePrep() throws Exception {
+    long t0 = System.nanoTime();
+    String[] r = runFresh("distill-without-logits", "score: {pmax: 3, logits: none}", "distill: {temperature: 2}");
+    assertRefusedBeforeAnyWork("distill-without-logits", r, t0);
+    assertThat(r[2]).contains("[student/semi-weak/distill-t2/distill] student/semi-weak/distill-t2/distill trains on"
+        + " the teacher's logits, but scores/semi-weak kept only the top 3 probabilities of each image")
+        .contains("logits: all");
+  }
+
+  @Test
   void anEvaluatedModelThatNoStageProducesFails() throws Exception {
     long t0 = System.nanoTime();
     String[] r = runFresh("unknown-model", "evaluate: {models: 'teacher/semi-weak,student/semi-weak/k1-p1/finetune'}");

@@ -21,11 +21,15 @@ import org.semiweak.stage.TrainingStage;
 
 /**
  * Fine-tunes a pretrained student on the labeled set (lower learning rate) and commits it as
- * {@code student/<teacher>/<selection>/finetune}: the model the method delivers.
+ * {@code student/<teacher>/<selection>/finetune}: the model the method delivers. With a selection
+ * name starting with {@code distill-} (e.g. {@code distill-t2}) it continues the distilled student
+ * {@code student/<teacher>/distill-t2/distill} instead ({@link RunLayout#pretrained}).
  */
 public final class FinetuneStudent extends TrainingStage {
   public static final OptionSpec<String> TEACHER = PretrainStudent.TEACHER;
-  public static final OptionSpec<String> SELECTION = PretrainStudent.SELECTION;
+  public static final OptionSpec<String> SELECTION = OptionSpec.stringOption("selection", null,
+      "the selection whose pretrained student to fine-tune (student/<teacher>/<selection>/pretrain), or a"
+          + " distillation name such as distill-t2 for the distilled student (student/<teacher>/distill-t2/distill)");
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.FINETUNE, false);
 
   public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, SELECTION);
@@ -40,7 +44,7 @@ public final class FinetuneStudent extends TrainingStage {
   }
 
   private StageId pretrainStage() {
-    return RunLayout.pretrain(options.get(TEACHER), options.get(SELECTION));
+    return RunLayout.pretrained(options.get(TEACHER), options.get(SELECTION));
   }
 
   @Override

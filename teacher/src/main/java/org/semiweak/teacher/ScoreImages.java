@@ -53,6 +53,11 @@ import scala.collection.JavaConverters;
  * decodes its images and runs them through the model in batches, on the GPU Spark assigned to the
  * task if any. Pmax is kept so that any selection with
  * P &lt;= Pmax can be made later without scoring again.
+ *
+ * <p>With {@code logits: all} (the default {@code auto} when the teacher has at most {@link
+ * #LOGITS_AUTO_MAX_CLASSES} classes) every image's full logit vector is kept too (column {@code
+ * logits}, {@link ScoreSchema#WITH_LOGITS}): what {@code distill} trains on. A TorchScript teacher
+ * that outputs probabilities gives their logarithm, which softmax at any temperature treats alike.
  */
 public final class ScoreImages implements Stage {
   public static final OptionSpec<String> TEACHER = OptionSpec.stringOption("teacher", null,
@@ -69,8 +74,14 @@ public final class ScoreImages implements Stage {
   public static final OptionSpec<Double> MAX_NON_FINITE = OptionSpec.doubleOption("max-non-finite", 0.001, 0, 1,
       "fraction of images whose scores may be NaN or infinite (each counted and left out, as rejected) before the"
           + " stage fails: more means a broken teacher, not a few odd images");
+  /** {@code logits: auto} keeps the logits of teachers with at most this many classes (4 KB of floats per image). */
+  public static final int LOGITS_AUTO_MAX_CLASSES = ScoreSchema.LOGITS_AUTO_MAX_CLASSES;
+  public static final OptionSpec<String> LOGITS = OptionSpec.choiceOption("logits", "auto",
+      List.of("auto", "all", "none"),
+      "also keep every image's full logit vector, what distill trains on: all, none, or auto (all when the teacher"
+          + " has at most " + LOGITS_AUTO_MAX_CLASSES + " classes, else none; 4 bytes per class and image)");
   public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, PMAX, BATCH_SIZE, SPLIT, PARTITIONS,
-      MAX_NON_FINITE);
+      MAX_NON_FINITE, LOGITS);
 
   private final RunDir run;
   private final Options options;
@@ -109,9 +120,24 @@ public final class ScoreImages implements Stage {
     eff.remove(BATCH_SIZE.key());
     eff.remove(PARTITIONS.key());
     eff.remove(MAX_NON_FINITE.key());
+    // The resolved choice: without logits the plan is the one of scores written before the option existed.
+    boolean logits = keepsLogits(options.get(LOGITS), model.classes());
+    eff.remove(LOGITS.key());
+    if (logits) {
+      eff.put(LOGITS.key(), "all");
+    }
     return StagePlan.builder(id(), eff).input(prep).input(teacher)
-        .publishes(new Publication.Scores(Math.min(options.get(PMAX), model.classes()), model.classes()))
+        .publishes(new Publication.Scores(Math.min(options.get(PMAX), model.classes()), model.classes(), logits))
         .build();
+  }
+
+  /** Whether {@code logits: mode} keeps the logits of a teacher with {@code classes} classes. */
+  static boolean keepsLogits(String mode, int classes) {
+    return switch (mode) {
+      case "all" -> true;
+      case "none" -> false;
+      default -> classes <= LOGITS_AUTO_MAX_CLASSES;
+    };
   }
 
   @Override
@@ -121,6 +147,8 @@ public final class ScoreImages implements Stage {
     ModelSpec spec = teacher.spec();
     String fingerprint = teacher.fingerprint();
     int pmax = ((Publication.Scores) plan.publication()).pmax();
+    boolean logits = ((Publication.Scores) plan.publication()).logits();
+    org.apache.spark.sql.types.StructType schema = logits ? ScoreSchema.WITH_LOGITS : ScoreSchema.SCHEMA;
     int batchSize = options.get(BATCH_SIZE);
 
     Dataset<Row> images = prep.read(spark, Split.parse(options.get(SPLIT))).select(ImageSchema.IMAGE_ID,
@@ -142,9 +170,9 @@ public final class ScoreImages implements Stage {
       LongAccumulator done = progress.accumulator();
       Dataset<Row> scores = images.mapPartitions(
           (MapPartitionsFunction<Row, Row>) rows ->
-              scorePartition(rows, spec, fingerprint, model, pmax, batchSize, modelLoads, executors, rejected,
+              scorePartition(rows, spec, fingerprint, model, pmax, logits, batchSize, modelLoads, executors, rejected,
                   nonFinite, done),
-          Encoders.row(ScoreSchema.SCHEMA));
+          Encoders.row(schema));
       scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(out.tempDir().toString());
       SparkJobs.describe(spark, "count the scores written for " + id());
 
@@ -171,14 +199,14 @@ public final class ScoreImages implements Stage {
       counts.put("rejected.non-finite", nonFiniteCount);
       return new StageOutput(counts, new ScoreResult(options.get(SPLIT), pmax, spec.numClasses(),
           teacher.description(), progress.rate(), images.rdd().getNumPartitions(), modelLoads.value(),
-          List.copyOf(new TreeSet<>(executors.value())), rejects.stream().limit(100).toList()));
+          List.copyOf(new TreeSet<>(executors.value())), rejects.stream().limit(100).toList(), logits));
     } finally {
       model.destroy();
     }
   }
 
   private static Iterator<Row> scorePartition(Iterator<Row> rows, ModelSpec spec, String fingerprint,
-      Broadcast<StageModel> model, int pmax, int batchSize, LongAccumulator modelLoads,
+      Broadcast<StageModel> model, int pmax, boolean logits, int batchSize, LongAccumulator modelLoads,
       CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator nonFinite,
       LongAccumulator done) {
     ExecutorModels.Cached cached = ExecutorModels.get(fingerprint, model::value);
@@ -193,7 +221,7 @@ public final class ScoreImages implements Stage {
       while (rows.hasNext()) {
         batch.add(rows.next());
         if (batch.size() == batchSize || !rows.hasNext()) {
-          taskNonFinite += scoreBatch(batch, classifier, spec, fingerprint, pmax, out, rejected, nonFinite);
+          taskNonFinite += scoreBatch(batch, classifier, spec, fingerprint, pmax, logits, out, rejected, nonFinite);
           done.add(batch.size());
           batch.clear();
         }
@@ -208,7 +236,7 @@ public final class ScoreImages implements Stage {
 
   /** Scores one batch into {@code out}; returns how many images got non-finite scores (left out, as rejected). */
   private static long scoreBatch(List<Row> batch, Classifier model, ModelSpec spec, String fingerprint, int pmax,
-      List<Row> out, CollectionAccumulator<String> rejected, LongAccumulator nonFinite) {
+      boolean keepLogits, List<Row> out, CollectionAccumulator<String> rejected, LongAccumulator nonFinite) {
     int values = spec.imageValues();
     float[] pixels = new float[batch.size() * values];
     List<Row> good = new ArrayList<>(batch.size());
@@ -226,10 +254,18 @@ public final class ScoreImages implements Stage {
       return 0;
     }
     long bad = 0;
-    float[][] probs = model.probabilities(pixels, good.size());
+    float[][] probs;
+    float[][] logits = null;
+    if (keepLogits) {
+      Classifier.Outputs outputs = model.outputs(pixels, good.size());
+      probs = outputs.probabilities();
+      logits = outputs.logits();
+    } else {
+      probs = model.probabilities(pixels, good.size());
+    }
     for (int i = 0; i < good.size(); i++) {
       Row r = good.get(i);
-      if (!allFinite(probs[i])) {
+      if (!allFinite(probs[i]) || (logits != null && !allFinite(logits[i]))) {
         rejected.add(r.getString(0) + NON_FINITE);
         nonFinite.add(1);
         bad++;
@@ -242,8 +278,19 @@ public final class ScoreImages implements Stage {
         classes[j] = top.get(j).classIndex();
         p[j] = top.get(j).probability();
       }
-      out.add(RowFactory.create(r.getString(0), JavaConverters.asScala(List.of(classes)).toSeq(),
-          JavaConverters.asScala(List.of(p)).toSeq(), r.get(2), r.isNullAt(3) ? null : r.getInt(3), fingerprint));
+      Object classSeq = JavaConverters.asScala(List.of(classes)).toSeq();
+      Object probSeq = JavaConverters.asScala(List.of(p)).toSeq();
+      Integer label = r.isNullAt(3) ? null : r.getInt(3);
+      if (logits == null) {
+        out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint));
+      } else {
+        Float[] z = new Float[logits[i].length];
+        for (int c = 0; c < z.length; c++) {
+          z[c] = logits[i][c];
+        }
+        out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint,
+            JavaConverters.asScala(List.of(z)).toSeq()));
+      }
     }
     return bad;
   }

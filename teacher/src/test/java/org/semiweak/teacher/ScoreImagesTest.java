@@ -167,6 +167,43 @@ class ScoreImagesTest {
   }
 
   @Test
+  void withLogitsEveryImageKeepsItsFullLogitVectorWhoseSoftmaxIsItsProbabilities() {
+    commitTeacher("untrained-logits", tinySpec, 3);
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, new ScoreImages(prepared.run(),
+        scoreOptions("teacher", "untrained-logits", "pmax", "2")));
+    assertThat(m.result(ScoreResult.class).hasLogits()).as("auto: 10 classes keep their logits").isTrue();
+    assertThat(m.options()).containsEntry("logits", "all");
+    List<Row> rows = spark.read().schema(ScoreSchema.WITH_LOGITS)
+        .parquet(prepared.run().stagePath(RunLayout.scores("untrained-logits")).toString()).collectAsList();
+    assertThat(rows).hasSize((int) m.count("scored"));
+    for (Row s : rows) {
+      List<Float> z = s.getList(s.fieldIndex(ScoreSchema.LOGITS));
+      assertThat(z).as("one logit per class").hasSize(10);
+      float[] logits = new float[10];
+      for (int c = 0; c < 10; c++) {
+        logits[c] = z.get(c);
+      }
+      float[] p = org.semiweak.train.SoftTargets.soften(logits, 1);
+      List<Integer> classes = s.getList(s.fieldIndex(ScoreSchema.CLASSES));
+      List<Float> probs = s.getList(s.fieldIndex(ScoreSchema.PROBS));
+      for (int j = 0; j < classes.size(); j++) {
+        assertThat(probs.get(j)).as("softmax of the logits is the kept probability").isCloseTo(p[classes.get(j)],
+            within(1e-5f));
+      }
+    }
+
+    commitTeacher("untrained-no-logits", tinySpec, 3);
+    StageManifest none = StageExecution.planAndRun(prepared.run(), spark, new ScoreImages(prepared.run(),
+        scoreOptions("teacher", "untrained-no-logits", "pmax", "2", "logits", "none")));
+    assertThat(none.result(ScoreResult.class).hasLogits()).isFalse();
+    assertThat(none.options()).as("without logits, the options of scores written before the option existed")
+        .doesNotContainKey("logits");
+    assertThat(spark.read().parquet(prepared.run().stagePath(RunLayout.scores("untrained-no-logits")).toString())
+        .schema().fieldNames()).as("the six columns of the schema before logits").containsExactly(
+            ScoreSchema.SCHEMA.fieldNames());
+  }
+
+  @Test
   void aPmaxAboveTheClassCountKeepsEveryClass() {
     commitTeacher("untrained-all-classes", tinySpec, 2);
     StageManifest m = StageExecution.planAndRun(prepared.run(), spark, new ScoreImages(prepared.run(),

@@ -23,8 +23,16 @@ public sealed interface Publication {
   /** A model that takes {@code channels x inputSize x inputSize} images and predicts {@code classes} classes. */
   record Model(int inputSize, int channels, int classes) implements Publication {}
 
-  /** Scores that keep the top {@code pmax} of {@code classes} classes per image. */
-  record Scores(int pmax, int classes) implements Publication {}
+  /**
+   * Scores that keep the top {@code pmax} of {@code classes} classes per image and, when {@code logits},
+   * every image's full logit vector (what distillation needs).
+   */
+  record Scores(int pmax, int classes, boolean logits) implements Publication {
+    /** Scores without logits, as every score stage wrote before they could be kept. */
+    public Scores(int pmax, int classes) {
+      this(pmax, classes, false);
+    }
+  }
 
   /** A selection of at most {@code k} images per class among each image's top {@code p} classes. */
   record Selection(int k, int p) implements Publication {}

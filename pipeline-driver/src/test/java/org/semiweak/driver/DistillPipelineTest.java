@@ -1,0 +1,129 @@
+package org.semiweak.driver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.result.EvaluationResult;
+import org.semiweak.run.result.ScoreResult;
+import org.semiweak.testing.IdxSubset;
+
+/**
+ * Distillation through the CLI on a small slice of the real Fashion-MNIST (tiny schedules: wiring
+ * and accounting, not accuracy): scores written without logits, as every score before the option
+ * existed, are refused by distill before any Spark job with the rerun to make; with a {@code
+ * distill} section, {@code run} scores again with logits, distills the teacher into a student on
+ * every scored image, fine-tunes it, and evaluates it beside the other models.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DistillPipelineTest {
+  static final String TEACHER = "semi-supervised";
+
+  @TempDir static Path tmp;
+  static String runDir;
+
+  @BeforeAll
+  static void smallRealDataset() throws Exception {
+    Path data = IdxSubset.write(tmp.resolve("fmnist"), 1200, 300);
+    runDir = tmp.resolve("run").toUri().toString();
+    String common = String.join("\n",
+        "run-dir: " + runDir,
+        "spark-master: local[2]",
+        "teachers: [" + TEACHER + "]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 10, image-size: 28, channels: 1}",
+        "train-teacher: {widths: [16, 32], epochs: 2, local-steps: 5}",
+        "select: {k: 20, p: 2}",
+        "pretrain: {widths: [16, 32], epochs: 1, local-steps: 5}",
+        "finetune: {epochs: 1, local-steps: 5}",
+        "baseline: {epochs: 1, local-steps: 5}",
+        "");
+    Files.writeString(tmp.resolve("old-scores.yaml"), common + "score: {pmax: 3, logits: none}\n");
+    Files.writeString(tmp.resolve("distill.yaml"), common + "score: {pmax: 3}\n"
+        + "distill: {temperature: 2, epochs: 1, local-steps: 5}\n");
+  }
+
+  static RunDir run() {
+    return RunDir.open(runDir, new Configuration());
+  }
+
+  @Test
+  @Order(1)
+  void scoresWithoutLogitsAreRefusedByDistillBeforeAnySparkJobNamingTheOptionAndTheRerun() throws Exception {
+    String[] r = PipelineTest.cli("run", tmp.resolve("old-scores.yaml").toString(), "--until", "score");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    // Make the committed scores exactly what semiweak wrote before logits could be kept: no logits
+    // column (logits: none) and no "logits" in the manifest's result.
+    org.apache.hadoop.fs.Path manifest = run().layout().manifest(RunLayout.scores(TEACHER));
+    java.nio.file.Path file = java.nio.file.Path.of(manifest.toUri());
+    String json = Files.readString(file);
+    assertThat(json).contains("\"logits\" : false");
+    Files.writeString(file, json.replaceAll(",\\s*\"logits\" : false", ""));
+    assertThat(run().committed(RunLayout.scores(TEACHER)).orElseThrow().result(ScoreResult.class).logits())
+        .as("an old score manifest").isNull();
+
+    String[] d = PipelineTest.cli("distill", "--run-dir", runDir, "--teacher", TEACHER, "--spark-master", "local[2]",
+        "--widths", "16,32", "--epochs", "1");
+    assertThat(d[0]).as("a configuration error; stdout: %s", d[1]).isEqualTo("2");
+    assertThat(d[2]).contains("student/" + TEACHER + "/distill-t2/distill trains on the teacher's logits")
+        .contains("scores/" + TEACHER + " kept only the top 3 probabilities")
+        .contains("logits: none, or before that option existed")
+        .contains("semiweak run CONFIG --from score").contains("logits: all")
+        .contains("semiweak rerun " + run().root() + " scores/" + TEACHER);
+    assertThat(run().statuses(false)).as("nothing was written for distill")
+        .noneMatch(s -> s.stage().contains("distill"));
+    assertThat(Files.exists(java.nio.file.Path.of(run().layout().work(RunLayout.distill(TEACHER, "distill-t2")).toUri())))
+        .as("no work folder either").isFalse();
+  }
+
+  @Test
+  @Order(2)
+  void aRunWithADistillSectionDistillsOnEveryScoredImageFineTunesAndEvaluatesTheDistilledStudent() {
+    String[] r = PipelineTest.cli("run", tmp.resolve("distill.yaml").toString());
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    String distill = "student/" + TEACHER + "/distill-t2/distill";
+    String distilled = "student/" + TEACHER + "/distill-t2/finetune";
+    assertThat(run().listCommitted()).extracting(StageManifest::stage).contains(
+        "scores/" + TEACHER, "selection/" + TEACHER + "/k20-p2", "student/" + TEACHER + "/k20-p2/pretrain",
+        "student/" + TEACHER + "/k20-p2/finetune", distill, distilled, "baseline", "evaluate");
+
+    StageManifest prep = run().committed(RunLayout.prep()).orElseThrow();
+    StageManifest scores = run().committed(RunLayout.scores(TEACHER)).orElseThrow();
+    assertThat(scores.result(ScoreResult.class).hasLogits()).as("scored again, keeping the logits (auto)").isTrue();
+    assertThat(scores.count("scored")).as("every unlabeled image scored")
+        .isEqualTo(prep.count("written.unlabeled")).isGreaterThan(0);
+    StageManifest distillManifest = run().committed(RunLayout.distill(TEACHER, "distill-t2")).orElseThrow();
+    assertThat(distillManifest.count("training-examples.distill")).as("every scored image is a distillation example")
+        .isEqualTo(scores.count("scored"));
+    assertThat(distillManifest.kind()).isEqualTo("distill");
+    assertThat(distillManifest.options()).containsEntry("temperature", 2.0);
+    StageManifest finetuned = run().committed(RunLayout.finetune(TEACHER, "distill-t2")).orElseThrow();
+    assertThat(finetuned.count("training-examples.labeled")).as("fine-tuned on the whole labeled split")
+        .isEqualTo(prep.count("written.labeled"));
+    assertThat(finetuned.inputs()).extracting(StageManifest.Input::name).as("continues the distilled student")
+        .contains(distill);
+
+    List<EvaluationResult.ModelEvaluation> models =
+        run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models();
+    assertThat(models).extracting(EvaluationResult.ModelEvaluation::model).containsExactlyInAnyOrder(
+        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", distilled, "baseline");
+    assertThat(models).filteredOn(m -> m.model().equals(distilled)).singleElement().satisfies(m -> {
+      assertThat(m.role()).isEqualTo("student");
+      long counted = m.confusion().stream().flatMap(List::stream).mapToLong(Long::longValue).sum();
+      assertThat(counted).as("every test image evaluated once").isEqualTo(300);
+    });
+    assertThat(r[1]).as("the results table shows the distilled student and its stages")
+        .containsPattern(java.util.regex.Pattern.quote(distilled) + "\\s+student")
+        .contains(distill + " ");
+  }
+}

@@ -1,0 +1,205 @@
+package org.semiweak.student;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.semiweak.config.ConfigException;
+import org.semiweak.config.OptionSpec;
+import org.semiweak.config.Options;
+import org.semiweak.data.ImageSchema;
+import org.semiweak.data.ScoreSchema;
+import org.semiweak.model.ModelSpec;
+import org.semiweak.model.ModelWeights;
+import org.semiweak.model.StageModel;
+import org.semiweak.run.RunDir;
+import org.semiweak.run.RunLayout;
+import org.semiweak.run.SparkJobs;
+import org.semiweak.run.Split;
+import org.semiweak.run.StageId;
+import org.semiweak.run.StageManifest;
+import org.semiweak.run.StagePlan;
+import org.semiweak.run.Upstream;
+import org.semiweak.run.result.Publication;
+import org.semiweak.run.result.ScoreResult;
+import org.semiweak.stage.ParquetInput;
+import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.TrainingOptionSpecs;
+import org.semiweak.stage.TrainingStage;
+import org.semiweak.train.ExampleShard;
+import org.semiweak.train.SoftTargets;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * Distills a teacher into a student with soft labels (Hinton et al. 2015; SimCLRv2's third step):
+ * the student, from scratch, trains on <b>every</b> image the teacher scored against the teacher's
+ * softened distribution {@code softmax(logits / T)} with the soft cross-entropy, and is committed as
+ * {@code student/<teacher>/distill-t<T>/distill}; {@code finetune} with {@code selection: distill-t<T>}
+ * continues it on the labeled set, as it continues a student pretrained on a selection.
+ *
+ * <p>It needs scores that kept every image's logits (score option {@code logits}); scores without
+ * them, e.g. written before the option existed, are refused at plan time, before any Spark job.
+ * Like pretrain, the training set (scores joined with the images) is materialized once under the
+ * stage's work folder and reused after a crash.
+ */
+public final class DistillStudent extends TrainingStage {
+  public static final OptionSpec<String> TEACHER = OptionSpec.stringOption("teacher", null,
+      "the teacher whose scores (scores/<teacher>, with logits) the student is distilled from");
+  public static final OptionSpec<Double> TEMPERATURE = OptionSpec.doubleOption("temperature", 2.0, 0.05, 100,
+      "T of the soft targets softmax(teacher logits / T); 1 is the teacher's own distribution, larger T flattens it"
+          + " (Hinton et al. 2015 use 2-20; SimCLRv2 tunes it, 1 and 2 among the values); the student's logits are"
+          + " not divided by T. Names the stage: student/<teacher>/distill-t<T>");
+  public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.PRETRAIN, true);
+
+  public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, TEMPERATURE);
+
+  public DistillStudent(RunDir run, Options options) {
+    super(run, options);
+  }
+
+  /** The stage's name under {@code student/<teacher>/}: {@code distill-t2}, {@code distill-t1.5}. */
+  public static String name(double temperature) {
+    return RunLayout.DISTILL_PREFIX + "t" + BigDecimal.valueOf(temperature).stripTrailingZeros().toPlainString();
+  }
+
+  /** The name of this distillation, which its {@code finetune} takes as {@code selection}. */
+  public String name() {
+    return name(options.get(TEMPERATURE));
+  }
+
+  @Override
+  public StageId id() {
+    return RunLayout.distill(options.get(TEACHER), name());
+  }
+
+  private StageId scoresStage() {
+    return RunLayout.scores(options.get(TEACHER));
+  }
+
+  @Override
+  public StagePlan plan(Upstream upstream) {
+    Upstream.Known scores = upstream.require(scoresStage(), id());
+    Publication.Scores published = upstream.require(scoresStage(), Publication.Scores.class, id());
+    if (!published.logits()) {
+      throw new ConfigException(id() + " trains on the teacher's logits, but " + scoresStage() + " kept only the top "
+          + published.pmax() + " probabilities of each image (scored with the score option logits: none, or before"
+          + " that option existed). Score again keeping every image's logits: semiweak run CONFIG --from score with"
+          + " logits: all in the score section"
+          + (published.classes() <= LOGITS_AUTO_MAX_CLASSES
+              ? ", or semiweak rerun " + run.root() + " " + scoresStage() + " (its default logits: auto keeps them"
+                  + " for up to " + LOGITS_AUTO_MAX_CLASSES + " classes)"
+              : ", or semiweak score --run-dir " + run.root() + " --teacher " + options.get(TEACHER)
+                  + " --logits all --force"));
+    }
+    Upstream.Known prep = upstream.require(RunLayout.prep(), id());
+    Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
+    if (published.classes() != images.numClasses()) {
+      throw new ConfigException(scoresStage() + " scores " + published.classes() + " classes but prep has "
+          + images.numClasses() + ": score again with a teacher of this dataset");
+    }
+    ModelSpec spec = TRAINING.modelSpec(options, images);
+    TRAINING.checkSchedule(options);
+    return StagePlan.builder(id(), options.effective()).input(prep).input(scores)
+        .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
+  }
+
+  /** The score stage's bound for {@code logits: auto}. */
+  private static final int LOGITS_AUTO_MAX_CLASSES = ScoreSchema.LOGITS_AUTO_MAX_CLASSES;
+
+  @Override
+  protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
+    ModelSpec spec = TRAINING.modelSpec(options, prep.result().publication());
+    StageManifest scores = run.require(scoresStage(), id().path());
+    Split split = Split.parse(scores.result(ScoreResult.class).split());
+    Dataset<Row> data = materializeTrainingData(spark, prep, split, spec.numClasses());
+    long examples = data.count();
+    long scored = scores.count("scored");
+    if (examples != scored) {
+      throw new IllegalStateException(id() + ": " + scoresStage() + " scored " + scored + " images but only " + examples
+          + " of them have an image in prep/" + split.dirName() + ". The scores were made from other images; score"
+          + " again on this prep (semiweak run CONFIG --from score).");
+    }
+    ModelWeights weights = phases.train("distill", data, examples, spec,
+        ModelWeights.initial(spec, options.get(TRAINING.seed)), TRAINING.schedule(options, examples),
+        options.get(TRAINING.epochs));
+    return StageModel.of(id().path(), spec, weights);
+  }
+
+  /** The training rows: image id, image, the teacher's top class as label, and the soft targets. */
+  static final StructType TRAINING_SCHEMA = new StructType()
+      .add(ImageSchema.IMAGE_ID, DataTypes.StringType, false)
+      .add(ImageSchema.IMAGE, DataTypes.BinaryType, false)
+      .add(ImageSchema.LABEL, DataTypes.IntegerType, false)
+      .add(ExampleShard.DISTRIBUTION, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+  /** The scores joined with their images and softened, written once to the work folder and reused on resume. */
+  private Dataset<Row> materializeTrainingData(SparkSession spark, PrepInfo prep, Split split, int classes) {
+    Path dir = new Path(run.layout().work(id()), "train-data");
+    double temperature = options.get(TEMPERATURE);
+    try {
+      if (!run.fs().exists(new Path(dir, "_SUCCESS"))) {
+        SparkJobs.describe(spark, "materialize the soft targets (T = " + temperature + ") of " + id());
+        Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.WITH_LOGITS,
+            "ScoreSchema.WITH_LOGITS", scoresStage()).read(spark)
+            .select(ScoreSchema.IMAGE_ID, ScoreSchema.CLASSES, ScoreSchema.LOGITS);
+        Dataset<Row> images = prep.read(spark, split).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
+        scores.join(images, ScoreSchema.IMAGE_ID)
+            .select(ScoreSchema.IMAGE_ID, ImageSchema.IMAGE, ScoreSchema.CLASSES, ScoreSchema.LOGITS)
+            .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> soften(rows, temperature, classes),
+                Encoders.row(TRAINING_SCHEMA))
+            .write().mode(SaveMode.Overwrite).parquet(dir.toString());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot materialize " + dir + ": " + e.getMessage(), e);
+    }
+    return spark.read().parquet(dir.toString());
+  }
+
+  /** The rows with their logits turned into soft targets, one at a time (a partition of images is not held). */
+  private static java.util.Iterator<Row> soften(java.util.Iterator<Row> rows, double temperature, int classes) {
+    return new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        return softTargetRow(rows.next(), temperature, classes);
+      }
+    };
+  }
+
+  private static Row softTargetRow(Row r, double temperature, int classes) {
+    {
+      String id = r.getString(0);
+      List<Float> z = r.getList(3);
+      if (z.size() != classes) {
+        throw new IllegalArgumentException("image " + id + " has " + z.size() + " logits in its scores, expected "
+            + classes);
+      }
+      float[] logits = new float[z.size()];
+      for (int c = 0; c < logits.length; c++) {
+        logits[c] = z.get(c);
+      }
+      float[] q = SoftTargets.soften(logits, temperature);
+      List<Float> targets = new ArrayList<>(q.length);
+      for (float v : q) {
+        targets.add(v);
+      }
+      int top = r.<Integer>getList(2).get(0);
+      return RowFactory.create(id, r.get(1), top, CollectionConverters.asScala(targets).toSeq());
+    }
+  }
+}
