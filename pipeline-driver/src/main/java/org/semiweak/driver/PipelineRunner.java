@@ -380,7 +380,8 @@ public final class PipelineRunner {
       String kind = owner.get().kind();
       return new IllegalStateException("cannot read " + file.get() + " (" + ParquetInput.rootCause(e) + ").\nThe file"
           + " belongs to the committed output of stage '" + owner.get().stage() + "', which is damaged. Run that stage"
-          + " again: semiweak run CONFIG --from " + kind + " (or semiweak " + kind + " ... --force).", e);
+          + " again: semiweak rerun " + run.root() + " " + owner.get().stage() + " (with the options it was run with),"
+          + " or semiweak run CONFIG --from " + kind + ".", e);
     }
     return e instanceof RuntimeException re ? re : sneaky(e);
   }

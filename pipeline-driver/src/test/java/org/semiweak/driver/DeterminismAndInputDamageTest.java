@@ -162,7 +162,8 @@ class DeterminismAndInputDamageTest {
     assertThat(r[0]).as("exit code 1 (failed); stderr: %s", r[2]).isEqualTo("1");
     assertThat(r[2]).as("names the file, the stage it belongs to and what to do")
         .contains("cannot read ").contains(victim.getFileName().toString())
-        .contains("belongs to the committed output of stage 'prep'").contains("semiweak run CONFIG --from prep");
+        .contains("belongs to the committed output of stage 'prep'").contains("semiweak run CONFIG --from prep")
+        .contains("semiweak rerun ");
     assertNoStackTrace(r[2]);
     assertNothingCommitted(run, RunLayout.scores(TEACHER));
   }
