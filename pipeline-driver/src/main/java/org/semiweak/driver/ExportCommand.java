@@ -112,7 +112,10 @@ final class ExportCommand {
     Exported e = export(run, stage, output);
     out.printf("semiweak: exported %s (commit %s) to %s: %d tensors, %,d bytes (safetensors)%n", stage,
         e.commit(), e.file(), e.tensors(), e.bytes());
-    out.println("semiweak: in PyTorch: python3 deploy/python/semiweak_model.py " + e.file());
+    // Python opens local paths, not Hadoop URIs: a file:/ output is shown as its path; others are copied first.
+    boolean local = "file".equals(e.file().toUri().getScheme());
+    out.println("semiweak: in PyTorch: python3 deploy/python/semiweak_model.py "
+        + (local ? e.file().toUri().getPath() : "FILE (a local copy of " + e.file() + ")"));
     return SemiweakCli.OK;
   }
 
