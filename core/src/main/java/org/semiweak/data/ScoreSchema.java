@@ -16,6 +16,11 @@ import org.apache.spark.sql.types.StructType;
  * ({@link #WITH_LOGITS}): what distillation needs. Scores written without it (before it existed,
  * or with {@code logits: none}) are the six columns of {@link #SCHEMA}, which is all selection reads.
  *
+ * <p>The class names are not a column: each file carries the run's vocabulary once, in its footer's
+ * key-value metadata ({@link ParquetKeyValues#CLASS_NAMES}, a JSON array in class order; scores
+ * written before have none). A name per row would add P strings per image to the largest output of
+ * a run, for a lookup that the footer answers for every row of the file.
+ *
  * @see org.semiweak.run.result.ScoreResult
  */
 public final class ScoreSchema {

@@ -173,7 +173,8 @@ public final class ScoreImages implements Stage {
               scorePartition(rows, spec, fingerprint, model, pmax, logits, batchSize, modelLoads, executors, rejected,
                   nonFinite, done),
           Encoders.row(schema));
-      scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(out.tempDir().toString());
+      org.semiweak.data.ParquetKeyValues.saveWithClassNames(scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite),
+          prep.vocabulary().classes(), out.tempDir().toString());
       SparkJobs.describe(spark, "count the scores written for " + id());
 
       long scored = spark.read().parquet(out.tempDir().toString()).count();
