@@ -161,7 +161,7 @@ public final class SelectBenchmark {
           String windowOut = config.dataDir() + "/out/window-c" + classes + "-k" + k;
           if (config.methods().contains("select")) {
             out.add(measure(spark, tasks, "select", classes, k, candidates, config.repeat(), () -> {
-              try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classes)) {
+              try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classNames(classes))) {
                 r.selection().write().mode(SaveMode.Overwrite).parquet(selectOut);
                 return new Outcome(r.selected(), String.format(Locale.ROOT,
                     "ranked %,d survivors (%.1f%% of candidates); pass 1 %.1f s, pass 2 %.1f s; %d classes < k",
@@ -172,7 +172,7 @@ public final class SelectBenchmark {
           }
           if (config.methods().contains("window")) {
             out.add(measure(spark, tasks, "window", classes, k, candidates, config.repeat(), () -> {
-              WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite)
+              WindowTopK.withOptions(options).select(scores, classNames(classes)).write().mode(SaveMode.Overwrite)
                   .parquet(windowOut);
               return new Outcome(spark.read().parquet(windowOut).count(), "row_number() over all candidates");
             }));
@@ -206,10 +206,10 @@ public final class SelectBenchmark {
     Dataset<Row> scores = spark.read().parquet(data);
     scores.count();
     TopKOptions options = TopKOptions.defaults().withK(config.k()[0]).withP(config.p());
-    try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classes)) {
+    try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classNames(classes))) {
       r.selection().write().mode(SaveMode.Overwrite).parquet(data + "-select");
     }
-    WindowTopK.withOptions(options).select(scores, classes).write().mode(SaveMode.Overwrite).parquet(data + "-window");
+    WindowTopK.withOptions(options).select(scores, classNames(classes)).write().mode(SaveMode.Overwrite).parquet(data + "-window");
   }
 
   /** What a timed body returns: rows it produced and a note for the table. */
@@ -331,5 +331,10 @@ public final class SelectBenchmark {
         }
       }
     }
+  }
+
+  /** Names for the synthetic classes: {@code class-0}, {@code class-1}, ... */
+  static List<String> classNames(int classes) {
+    return java.util.stream.IntStream.range(0, classes).mapToObj(c -> "class-" + c).toList();
   }
 }

@@ -42,8 +42,8 @@ class ParquetInputTest {
   }
 
   static Dataset<Row> selection() {
-    List<Row> rows = List.of(RowFactory.create("a", 0, 0.9f, 1), RowFactory.create("b", 1, 0.8f, 1),
-        RowFactory.create("c", 1, 0.7f, 2));
+    List<Row> rows = List.of(RowFactory.create("a", 0, "Coat", 0.9f, 1), RowFactory.create("b", 1, "Bag", 0.8f, 1),
+        RowFactory.create("c", 1, "Bag", 0.7f, 2));
     return spark.createDataFrame(rows, SelectionSchema.SCHEMA);
   }
 
@@ -95,12 +95,12 @@ class ParquetInputTest {
   void everyMissingOrMistypedColumnIsListed() {
     Dataset<Row> bad = selection().drop(SelectionSchema.RANK)
         .withColumn(SelectionSchema.SCORE, functions.col(SelectionSchema.SCORE).cast("double"))
-        .withColumn(SelectionSchema.CLASS, functions.col(SelectionSchema.CLASS).cast("string"));
+        .withColumn(SelectionSchema.CLASS_INDEX, functions.col(SelectionSchema.CLASS_INDEX).cast("string"));
     Path dir = write("columns", bad, 1);
 
     assertThatThrownBy(() -> input(dir).read(spark))
         .hasMessageContaining("has 3 problems (1 file checked)")
-        .hasMessageContaining(": column 'class' has type string, expected int")
+        .hasMessageContaining(": column 'class_index' has type string, expected int")
         .hasMessageContaining(": column 'score' has type double, expected float")
         .hasMessageContaining(": column 'rank' is missing (expected int)");
   }

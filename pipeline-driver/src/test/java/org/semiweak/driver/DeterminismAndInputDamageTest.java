@@ -101,8 +101,8 @@ class DeterminismAndInputDamageTest {
       assertThat(scoresA).as("one score row per unlabeled image").hasSize((int) unlabeled);
       assertThat(scoresB).as("scores of run B, row by row (sorted by image id), equal run A's").isEqualTo(scoresA);
 
-      List<String> selectionA = rows(spark, scored.resolve(SELECTION.path()), SelectionSchema.CLASS, SelectionSchema.RANK);
-      List<String> selectionB = rows(spark, b.resolve(SELECTION.path()), SelectionSchema.CLASS, SelectionSchema.RANK);
+      List<String> selectionA = rows(spark, scored.resolve(SELECTION.path()), SelectionSchema.CLASS_INDEX, SelectionSchema.RANK);
+      List<String> selectionB = rows(spark, b.resolve(SELECTION.path()), SelectionSchema.CLASS_INDEX, SelectionSchema.RANK);
       assertThat(selectionA).as("the selection is not empty").isNotEmpty();
       assertThat(selectionB).as("selection of run B, row by row (sorted by class and rank), equals run A's")
           .isEqualTo(selectionA);

@@ -26,8 +26,8 @@ import org.semiweak.run.StageId;
 import org.semiweak.run.StagePlan;
 import org.semiweak.run.Upstream;
 import org.semiweak.run.result.Publication;
-import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.SelectionInput;
 import org.semiweak.run.SparkJobs;
 import org.semiweak.stage.TrainingOptionSpecs;
 import org.semiweak.stage.TrainingStage;
@@ -98,13 +98,12 @@ public final class PretrainStudent extends TrainingStage {
     try {
       if (!run.fs().exists(new Path(dir, "_SUCCESS"))) {
         SparkJobs.describe(spark, "materialize the pseudo-labeled training set of " + id());
-        Dataset<Row> selection = new ParquetInput(run.stagePath(selectionStage()), SelectionSchema.SCHEMA,
-            "SelectionSchema", selectionStage()).read(spark);
+        Dataset<Row> selection = SelectionInput.require(run, selectionStage(), id()).read(spark);
         Dataset<Row> images = prep.read(spark, Split.UNLABELED).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
         selection.join(images, SelectionSchema.IMAGE_ID)
-            .select(concat(col(ImageSchema.IMAGE_ID), lit("#"), col(SelectionSchema.CLASS).cast("string"))
+            .select(concat(col(ImageSchema.IMAGE_ID), lit("#"), col(SelectionSchema.CLASS_INDEX).cast("string"))
                     .as(ImageSchema.IMAGE_ID),
-                col(ImageSchema.IMAGE), col(SelectionSchema.CLASS).as(ImageSchema.LABEL))
+                col(ImageSchema.IMAGE), col(SelectionSchema.CLASS_INDEX).as(ImageSchema.LABEL))
             .write().mode(SaveMode.Overwrite).parquet(dir.toString());
       }
     } catch (IOException e) {

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
+import org.semiweak.data.SelectionSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.model.StageModel;
@@ -34,6 +35,7 @@ import org.semiweak.run.StageManifest;
 import org.semiweak.run.Upstream;
 import org.semiweak.run.result.ModelResult;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.SelectionInput;
 import org.semiweak.testing.CommittedModels;
 import org.semiweak.testing.CommittedSelections;
 import org.semiweak.testing.PreparedRuns;
@@ -222,6 +224,46 @@ class StudentStagesTest {
         .hasMessageContaining("selection/" + TEACHER + "/foreign selected 5 (image, class) pairs but only 4 of them"
             + " have an image in prep/unlabeled");
     assertThat(prepared.run().committed(stage.id())).as("nothing committed").isEmpty();
+  }
+
+  /** The selection of {@link #picks} as semiweak committed it before class names: the column {@code class}. */
+  static StageId commitFirstLayout(String name) {
+    return CommittedSelections.commit(spark, prepared.run(), TEACHER, name, 12, 2, prepared.vocabulary().classes(),
+        picks, SelectionSchema.V1).id();
+  }
+
+  @Test
+  void aSelectionCommittedBeforeClassNamesIsReadWithClassIndexAndItsClassNames() {
+    StageId old = commitFirstLayout("k12-p2-first-layout");
+    assertThat(spark.read().parquet(prepared.run().stagePath(old).toString()).columns())
+        .as("written in the first layout").containsExactly("image_id", "class", "score", "rank");
+
+    SelectionInput input = SelectionInput.require(prepared.run(), old, RunLayout.pretrain(TEACHER, "x"));
+    assertThat(input.schemaVersion()).as("its manifest has no schemaVersion: version 1").isEqualTo(SelectionSchema.V1);
+    List<Row> rows = input.read(spark).collectAsList();
+    assertThat(input.read(spark).columns()).as("read with the columns of today")
+        .containsExactly(SelectionSchema.SCHEMA.fieldNames());
+    List<String> read = new ArrayList<>();
+    for (Row r : rows) {
+      read.add(r.getAs(SelectionSchema.IMAGE_ID) + " " + r.getAs(SelectionSchema.CLASS_INDEX) + " "
+          + r.getAs(SelectionSchema.CLASS_NAME));
+    }
+    List<String> expected = new ArrayList<>();
+    for (CommittedSelections.Pick p : picks) {
+      expected.add(p.imageId() + " " + p.classIndex() + " " + prepared.vocabulary().classes().get(p.classIndex()));
+    }
+    assertThat(read).as("every pick, its class index from 'class' and the name of that class")
+        .containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
+  void pretrainTrainsOnASelectionCommittedBeforeClassNames() {
+    StageId old = commitFirstLayout("k12-p2-before-names");
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, new PretrainStudent(prepared.run(),
+        pretrainOptions("teacher", TEACHER, "selection", old.selection(), "widths", "8,16", "epochs", "1",
+            "batch-size", "32", "workers", "2", "local-steps", "5")));
+    assertThat(m.count("training-examples.pseudo-labels"))
+        .as("one example per selected (image, class) row of the old layout").isEqualTo(picks.size());
   }
 
   @Test

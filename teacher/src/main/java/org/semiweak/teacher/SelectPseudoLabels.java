@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.ConfigException;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
+import org.semiweak.data.ParquetKeyValues;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
 import org.semiweak.run.RunDir;
@@ -40,7 +41,12 @@ import org.semiweak.teacher.select.TopKResult;
 
 /**
  * Selects pseudo-labeled images from a teacher's scores and commits them as a new, named selection
- * {@code selection/<teacher>/<name>} (schema {@link SelectionSchema}).
+ * {@code selection/<teacher>/<name>} (schema {@link SelectionSchema}, version {@link SelectionSchema#VERSION}: each
+ * row's class index and name; every file carries the vocabulary in its footer, {@link ParquetKeyValues#CLASS_NAMES}).
+ *
+ * <p>A selection committed before class names were written keeps its layout (version 1, column
+ * {@code class}) and its fingerprint: its options did not change, so it is not selected again, and
+ * readers take the layout from its manifest ({@link org.semiweak.stage.SelectionInput}).
  *
  * <p>Reads only the scores, so data engineers can select again with another K, P or filter without
  * scoring again. A committed selection is never overwritten: another configuration gets another
@@ -132,16 +138,17 @@ public final class SelectPseudoLabels implements Stage {
     PrepInfo prep = PrepInfo.require(run, id());
     Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
         scoresStage()).read(spark);
-    try (TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.numClasses())) {
+    try (TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.vocabulary().classes())) {
       SparkJobs.describe(spark, "write selection " + id());
-      result.selection().write().mode(SaveMode.Overwrite).parquet(out.tempDir().toString());
+      ParquetKeyValues.saveWithClassNames(result.selection().write().mode(SaveMode.Overwrite),
+          prep.vocabulary().classes(), out.tempDir().toString());
       Dataset<Row> written = spark.read().schema(SelectionSchema.SCHEMA).parquet(out.tempDir().toString());
 
       // Pseudo-label precision where the true label is known (the simulated demo keeps it).
       Row p = written.join(scores.select(ScoreSchema.IMAGE_ID, ScoreSchema.LABEL), ScoreSchema.IMAGE_ID)
           .agg(count(col(ScoreSchema.LABEL)).as("known"),
-              sum(when(col(ScoreSchema.LABEL).equalTo(col(SelectionSchema.CLASS)), 1).otherwise(0)).as("correct"),
-              count(col(SelectionSchema.CLASS)).as("rows"))
+              sum(when(col(ScoreSchema.LABEL).equalTo(col(SelectionSchema.CLASS_INDEX)), 1).otherwise(0)).as("correct"),
+              count(col(SelectionSchema.CLASS_INDEX)).as("rows"))
           .first();
       long rows = p.getLong(2);
       if (rows != result.selected()) {

@@ -43,6 +43,17 @@ public final class CommittedSelections {
    */
   public static StageManifest commit(SparkSession spark, RunDir run, String teacher, String name, int k, int p,
       List<String> classNames, List<Pick> picks) {
+    return commit(spark, run, teacher, name, k, p, classNames, picks, SelectionSchema.VERSION);
+  }
+
+  /**
+   * Commits {@code picks} like {@link #commit(SparkSession, RunDir, String, String, int, int, List, List)}, in the
+   * layout of {@code schemaVersion}: {@link SelectionSchema#V1} writes the column {@code class} and a manifest
+   * without {@code schemaVersion}, as semiweak did before class names were written.
+   */
+  public static StageManifest commit(SparkSession spark, RunDir run, String teacher, String name, int k, int p,
+      List<String> classNames, List<Pick> picks, int schemaVersion) {
+    boolean v1 = schemaVersion == SelectionSchema.V1;
     StageId id = RunLayout.selection(teacher, name);
     Map<Integer, List<Pick>> byClass = new TreeMap<>();
     for (Pick pick : picks) {
@@ -54,7 +65,8 @@ public final class CommittedSelections {
       List<Pick> of = new ArrayList<>(byClass.getOrDefault(c, List.of()));
       of.sort(Comparator.comparing(Pick::score).reversed().thenComparing(Pick::imageId));
       for (int r = 0; r < of.size(); r++) {
-        rows.add(RowFactory.create(of.get(r).imageId(), c, of.get(r).score(), r + 1));
+        rows.add(v1 ? RowFactory.create(of.get(r).imageId(), c, of.get(r).score(), r + 1)
+            : RowFactory.create(of.get(r).imageId(), c, classNames.get(c), of.get(r).score(), r + 1));
       }
       float min = (float) of.stream().mapToDouble(Pick::score).min().orElse(Double.NaN);
       float max = (float) of.stream().mapToDouble(Pick::score).max().orElse(Double.NaN);
@@ -65,13 +77,13 @@ public final class CommittedSelections {
           min, max, mean, histogram, 0));
     }
     try (StageWriter w = run.begin(id)) {
-      spark.createDataFrame(rows, SelectionSchema.SCHEMA).coalesce(1).write().mode(org.apache.spark.sql.SaveMode.Overwrite)
-          .parquet(w.tempDir().toString());
+      spark.createDataFrame(rows, SelectionSchema.schema(schemaVersion)).coalesce(1).write()
+          .mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(w.tempDir().toString());
       StagePlan plan = StagePlan.builder(id, Map.of("k", k, "p", p, "teacher", teacher, "name", name,
               "fixture", CommittedSelections.class.getSimpleName()))
           .publishes(new Publication.Selection(k, p)).build();
       return w.commit(plan, new StageOutput(Map.of("selected", (long) rows.size()),
-          new SelectionResult(k, p, null, 0, classes, 0, 0)));
+          new SelectionResult(k, p, null, 0, classes, 0, 0, v1 ? null : schemaVersion)));
     }
   }
 }

@@ -1,6 +1,7 @@
 package org.semiweak.run.result;
 
 import java.util.List;
+import org.semiweak.data.SelectionSchema;
 
 /**
  * What select published: per class, how many images were selected and with which scores.
@@ -13,9 +14,26 @@ import java.util.List;
  * @param classes per-class statistics, in class order
  * @param secondsPass1 wall time of the histogram pass
  * @param secondsPass2 wall time of the selection pass
+ * @param schemaVersion the layout of the selection's Parquet files ({@link SelectionSchema#schema(int)}); null, read
+ *     as {@value SelectionSchema#V1}, in manifests written before class names were written
  */
 public record SelectionResult(int k, int p, Double precision, long labelsKnown, List<ClassSelection> classes,
-    double secondsPass1, double secondsPass2) implements StageResult {
+    double secondsPass1, double secondsPass2, Integer schemaVersion) implements StageResult {
+
+  public SelectionResult {
+    schemaVersion = schemaVersion == null ? SelectionSchema.V1 : schemaVersion;
+  }
+
+  /** A result of a selection written now, in {@link SelectionSchema#VERSION}. */
+  public SelectionResult(int k, int p, Double precision, long labelsKnown, List<ClassSelection> classes,
+      double secondsPass1, double secondsPass2) {
+    this(k, p, precision, labelsKnown, classes, secondsPass1, secondsPass2, SelectionSchema.VERSION);
+  }
+
+  /** The class names of the selection's classes, in class order. */
+  public List<String> classNames() {
+    return classes.stream().map(ClassSelection::name).toList();
+  }
 
   @Override
   public Publication.Selection publication() {

@@ -77,7 +77,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * TopKOptions options = TopKOptions.defaults().withK(16_000).withP(10);
- * try (TopKResult r = SelectTopK.withOptions(options).execute(scores, numClasses)) {
+ * try (TopKResult r = SelectTopK.withOptions(options).execute(scores, classNames)) {
  *   r.selection().write().parquet(out);              // already computed: no third pass
  *   r.classStats().forEach(s -> ...);                // candidates, selected, threshold, ...
  * }                                                  // close() releases the persisted selection
@@ -124,10 +124,12 @@ public final class SelectTopK {
    *
    * @param scores rows of {@link ScoreSchema}; only image_id, classes, probs and (with
    *     tag-consistent selection) tag_classes are read
-   * @param numClasses classes of the run; class indexes must be in {@code [0, numClasses)}
+   * @param classNames the classes of the run, in index order: class indexes must be in {@code [0,
+   *     classNames.size())}, and each selected row gets the name of its class
    * @return the materialized selection (persisted, {@link SelectionSchema}) and its statistics
    */
-  public TopKResult execute(Dataset<Row> scores, int numClasses) {
+  public TopKResult execute(Dataset<Row> scores, List<String> classNames) {
+    int numClasses = classNames.size();
     validate(scores.schema(), numClasses);
     SparkSession spark = scores.sparkSession();
     ScoreBins bins = ScoreBins.forClasses(numClasses);
@@ -147,7 +149,7 @@ public final class SelectTopK {
         totalCandidates == 0 ? 0.0 : 100.0 * totalSurvivors / totalCandidates));
 
     start = System.nanoTime();
-    Dataset<Row> selection = rankSurvivors(spark, scores, numClasses, first);
+    Dataset<Row> selection = rankSurvivors(spark, scores, classNames, first);
     selection.persist(StorageLevel.MEMORY_AND_DISK());
     Runnable release = selection::unpersist;
     List<ClassStats> stats;
@@ -279,7 +281,8 @@ public final class SelectTopK {
     return new IllegalArgumentException(msg.toString());
   }
 
-  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, int numClasses, FirstPass first) {
+  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, List<String> classNames, FirstPass first) {
+    int numClasses = classNames.size();
     long totalSurvivors = Arrays.stream(first.survivors).sum();
     long classesWithSurvivors = Arrays.stream(first.survivors).filter(s -> s > 0).count();
     int partitions = (int) Math.max(1, Math.min(classesWithSurvivors,
@@ -295,14 +298,14 @@ public final class SelectTopK {
                 .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(first.thresholdScore), col(ClassCandidates.CLASS).plus(1))))));
     // Partitioned by the window's class column (no second shuffle), pre-sorted by one double that
     // orders by class then score so Spark's sort stays on its prefix fast path: docs/NOTES.md.
-    Column presortKey = col(SelectionSchema.CLASS).cast(DataTypes.DoubleType).multiply(4.0)
+    Column presortKey = col(SelectionSchema.CLASS_INDEX).cast(DataTypes.DoubleType).multiply(4.0)
         .minus(col(SelectionSchema.SCORE).cast(DataTypes.DoubleType));
-    return rank(survivors.repartition(partitions, col(SelectionSchema.CLASS))
-        .sortWithinPartitions(presortKey, col(SelectionSchema.IMAGE_ID)), options.k());
+    return rank(survivors.repartition(partitions, col(SelectionSchema.CLASS_INDEX))
+        .sortWithinPartitions(presortKey, col(SelectionSchema.IMAGE_ID)), options.k(), classNames);
   }
 
   /**
-   * The (image_id, class, score) columns of selectable candidates, declared non-null as {@link
+   * The (image_id, class_index, score) columns of selectable candidates, declared non-null as {@link
    * SelectionSchema} says. Apply it before partitioning by class: the window then reuses that
    * partitioning.
    */
@@ -314,22 +317,34 @@ public final class SelectTopK {
         coalesce(col(ScoreSchema.IMAGE_ID), raise_error(lit(
             "scores: a row with a null image_id is a candidate for selection; every score row needs an id")),
             lit("")).as(SelectionSchema.IMAGE_ID),
-        coalesce(col(ClassCandidates.CLASS), lit(-1)).as(SelectionSchema.CLASS),
+        coalesce(col(ClassCandidates.CLASS), lit(-1)).as(SelectionSchema.CLASS_INDEX),
         coalesce(col(ClassCandidates.SCORE), lit(Float.NaN)).as(SelectionSchema.SCORE));
   }
 
   /**
    * Ranks {@link #selectionColumns} rows per class by score descending, then image_id ascending, and
    * keeps ranks 1..k: rows of {@link SelectionSchema}, sorted by class and rank within partitions.
+   * The class name is added last, so that only the class index is shuffled and sorted.
    */
-  static Dataset<Row> rank(Dataset<Row> candidates, int k) {
-    WindowSpec byClass = Window.partitionBy(col(SelectionSchema.CLASS))
+  static Dataset<Row> rank(Dataset<Row> candidates, int k, List<String> classNames) {
+    WindowSpec byClass = Window.partitionBy(col(SelectionSchema.CLASS_INDEX))
         .orderBy(col(SelectionSchema.SCORE).desc(), col(SelectionSchema.IMAGE_ID).asc());
     return candidates
         .withColumn(SelectionSchema.RANK, row_number().over(byClass))
         .filter(col(SelectionSchema.RANK).leq(k))
-        .select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS), col(SelectionSchema.SCORE),
-            col(SelectionSchema.RANK).cast(DataTypes.IntegerType));
+        .select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS_INDEX),
+            className(col(SelectionSchema.CLASS_INDEX), classNames).as(SelectionSchema.CLASS_NAME),
+            col(SelectionSchema.SCORE), col(SelectionSchema.RANK).cast(DataTypes.IntegerType));
+  }
+
+  /**
+   * The name of a class index: a lookup in the names, which travel with the query plan. Indexes
+   * are checked in pass 1, so the error is never raised; it only makes the column non-nullable.
+   */
+  static Column className(Column classIndex, List<String> classNames) {
+    return coalesce(try_element_at(lit(classNames.toArray(String[]::new)), classIndex.plus(1)),
+        raise_error(lit("select: a class index outside the " + classNames.size() + " classes of the vocabulary")),
+        lit(""));
   }
 
   private List<ClassStats> statistics(SparkSession spark, Dataset<Row> selection, int numClasses, FirstPass first) {
@@ -346,7 +361,7 @@ public final class SelectTopK {
     }
     List<Row> rows = job(spark, "select top-" + options.k() + " pass 2/2: rank the survivors of the thresholds, "
             + "persist the selection, per-class statistics",
-        () -> selection.groupBy(col(SelectionSchema.CLASS))
+        () -> selection.groupBy(col(SelectionSchema.CLASS_INDEX))
             .agg(count(lit(1)), aggregates.toArray(Column[]::new))
             .collectAsList());
     Row[] byClass = new Row[numClasses];

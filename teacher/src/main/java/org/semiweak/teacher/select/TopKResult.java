@@ -41,7 +41,7 @@ public final class TopKResult implements AutoCloseable {
   }
 
   /**
-   * The selection, {@link SelectionSchema} rows (image_id, class, score, rank), partitioned by
+   * The selection, {@link SelectionSchema} rows (image_id, class_index, class_name, score, rank), partitioned by
    * class and sorted by class and rank within each partition.
    */
   public Dataset<Row> selection() {

@@ -18,7 +18,7 @@ import org.semiweak.data.ScoreSchema;
  * candidates. It exists to check {@link SelectTopK} against and to benchmark it.
  *
  * <pre>{@code
- * Dataset<Row> selection = WindowTopK.withOptions(options).select(scores, numClasses); // lazy
+ * Dataset<Row> selection = WindowTopK.withOptions(options).select(scores, classNames); // lazy
  * }</pre>
  */
 public final class WindowTopK {
@@ -36,11 +36,12 @@ public final class WindowTopK {
    * The selection as a lazy {@link org.semiweak.data.SelectionSchema} Dataset: nothing runs until an action (e.g. a
    * write), and each action recomputes it from the scores.
    */
-  public Dataset<Row> select(Dataset<Row> scores, int numClasses) {
+  public Dataset<Row> select(Dataset<Row> scores, List<String> classNames) {
+    int numClasses = classNames.size();
     options.checkFor(numClasses);
     ClassCandidates.checkSchema(scores.schema(), options);
     Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
         .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE));
-    return SelectTopK.rank(SelectTopK.selectionColumns(candidates), options.k());
+    return SelectTopK.rank(SelectTopK.selectionColumns(candidates), options.k(), classNames);
   }
 }

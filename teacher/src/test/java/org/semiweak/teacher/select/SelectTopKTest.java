@@ -46,10 +46,19 @@ class SelectTopKTest {
     return spark.createDataFrame(rows.stream().map(ScoreRecord::toRow).toList(), ScoreSchema.SCHEMA);
   }
 
+  /** The class names of a synthetic run: {@code c0, c1, ...}. */
+  static List<String> names(int classes) {
+    return java.util.stream.IntStream.range(0, classes).mapToObj(c -> "c" + c).toList();
+  }
+
   static List<String> keys(Dataset<Row> selection) {
     List<String> out = new ArrayList<>();
     for (Row r : selection.collectAsList()) {
-      out.add(BruteForceSelection.key(r.getInt(1), r.getInt(3), r.getString(0), r.getFloat(2)));
+      int c = r.getInt(r.fieldIndex(SelectionSchema.CLASS_INDEX));
+      assertThat(r.getString(r.fieldIndex(SelectionSchema.CLASS_NAME))).as("class_name of class_index %d", c)
+          .isEqualTo("c" + c);
+      out.add(BruteForceSelection.key(c, r.getInt(r.fieldIndex(SelectionSchema.RANK)),
+          r.getString(r.fieldIndex(SelectionSchema.IMAGE_ID)), r.getFloat(r.fieldIndex(SelectionSchema.SCORE))));
     }
     Collections.sort(out);
     return out;
@@ -71,12 +80,12 @@ class SelectTopKTest {
   @MethodSource("optionCases")
   void selectsExactlyWhatBruteForceAndTheWindowBaselineSelect(String name, TopKOptions options) {
     BruteForceSelection expected = new BruteForceSelection(records, options, CLASSES);
-    try (TopKResult result = SelectTopK.withOptions(options).execute(scores, CLASSES)) {
+    try (TopKResult result = SelectTopK.withOptions(options).execute(scores, names(CLASSES))) {
       assertThat(result.selection().schema()).as("output schema").isEqualTo(SelectionSchema.SCHEMA);
       List<String> selected = keys(result.selection());
       assertThat(selected).as("SelectTopK rows equal the brute-force reference (%s)", name)
           .isEqualTo(expected.rows);
-      assertThat(keys(WindowTopK.withOptions(options).select(scores, CLASSES)))
+      assertThat(keys(WindowTopK.withOptions(options).select(scores, names(CLASSES))))
           .as("WindowTopK rows equal the brute-force reference (%s)", name).isEqualTo(expected.rows);
 
       for (ClassStats s : result.classStats()) {
@@ -120,7 +129,7 @@ class SelectTopKTest {
     for (int partitions : new int[] {1, 3, 7}) {
       Dataset<Row> input = frame(records).repartition(partitions);
       assertThat(input.rdd().getNumPartitions()).isEqualTo(partitions);
-      try (TopKResult result = SelectTopK.withOptions(options).execute(input, CLASSES)) {
+      try (TopKResult result = SelectTopK.withOptions(options).execute(input, names(CLASSES))) {
         List<String> rows = keys(result.selection());
         if (first == null) {
           first = rows;
@@ -141,7 +150,7 @@ class SelectTopKTest {
         new ScoreRecord("b", new int[] {0, 1}, new float[] {0.9f, 0.1f}, new int[0]),
         new ScoreRecord("c", new int[] {1, 0}, new float[] {0.6f, Float.NaN}, new int[0]));
     try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2))
-        .execute(frame(rows), 2)) {
+        .execute(frame(rows), names(2))) {
       assertThat(keys(r.selection())).as("NaN candidates a/0 and c/0 are not selected").containsExactly(
           BruteForceSelection.key(0, 1, "b", 0.9f),
           BruteForceSelection.key(1, 1, "c", 0.6f),
@@ -162,7 +171,7 @@ class SelectTopKTest {
         new ScoreRecord("y", new int[] {2, 1}, new float[] {0.8f, 0.05f}, new int[] {1}),
         new ScoreRecord("z", new int[] {0, 2}, new float[] {0.5f, 0.5f}, new int[] {0, 2}));
     TopKOptions o = TopKOptions.defaults().withK(10).withP(2).withMinScore(0.1).withTagConsistent(true);
-    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 3)) {
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), names(3))) {
       assertThat(keys(r.selection())).as("y/2 is not tagged 2, y/1 is below min-score").containsExactly(
           BruteForceSelection.key(0, 1, "z", 0.5f),
           BruteForceSelection.key(0, 2, "x", 0.3f),
@@ -193,7 +202,7 @@ class SelectTopKTest {
     List<ScoreRecord> rows = List.of(
         new ScoreRecord("a", new int[] {0, 1}, new float[] {high, 0.3f}, new int[0]),
         new ScoreRecord("b", new int[] {0, 1}, new float[] {low, 0.2f}, new int[0]));
-    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(1).withP(2)).execute(frame(rows), 3)) {
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(1).withP(2)).execute(frame(rows), names(3))) {
       ClassStats c0 = r.classStats().get(0);
       assertThat(c0.minSelectedScore()).as("class 0 selected score").isEqualTo(high);
       assertThat(c0.survivors()).as("class 0: both candidates ranked by pass 2").isEqualTo(2);
@@ -204,7 +213,7 @@ class SelectTopKTest {
       assertThat(c1.scoreThreshold()).as("class 1: cut of the k-th candidate's bin").isLessThanOrEqualTo(0.3f);
       assertThat(r.classStats().get(2).scoreThreshold()).as("class 2 has no candidate").isNaN();
     }
-    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2)).execute(frame(rows), 3)) {
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(5).withP(2)).execute(frame(rows), names(3))) {
       assertThat(r.classStats().get(0).scoreThreshold()).as("at most k candidates: no cut, all ranked").isZero();
       assertThat(r.classStats().get(0).survivors()).isEqualTo(2);
     }
@@ -232,7 +241,7 @@ class SelectTopKTest {
     };
     spark.sparkContext().listenerBus().waitUntilEmpty();
     spark.sparkContext().addSparkListener(listener);
-    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2)).execute(fromFiles, CLASSES)) {
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2)).execute(fromFiles, names(CLASSES))) {
       spark.sparkContext().listenerBus().waitUntilEmpty();
       assertThat(r.images()).isEqualTo(records.size());
       assertThat(scans).as("rows read by each scan of the scores: two passes of %d rows", records.size())
@@ -252,7 +261,7 @@ class SelectTopKTest {
         new ScoreRecord(replacement, new int[] {0}, new float[] {0.5f}, new int[0]),
         new ScoreRecord("b", new int[] {0}, new float[] {0.5f}, new int[0]));
     TopKOptions o = TopKOptions.defaults().withK(2).withP(1);
-    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), 1)) {
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), names(1))) {
       assertThat(keys(r.selection())).as("k=2 of three tied scores: the two smallest ids in byte order")
           .containsExactly(BruteForceSelection.key(0, 1, "b", 0.5f), BruteForceSelection.key(0, 2, replacement, 0.5f));
     }
@@ -272,19 +281,19 @@ class SelectTopKTest {
         .hasMessageContaining("unknown option 'kk' (did you mean 'k'?)");
     assertThat(TopKOptions.parse(Map.of("k", "3", "tag-consistent", "true")))
         .as("parsed options fill defaults").isEqualTo(d.withK(3).withTagConsistent(true));
-    assertThatThrownBy(() -> SelectTopK.withOptions(d.withP(13)).execute(scores, CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(d.withP(13)).execute(scores, names(CLASSES)))
         .hasMessageContaining("select.p: 13 exceeds the number of classes (12)");
-    assertThatThrownBy(() -> SelectTopK.withOptions(d).execute(scores.drop(ScoreSchema.PROBS), CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(d).execute(scores.drop(ScoreSchema.PROBS), names(CLASSES)))
         .hasMessageContaining("column 'probs' is missing (expected array<float>)");
     assertThatThrownBy(() -> SelectTopK.withOptions(d).execute(
-        scores.withColumn(ScoreSchema.PROBS, functions.col(ScoreSchema.PROBS).cast("array<double>")), CLASSES))
+        scores.withColumn(ScoreSchema.PROBS, functions.col(ScoreSchema.PROBS).cast("array<double>")), names(CLASSES)))
         .hasMessageContaining("column 'probs' has type array<double>, expected array<float>");
   }
 
   @Test
   void pLargerThanTheClassesKeptPerImageFailsNamingAnImage() {
     // The scorer kept the top-6 classes; p=7 asks for more than the scores hold.
-    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(7)).execute(scores, CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(7)).execute(scores, names(CLASSES)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("700 rows: fewer than p=7 classes per image")
         .hasMessageContaining("(classes has 6 entries, probs 6")
@@ -302,7 +311,7 @@ class SelectTopKTest {
         new int[0]));
     rows.add(new ScoreRecord("twice", new int[] {1, 1, 3, 4, 5, 6}, new float[] {.5f, .4f, .3f, .2f, .1f, 0f},
         new int[0]));
-    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(4)).execute(frame(rows), CLASSES))
+    assertThatThrownBy(() -> SelectTopK.withOptions(TopKOptions.defaults().withP(4)).execute(frame(rows), names(CLASSES)))
         .hasMessageContaining("1 rows: 'classes' and 'probs' have different lengths")
         .hasMessageContaining("1 rows: a class appears twice among the first 4 entries")
         .hasMessageContaining("1 candidates: a class index is null or outside [0, 11]")
@@ -322,7 +331,7 @@ class SelectTopKTest {
     };
     spark.sparkContext().addSparkListener(listener);
     try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2))
-        .execute(scores, CLASSES)) {
+        .execute(scores, names(CLASSES))) {
       assertThat(r.selected()).isPositive();
     } finally {
       spark.sparkContext().listenerBus().waitUntilEmpty();
