@@ -103,6 +103,13 @@ class ScoreWithAKilledExecutorTest {
           .select(ScoreSchema.IMAGE_ID).collectAsList().stream().map(x -> x.getString(0)).toList());
       assertThat(ids).as("each image id exactly once").doesNotHaveDuplicates().hasSize((int) unlabeled);
       assertThat(new HashSet<>(ids)).as("exactly the unlabeled images").isEqualTo(expected);
+      for (org.apache.hadoop.fs.FileStatus f : run.fs().listStatus(run.stagePath(RunLayout.scores("untrained")))) {
+        if (!f.getPath().getName().startsWith("_")) {
+          assertThat(org.semiweak.data.ParquetKeyValues.classNames(f.getPath(), new Configuration()))
+              .as("%s, written in an executor JVM: the class names in its footer", f.getPath().getName())
+              .isEqualTo(PrepInfo.read(run).vocabulary().classes());
+        }
+      }
     } finally {
       spark.stop();
     }
