@@ -49,6 +49,9 @@ import scala.collection.JavaConverters;
  * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
  * top-Pmax classes and probabilities as {@code scores/<teacher>} (schema {@link ScoreSchema}).
  *
+ * <p>Any model stage of the run can teach ({@code model}: a student scores for the next Noisy
+ * Student generation); the scores are then named by {@code teacher}, e.g. {@code scores/semi-weak-gen2}.
+ *
  * <p>The teacher (a semiweak model or a user's TorchScript file) is broadcast once and loaded once
  * per executor JVM ({@code ExecutorModels}); each task opens a classifier from the loaded model,
  * decodes its images and runs them through the model in batches, on the GPU Spark assigned to the
