@@ -152,31 +152,59 @@ public final class ImageTensors {
    */
   public static void augment(
       byte[] pixels, ModelSpec spec, int padding, boolean horizontalFlip, long rngSeed, float[] dest, int offset) {
+    augment(pixels, spec, padding, horizontalFlip, 0, rngSeed, dest, offset);
+  }
+
+  /**
+   * {@link #augment(byte[], ModelSpec, int, boolean, long, float[], int)}, then, when {@code cutout >
+   * 0}, a {@code cutout x cutout} square centered on a random pixel (clipped at the borders) set to 0,
+   * the mean after normalization (cutout, DeVries and Taylor 2017). The crop and flip are the same
+   * with or without cutout for the same seed.
+   */
+  public static void augment(byte[] pixels, ModelSpec spec, int padding, boolean horizontalFlip, int cutout,
+      long rngSeed, float[] dest, int offset) {
     if (padding < 0) {
       throw new IllegalArgumentException("crop padding must be >= 0, found " + padding);
+    }
+    if (cutout < 0) {
+      throw new IllegalArgumentException("cutout must be >= 0, found " + cutout);
     }
     SplittableRandom rng = new SplittableRandom(rngSeed);
     int dy = padding == 0 ? 0 : rng.nextInt(2 * padding + 1) - padding;
     int dx = padding == 0 ? 0 : rng.nextInt(2 * padding + 1) - padding;
     boolean flip = horizontalFlip && rng.nextBoolean();
-    if (dx == 0 && dy == 0 && !flip) {
-      normalize(pixels, spec, dest, offset);
-      return;
-    }
-    float[][] lut = lookupTable(spec);
     int size = spec.inputSize();
     int plane = size * size;
-    for (int c = 0; c < spec.inputChannels(); c++) {
-      float[] t = lut[c];
-      float black = t[0];
-      int base = c * plane;
-      for (int y = 0; y < size; y++) {
-        int sy = y + dy;
-        int row = offset + base + y * size;
-        for (int x = 0; x < size; x++) {
-          int sx = (flip ? size - 1 - x : x) + dx;
-          dest[row + x] =
-              sy < 0 || sy >= size || sx < 0 || sx >= size ? black : t[pixels[base + sy * size + sx] & 0xff];
+    if (dx == 0 && dy == 0 && !flip) {
+      normalize(pixels, spec, dest, offset);
+    } else {
+      float[][] lut = lookupTable(spec);
+      for (int c = 0; c < spec.inputChannels(); c++) {
+        float[] t = lut[c];
+        float black = t[0];
+        int base = c * plane;
+        for (int y = 0; y < size; y++) {
+          int sy = y + dy;
+          int row = offset + base + y * size;
+          for (int x = 0; x < size; x++) {
+            int sx = (flip ? size - 1 - x : x) + dx;
+            dest[row + x] =
+                sy < 0 || sy >= size || sx < 0 || sx >= size ? black : t[pixels[base + sy * size + sx] & 0xff];
+          }
+        }
+      }
+    }
+    if (cutout > 0) {
+      int cy = rng.nextInt(size);
+      int cx = rng.nextInt(size);
+      int y0 = Math.max(0, cy - cutout / 2);
+      int y1 = Math.min(size, cy - cutout / 2 + cutout);
+      int x0 = Math.max(0, cx - cutout / 2);
+      int x1 = Math.min(size, cx - cutout / 2 + cutout);
+      for (int c = 0; c < spec.inputChannels(); c++) {
+        int base = offset + c * plane;
+        for (int y = y0; y < y1; y++) {
+          java.util.Arrays.fill(dest, base + y * size + x0, base + y * size + x1, 0f);
         }
       }
     }

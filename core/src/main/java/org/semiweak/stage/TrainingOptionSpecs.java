@@ -32,6 +32,7 @@ public final class TrainingOptionSpecs {
   public final OptionSpec<Long> seed;
   public final OptionSpec<Integer> cropPadding;
   public final OptionSpec<Boolean> flip;
+  public final OptionSpec<Integer> cutout;
 
   /**
    * Half the steps synchronous by default: post-local SGD switches to local steps after the first
@@ -86,6 +87,12 @@ public final class TrainingOptionSpecs {
         "augmentation: zero padding before a random crop back to the image size (0 disables)");
     flip = OptionSpec.boolOption(prefix + "flip", TrainOptions.HORIZONTAL_FLIP_DEFAULT,
         "augmentation: random horizontal flip");
+    // No default value: absent, it is not among the options a stage records, so that stages committed
+    // before it existed keep their fingerprints.
+    cutout = OptionSpec.intOption(prefix + "cutout", null, 0, 4096,
+        "augmentation (noise for a student): a random square of this side, in pixels, set to the mean pixel"
+            + " (0 after normalization) in every training image, its center anywhere in the image; 0 or absent:"
+            + " none. Half the image side or less is usual (DeVries and Taylor: 16 of 32 px)");
   }
 
   /** The architecture these options describe, for images of the given format. */
@@ -184,6 +191,7 @@ public final class TrainingOptionSpecs {
         .optSeed(o.get(seed))
         .optCropPadding(o.get(cropPadding))
         .optHorizontalFlip(o.get(flip))
+        .optCutout(o.getOrNull(cutout) == null ? 0 : o.getOrNull(cutout))
         .build();
   }
 
@@ -204,7 +212,7 @@ public final class TrainingOptionSpecs {
       out.add(normStd);
     }
     out.addAll(List.of(epochs, batchSize, learningRate, momentum, nesterov, weightDecay, warmupEpochs, workers,
-        localSteps, syncFraction, seed, cropPadding, flip));
+        localSteps, syncFraction, seed, cropPadding, flip, cutout));
     return out;
   }
 }

@@ -127,7 +127,7 @@ public final class LocalTrainer {
     Device device = Devices.forCurrentTask();
     int batchSize = options.batchSize();
     int values = spec.imageValues();
-    boolean augment = options.cropPadding() > 0 || options.horizontalFlip();
+    boolean augment = options.cropPadding() > 0 || options.horizontalFlip() || options.cutout() > 0;
     SampleSchedule schedule = new SampleSchedule(shard.size(), options.seed(), workerIndex);
     SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
     Sgd sgd = new Sgd(options);
@@ -165,7 +165,7 @@ public final class LocalTrainer {
           if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
             ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
-                seed, images, slot * values);
+                options.cutout(), seed, images, slot * values);
           } else {
             ImageTensors.normalize(shard.pixelsView(index), spec, images, slot * values);
           }

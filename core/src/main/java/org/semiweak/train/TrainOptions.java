@@ -63,6 +63,7 @@ public final class TrainOptions implements Serializable {
   private final int cropPadding;
   private final boolean horizontalFlip;
   private final long syncSteps;
+  private final int cutout;
 
   /** All fields; prefer {@link #builder()}. Validated. */
   @JsonCreator
@@ -79,7 +80,8 @@ public final class TrainOptions implements Serializable {
       @JsonProperty(value = "seed", required = true) long seed,
       @JsonProperty(value = "cropPadding", required = true) int cropPadding,
       @JsonProperty(value = "horizontalFlip", required = true) boolean horizontalFlip,
-      @JsonProperty(value = "syncSteps") long syncSteps) {
+      @JsonProperty(value = "syncSteps") long syncSteps,
+      @JsonProperty(value = "cutout") int cutout) {
     this.batchSize = batchSize;
     this.baseLearningRate = baseLearningRate;
     this.momentum = momentum;
@@ -93,6 +95,7 @@ public final class TrainOptions implements Serializable {
     this.cropPadding = cropPadding;
     this.horizontalFlip = horizontalFlip;
     this.syncSteps = syncSteps;
+    this.cutout = cutout;
     validate();
   }
 
@@ -109,6 +112,7 @@ public final class TrainOptions implements Serializable {
     require(workers >= 1, "workers must be >= 1, found " + workers);
     require(cropPadding >= 0, "cropPadding must be >= 0, found " + cropPadding);
     require(syncSteps >= 0, "syncSteps must be >= 0, found " + syncSteps);
+    require(cutout >= 0, "cutout must be >= 0, found " + cutout);
   }
 
   private static void require(boolean ok, String message) {
@@ -137,6 +141,7 @@ public final class TrainOptions implements Serializable {
     b.cropPadding = cropPadding;
     b.horizontalFlip = horizontalFlip;
     b.syncSteps = syncSteps;
+    b.cutout = cutout;
     return b;
   }
 
@@ -155,6 +160,7 @@ public final class TrainOptions implements Serializable {
     private int cropPadding = CROP_PADDING_DEFAULT;
     private boolean horizontalFlip = HORIZONTAL_FLIP_DEFAULT;
     private long syncSteps = 0;
+    private int cutout = 0;
 
     private Builder() {}
 
@@ -172,10 +178,12 @@ public final class TrainOptions implements Serializable {
     public Builder optHorizontalFlip(boolean v) { horizontalFlip = v; return this; }
     /** Steps, from the start, averaged after every step when there is more than one worker (default 0). */
     public Builder optSyncSteps(long v) { syncSteps = v; return this; }
+    /** Side of the square cut out of every training image, in pixels (default 0: none). */
+    public Builder optCutout(int v) { cutout = v; return this; }
 
     public TrainOptions build() {
       return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
-          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps);
+          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps, cutout);
     }
   }
 
@@ -251,6 +259,10 @@ public final class TrainOptions implements Serializable {
   @JsonProperty("cropPadding") public int cropPadding() { return cropPadding; }
   @JsonProperty("horizontalFlip") public boolean horizontalFlip() { return horizontalFlip; }
   @JsonProperty("syncSteps") public long syncSteps() { return syncSteps; }
+  /** Absent from the JSON when 0, so that options written before it existed read and compare the same. */
+  @JsonProperty("cutout")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public int cutout() { return cutout; }
 
   @Override
   public boolean equals(Object o) {

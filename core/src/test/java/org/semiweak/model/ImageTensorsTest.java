@@ -86,4 +86,42 @@ class ImageTensorsTest {
     ImageTensors.augment(px, GRAY4, 0, false, 99L, a, 0);
     assertThat(a).as("no padding and no flip is plain normalization").isEqualTo(plain);
   }
+
+  @Test
+  void cutoutSetsOneSquareToTheMeanAndLeavesTheCropAndFlipOfTheSameSeedAsTheyWere() {
+    byte[] px = ramp(8);
+    float[] shifted = new float[64];
+    float[] cut = new float[64];
+    int squares = 0;
+    for (long seed = 0; seed < 50; seed++) {
+      ImageTensors.augment(px, GRAY4, 2, true, seed, shifted, 0);
+      ImageTensors.augment(px, GRAY4, 2, true, 3, seed, cut, 0);
+      int minY = 8, maxY = -1, minX = 8, maxX = -1, changed = 0;
+      for (int y = 0; y < 8; y++) {
+        for (int x = 0; x < 8; x++) {
+          int i = y * 8 + x;
+          if (cut[i] != shifted[i]) {
+            assertThat(cut[i]).as("a cut pixel is the mean: 0 after normalization").isZero();
+            changed++;
+            minY = Math.min(minY, y);
+            maxY = Math.max(maxY, y);
+            minX = Math.min(minX, x);
+            maxX = Math.max(maxX, x);
+          }
+        }
+      }
+      if (changed > 0) {
+        squares++;
+        assertThat(Math.max(maxY - minY, maxX - minX) + 1).as("within a 3x3 square").isLessThanOrEqualTo(3);
+      }
+    }
+    assertThat(squares).as("the square changes the image for almost every seed (not where it was 0 already)")
+        .isGreaterThan(40);
+
+    ImageTensors.augment(px, GRAY4, 0, false, 16, 5L, cut, 0);
+    assertThat(cut).as("a square twice the image side covers it whatever its center").containsOnly(0f);
+    ImageTensors.augment(px, GRAY4, 2, true, 0, 7L, cut, 0);
+    ImageTensors.augment(px, GRAY4, 2, true, 7L, shifted, 0);
+    assertThat(cut).as("cutout 0 is no cutout").isEqualTo(shifted);
+  }
 }

@@ -45,4 +45,14 @@ class TrainingOptionSpecsTest {
         .hasMessageContaining("e.g. 63");
     assertThatThrownBy(() -> schedule(Map.of("workers", 64), 1000)).hasMessageContaining("at least 2 images");
   }
+
+  @Test
+  void cutoutIsOffAndUnrecordedUnlessGiven() {
+    assertThat(schedule(Map.of(), 1000).cutout()).isZero();
+    assertThat(Options.parse("baseline", SPECS.all(), Map.of()).effective())
+        .as("absent from the recorded options, so stages committed before it existed keep their fingerprints")
+        .doesNotContainKey("cutout");
+    assertThat(schedule(Map.of("cutout", 8), 1000).cutout()).isEqualTo(8);
+    assertThat(Options.parse("baseline", SPECS.all(), Map.of("cutout", 8)).effective()).containsEntry("cutout", 8);
+  }
 }

@@ -64,6 +64,11 @@ class TrainOptionsTest {
     assertThat(TrainOptions.fromJson(options.toJson())).isEqualTo(options);
     assertThat(options.toBuilder().optSeed(1).build().fingerprint()).isNotEqualTo(options.fingerprint());
     assertThat(options.toBuilder().build().fingerprint()).isEqualTo(options.fingerprint());
+    TrainOptions cut = options.toBuilder().optCutout(8).build();
+    assertThat(TrainOptions.fromJson(cut.toJson())).isEqualTo(cut);
+    assertThat(cut.fingerprint()).isNotEqualTo(options.fingerprint());
+    assertThat(options.toJson()).as("no cutout: the JSON (and fingerprint) of options written before it existed")
+        .doesNotContain("cutout");
   }
 
   @Test

@@ -36,7 +36,14 @@ public final class RunConfig {
   /** How many independent stages may run at the same time (default 1). */
   public static final String PARALLEL_STAGES = "parallel-stages";
 
-  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS, LOCK_TIMEOUT, PARALLEL_STAGES);
+  /** Noisy Student: how many generations of students, each taught by the one before (default 1). */
+  public static final String GENERATIONS = "generations";
+
+  /** At most this many generations: each costs a score, a selection and the training of its students. */
+  static final int MAX_GENERATIONS = 10;
+
+  static final Set<String> TOP_LEVEL = Set.of(RUN_DIR, SPARK_MASTER, TEACHERS, LOCK_TIMEOUT, PARALLEL_STAGES,
+      GENERATIONS);
 
   private final Map<String, Object> top = new LinkedHashMap<>();
   private final Map<String, Map<String, Object>> sections = new LinkedHashMap<>();
@@ -130,6 +137,16 @@ public final class RunConfig {
   public int parallelStages() {
     Object v = top.get(PARALLEL_STAGES);
     return v == null ? 1 : parsePositiveInt(PARALLEL_STAGES, String.valueOf(v));
+  }
+
+  /** {@code generations}, or 1 when absent: the students of generation N teach generation N+1. */
+  public int generations() {
+    Object v = top.get(GENERATIONS);
+    int n = v == null ? 1 : parsePositiveInt(GENERATIONS, String.valueOf(v));
+    if (n > MAX_GENERATIONS) {
+      throw new ConfigException(GENERATIONS + ": at most " + MAX_GENERATIONS + ", found " + n);
+    }
+    return n;
   }
 
   static int parsePositiveInt(String key, String value) {

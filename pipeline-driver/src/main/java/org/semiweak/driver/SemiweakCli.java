@@ -228,6 +228,9 @@ public final class SemiweakCli {
     sb.append("                            [--parallel-stages N] runs up to N independent stages at once (the\n");
     sb.append("                            teacher recipes' branches, the baseline); default 1, config key\n");
     sb.append("                            parallel-stages; the demo's is 2\n");
+    sb.append("                            [--generations N] Noisy Student: the final student of each\n");
+    sb.append("                            generation scores for the next (scores/RECIPE-gen2, ...); config\n");
+    sb.append("                            key generations, default 1\n");
     sb.append("                            [--dry-run] says which stages would run, be skipped or refused,\n");
     sb.append("                            and why, without running anything or creating the run directory\n");
     sb.append("  status RUN_DIR            every stage: committed, stale, damaged (with the repair) or leftover;\n");
@@ -332,6 +335,9 @@ public final class SemiweakCli {
     if (a.global.containsKey("teachers")) {
       cfg.set(RunConfig.TEACHERS, a.global.get("teachers"));
     }
+    if (a.global.containsKey(RunConfig.GENERATIONS)) {
+      cfg.set(RunConfig.GENERATIONS, a.global.get(RunConfig.GENERATIONS));
+    }
     for (Map.Entry<String, String> e : a.options.entrySet()) {
       int dot = e.getKey().indexOf('.');
       if (dot <= 0) {
@@ -398,7 +404,10 @@ public final class SemiweakCli {
     String until = a.global.get("until");
     if (until != null) {
       StageKind last = StageKind.parse(until);
-      stages = stages.stream().filter(s -> s.id().kind().compareTo(last) <= 0).toList();
+      // A later generation is taught by the finetune of the one before: without it, it cannot run.
+      boolean laterGenerations = last.compareTo(StageKind.FINETUNE) >= 0;
+      stages = stages.stream().filter(s -> s.id().kind().compareTo(last) <= 0)
+          .filter(s -> laterGenerations || Pipeline.generation(s.id()) == 1).toList();
     }
     return stages;
   }
@@ -512,7 +521,8 @@ public final class SemiweakCli {
       throw new ConfigException("'" + type.command() + "' takes no positional arguments (found " + a.positional
           + "); give a config file with --config FILE and options as --OPTION VALUE");
     }
-    for (String pipelineOnly : List.of("from", "until", "teachers", "seeds", "parallel-stages")) {
+    for (String pipelineOnly : List.of("from", "until", "teachers", "seeds", "parallel-stages",
+        RunConfig.GENERATIONS)) {
       if (a.global.containsKey(pipelineOnly)) {
         throw new ConfigException("--" + pipelineOnly + " applies to 'semiweak run' and 'semiweak demo', not to a single"
             + " stage such as '" + type.command() + "'");
@@ -550,7 +560,7 @@ public final class SemiweakCli {
   static final class Args {
     static final List<String> GLOBAL =
         List.of("run-dir", "config", "spark-master", "from", "until", "teachers", "seeds", "lock-timeout",
-            "parallel-stages");
+            "parallel-stages", RunConfig.GENERATIONS);
     static final List<String> FLAGS = List.of("force", "json", "verify", "dry-run", "break-lock");
 
     final Map<String, String> global = new LinkedHashMap<>();

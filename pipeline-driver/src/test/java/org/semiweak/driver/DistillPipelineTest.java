@@ -24,7 +24,8 @@ import org.semiweak.testing.IdxSubset;
  * and accounting, not accuracy): scores written without logits, as every score before the option
  * existed, are refused by distill before any Spark job with the rerun to make; with a {@code
  * distill} section, {@code run} scores again with logits, distills the teacher into a student on
- * every scored image, fine-tunes it, and evaluates it beside the other models.
+ * every scored image, fine-tunes it, and evaluates it beside the other models. With {@code
+ * generations: 2} (Noisy Student), that student then teaches a second generation.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DistillPipelineTest {
@@ -125,5 +126,73 @@ class DistillPipelineTest {
     assertThat(r[1]).as("the results table shows the distilled student and its stages")
         .containsPattern(java.util.regex.Pattern.quote(distilled) + "\\s+student")
         .contains(distill + " ");
+  }
+
+  @Test
+  @Order(3)
+  void aSecondGenerationIsTaughtByTheFirstGenerationsFinalStudentAndRunsOnlyItsOwnStages() {
+    String gen1 = "student/" + TEACHER + "/distill-t2/finetune";
+    String gen2 = TEACHER + "-gen2";
+    java.util.Map<String, String> before = commits();
+
+    String[] dry = PipelineTest.cli("run", tmp.resolve("distill.yaml").toString(), "--generations", "2", "--until",
+        "select", "--dry-run");
+    assertThat(dry[0]).as("stderr: %s", dry[2]).isEqualTo("0");
+    assertThat(dry[1]).as("--until before finetune stops in the first generation, whose finetune teaches the second")
+        .doesNotContain(gen2);
+
+    String[] r = PipelineTest.cli("run", tmp.resolve("distill.yaml").toString(), "--generations", "2");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    java.util.Map<String, String> after = commits();
+    before.forEach((stage, commit) -> {
+      if (!stage.equals("evaluate")) {
+        assertThat(after).as("the first generation is up to date: %s kept", stage).containsEntry(stage, commit);
+      }
+    });
+    assertThat(after.keySet()).contains("scores/" + gen2, "selection/" + gen2 + "/k20-p2",
+        "student/" + gen2 + "/k20-p2/pretrain", "student/" + gen2 + "/k20-p2/finetune",
+        "student/" + gen2 + "/distill-t2/distill", "student/" + gen2 + "/distill-t2/finetune");
+
+    StageManifest scores = run().committed(RunLayout.scores(gen2)).orElseThrow();
+    assertThat(scores.inputs()).extracting(StageManifest.Input::name).as("scored by the first generation's student")
+        .containsExactlyInAnyOrder("prep", gen1);
+    assertThat(scores.options()).containsEntry("model", gen1).containsEntry("teacher", gen2);
+    assertThat(scores.result(ScoreResult.class).hasLogits()).as("what the second distillation trains on").isTrue();
+    assertThat(scores.count("scored")).isEqualTo(run().committed(RunLayout.prep()).orElseThrow()
+        .count("written.unlabeled"));
+
+    List<String> evaluated = run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class)
+        .models().stream().map(EvaluationResult.ModelEvaluation::model).toList();
+    assertThat(evaluated).as("every generation's students are evaluated, the first generation's as before").containsExactly(
+        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", gen1, "baseline",
+        "student/" + gen2 + "/k20-p2/finetune", "student/" + gen2 + "/distill-t2/finetune");
+    assertThat(r[1]).as("the results table shows the second generation")
+        .containsPattern(java.util.regex.Pattern.quote("student/" + gen2 + "/distill-t2/finetune") + "\\s+student");
+  }
+
+  @Test
+  @Order(4)
+  void aModelCannotScoreIntoTheScoresItLearnedFromAndScoreModelMustNameAModelStage() {
+    String model = "student/" + TEACHER + "/k20-p2/finetune";
+    String[] cycle = PipelineTest.cli("score", "--run-dir", runDir, "--teacher", TEACHER, "--model", model,
+        "--spark-master", "local[2]");
+    assertThat(cycle[0]).as("a configuration error; stdout: %s", cycle[1]).isEqualTo("2");
+    assertThat(cycle[2]).contains(model + " was trained from scores/" + TEACHER).contains("--teacher " + TEACHER + "-gen2");
+
+    String[] notAModel = PipelineTest.cli("score", "--run-dir", runDir, "--teacher", "other", "--model",
+        "selection/" + TEACHER + "/k20-p2", "--spark-master", "local[2]");
+    assertThat(notAModel[0]).isEqualTo("2");
+    assertThat(notAModel[2]).contains("is a select stage, which commits no model");
+
+    String[] zero = PipelineTest.cli("run", tmp.resolve("distill.yaml").toString(), "--generations", "0", "--dry-run");
+    assertThat(zero[0]).isEqualTo("2");
+    assertThat(zero[2]).contains("generations: expected a whole number of at least 1, found '0'");
+  }
+
+  /** The commit id of every committed stage. */
+  private static java.util.Map<String, String> commits() {
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    run().listCommitted().forEach(m -> out.put(m.stage(), m.commit()));
+    return out;
   }
 }

@@ -31,6 +31,7 @@ import org.semiweak.run.RunLayout;
 import org.semiweak.run.Split;
 import org.semiweak.run.Stage;
 import org.semiweak.run.StageId;
+import org.semiweak.run.StageKind;
 import org.semiweak.run.StageOutput;
 import org.semiweak.run.StagePlan;
 import org.semiweak.run.StageWriter;
@@ -48,6 +49,9 @@ import scala.collection.JavaConverters;
  * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
  * top-Pmax classes and probabilities as {@code scores/<teacher>} (schema {@link ScoreSchema}).
  *
+ * <p>Any model stage of the run can teach ({@code model}: a student scores for the next Noisy
+ * Student generation); the scores are then named by {@code teacher}, e.g. {@code scores/semi-weak-gen2}.
+ *
  * <p>The teacher (a semiweak model or a user's TorchScript file) is broadcast once and loaded once
  * per executor JVM ({@code ExecutorModels}); each task opens a classifier from the loaded model,
  * decodes its images and runs them through the model in batches, on the GPU Spark assigned to the
@@ -61,7 +65,11 @@ import scala.collection.JavaConverters;
  */
 public final class ScoreImages implements Stage {
   public static final OptionSpec<String> TEACHER = OptionSpec.stringOption("teacher", null,
-      "the teacher to score with: the <recipe> of a committed teacher/<recipe> stage");
+      "the teacher to score with: the <recipe> of a committed teacher/<recipe> stage; with --model, the name of the"
+          + " scores (scores/<teacher>) and of the selections and students made from them");
+  public static final OptionSpec<String> MODEL = OptionSpec.stringOption("model", null,
+      "score with this model stage of the run instead of teacher/<teacher>: any stage that commits a model, e.g."
+          + " student/semi-weak/k4000-p2/finetune (Noisy Student: a student teaches the next generation)");
   public static final OptionSpec<Integer> PMAX = OptionSpec.intOption("pmax", 10, 1, 100_000,
       "classes kept per image (selections may then use any P <= pmax)");
   public static final OptionSpec<Integer> BATCH_SIZE = OptionSpec.intOption("batch-size", 256, 1, 65_536,
@@ -80,7 +88,7 @@ public final class ScoreImages implements Stage {
       List.of("auto", "all", "none"),
       "also keep every image's full logit vector, what distill trains on: all, none, or auto (all when the teacher"
           + " has at most " + LOGITS_AUTO_MAX_CLASSES + " classes, else none; 4 bytes per class and image)");
-  public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, PMAX, BATCH_SIZE, SPLIT, PARTITIONS,
+  public static final List<OptionSpec<?>> OPTIONS = List.of(TEACHER, MODEL, PMAX, BATCH_SIZE, SPLIT, PARTITIONS,
       MAX_NON_FINITE, LOGITS);
 
   private final RunDir run;
@@ -96,12 +104,39 @@ public final class ScoreImages implements Stage {
     return RunLayout.scores(options.get(TEACHER));
   }
 
-  private StageId teacherStage() {
-    return RunLayout.teacher(options.get(TEACHER));
+  /** The model that scores: {@code teacher/<teacher>}, or the stage that {@code model} names. */
+  StageId teacherStage() {
+    String model = options.getOrNull(MODEL);
+    return model == null ? RunLayout.teacher(options.get(TEACHER)) : modelStage(model);
   }
+
+  /** The stage of a {@code --model} value, which must be a stage that commits a model. */
+  static StageId modelStage(String path) {
+    StageId id;
+    try {
+      id = RunLayout.parse(path.strip().replaceAll("/+$", ""));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("score.model: " + e.getMessage());
+    }
+    if (!MODEL_KINDS.contains(id.kind())) {
+      throw new ConfigException("score.model: '" + path + "' is a " + id.kind().command() + " stage, which commits no"
+          + " model; give a teacher/RECIPE, student/TEACHER/NAME/{pretrain,distill,finetune} or baseline stage");
+    }
+    return id;
+  }
+
+  /** The stage kinds that commit a model a run can score with. */
+  static final java.util.Set<StageKind> MODEL_KINDS = java.util.EnumSet.of(StageKind.TRAIN_TEACHER,
+      StageKind.PRETRAIN, StageKind.DISTILL, StageKind.FINETUNE, StageKind.BASELINE);
 
   @Override
   public StagePlan plan(Upstream upstream) {
+    StageId modelStage = teacherStage();
+    if (modelStage.kind() != StageKind.TRAIN_TEACHER && options.get(TEACHER).equals(modelStage.teacher())) {
+      // The model learned from scores/<teacher>: scoring with it into scores/<teacher> would replace its own input.
+      throw new ConfigException("score.model " + modelStage + " was trained from scores/" + options.get(TEACHER)
+          + ", so its scores need another name: --teacher " + options.get(TEACHER) + "-gen2, for example");
+    }
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
     Upstream.Known teacher = upstream.require(teacherStage(), id());
