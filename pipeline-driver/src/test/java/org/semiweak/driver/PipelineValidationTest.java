@@ -152,6 +152,35 @@ class PipelineValidationTest {
   }
 
   @Test
+  void eachGenerationIsTaughtByThePreviousOnesFinalStudentAndPlannedAfterIt() {
+    RunDir run = RunDir.open(tmp.resolve("generations").toUri().toString(), new Configuration());
+    RunConfig config = RunConfig.parse(String.join("\n", "generations: 3", "teachers: [semi-weak]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 5}", "select: {k: 10, p: 2}", "distill: {}")
+        + "\n", "generations", StageCatalog.commands());
+    List<org.semiweak.run.Stage> stages = Pipeline.build(config, run);
+    List<org.semiweak.run.StagePlan> plans = new PipelineRunner(run, () -> {
+      throw new AssertionError("planning starts no Spark session");
+    }, System.out).check(stages);
+    List<String> order = stages.stream().map(s -> s.id().path()).toList();
+    assertThat(order).as("every stage once; each after the stages it reads (check plans them in this order)")
+        .doesNotHaveDuplicates().startsWith("prep", "teacher/semi-weak").endsWith("evaluate")
+        .contains("scores/semi-weak-gen2", "scores/semi-weak-gen3", "student/semi-weak-gen3/distill-t2/finetune");
+    for (String[] taught : new String[][] {
+        {"scores/semi-weak", null},
+        {"scores/semi-weak-gen2", "student/semi-weak/distill-t2/finetune"},
+        {"scores/semi-weak-gen3", "student/semi-weak-gen2/distill-t2/finetune"}}) {
+      org.semiweak.run.StagePlan plan = plans.get(order.indexOf(taught[0]));
+      assertThat(plan.options().get("model")).as("the model that scores %s", taught[0]).isEqualTo(taught[1]);
+      if (taught[1] != null) {
+        assertThat(order.indexOf(taught[0])).as("%s after its teacher", taught[0]).isGreaterThan(order.indexOf(taught[1]));
+      }
+    }
+    assertThat(plans.get(order.indexOf("evaluate")).options().get("models").toString().split(","))
+        .as("every generation's students are evaluated")
+        .contains("student/semi-weak-gen3/k10-p2/finetune", "student/semi-weak-gen3/distill-t2/finetune");
+  }
+
+  @Test
   void helpPrepShowsTheInputFormatsByExample() throws Exception {
     String[] r = PipelineTest.cli("help", "prep");
     assertThat(r[0]).isEqualTo("0");
