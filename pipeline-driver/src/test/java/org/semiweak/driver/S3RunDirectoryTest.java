@@ -75,7 +75,7 @@ class S3RunDirectoryTest {
     Map<String, String> states = states(run);
     assertThat(states).as("every stage committed on the object store").containsExactlyInAnyOrderEntriesOf(Map.of(
         "prep", "committed", "teacher/" + TEACHER, "committed", SCORES.path(), "committed",
-        SELECTION.path(), "committed"));
+        SELECTION.path(), "committed", "report", "committed"));
     StageManifest scores = run.committed(SCORES).orElseThrow();
     StageManifest prep = run.committed(RunLayout.prep()).orElseThrow();
     assertThat(scores.count("scored")).as("every unlabeled image scored").isEqualTo(prep.count("written.unlabeled"));
