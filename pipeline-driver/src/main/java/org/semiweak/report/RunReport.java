@@ -98,11 +98,16 @@ public final class RunReport implements Stage {
     return RunLayout.report();
   }
 
-  /** Reads every other stage of the run, committed or planned before it; needs none in particular. */
+  /** Reads every other stage of the run, committed or planned before it; refuses a run that has none. */
   @Override
   public StagePlan plan(Upstream upstream) {
     StagePlan.Builder plan = StagePlan.builder(id(), options.effective());
-    upstream.stages(StageKind.REPORT).forEach(plan::input);
+    List<Upstream.Known> stages = upstream.stages(StageKind.REPORT);
+    if (stages.isEmpty()) {
+      throw new org.semiweak.config.ConfigException("report: no stage is committed in " + run.root()
+          + ", so there is nothing to report (semiweak status " + run.root() + " lists what a run directory holds)");
+    }
+    stages.forEach(plan::input);
     return plan.publishes(new Publication.Report()).build();
   }
 
@@ -124,6 +129,7 @@ public final class RunReport implements Stage {
     training(page, byKind);
     scores(spark, page, byKind.get(StageKind.SCORE), classes);
     selections(spark, page, byKind.get(StageKind.SELECT));
+    selectionComparison(spark, page, byKind.get(StageKind.SELECT), byKind.get(StageKind.EVALUATE));
     prep(spark, page, byKind.get(StageKind.PREP));
     facts(page, byKind);
     String html = page.html("semiweak run " + run.root(), "Report of the " + stages.size() + " committed stages of "
@@ -141,7 +147,6 @@ public final class RunReport implements Stage {
     counts.put("stages", (long) stages.size());
     counts.put("sections", (long) page.sections().size());
     counts.put("charts", (long) page.charts());
-    counts.put("bytes", (long) bytes.length);
     String relative = RunLayout.path(id()) + "/" + RunLayout.REPORT_PAGE;
     return new StageOutput(counts, new ReportResult(relative, bytes.length, page.sections(), page.omitted(),
         page.charts(), stages));
@@ -381,6 +386,76 @@ public final class RunReport implements Stage {
       }
       thumbnails(spark, page, id, r, names);
     }
+  }
+
+  /**
+   * Across the run's selections: how much each pair of selections overlaps ((image, class) pairs in
+   * both, counted by Spark), and the accuracy of the students trained on each against its K and P.
+   */
+  private void selectionComparison(SparkSession spark, Page page, List<StageManifest> selections,
+      List<StageManifest> evaluations) {
+    if (selections == null || selections.size() < 2) {
+      return;
+    }
+    page.h3("Across selections");
+    List<List<String>> overlap = new ArrayList<>();
+    for (int i = 0; i < selections.size(); i++) {
+      for (int j = i + 1; j < selections.size(); j++) {
+        StageId a = selections.get(i).id();
+        StageId b = selections.get(j).id();
+        SparkJobs.describe(spark, "report: overlap of " + a + " and " + b);
+        long common = pairs(spark, a).intersect(pairs(spark, b)).count();
+        long na = selections.get(i).counts().getOrDefault("selected", 0L);
+        long nb = selections.get(j).counts().getOrDefault("selected", 0L);
+        overlap.add(List.of(a.path(), b.path(), num(common), na == 0 ? "n/a" : pct((double) common / na),
+            nb == 0 ? "n/a" : pct((double) common / nb)));
+      }
+    }
+    page.table(List.of("selection A", "selection B", "(image, class) pairs in both", "% of A", "% of B"), overlap);
+    if (evaluations == null) {
+      return;
+    }
+    Map<String, SelectionResult> byPath = new TreeMap<>();
+    selections.forEach(m -> byPath.put(m.stage(), m.result(SelectionResult.class)));
+    List<List<String>> rows = new ArrayList<>();
+    Map<String, List<double[]>> perTeacher = new TreeMap<>();
+    for (EvaluationResult.ModelEvaluation e : evaluations.get(0).result(EvaluationResult.class).models()) {
+      StageId model = RunLayout.parse(e.model());
+      if (model.kind() != StageKind.PRETRAIN && model.kind() != StageKind.FINETUNE) {
+        continue;
+      }
+      if (model.selection().startsWith(RunLayout.DISTILL_PREFIX)) {
+        continue;
+      }
+      SelectionResult sel = byPath.get(RunLayout.selection(model.teacher(), model.selection()).path());
+      if (sel == null) {
+        continue;
+      }
+      rows.add(List.of(e.model(), String.valueOf(sel.k()), String.valueOf(sel.p()), pct(e.top1()),
+          e.validation() == null ? "n/a" : pct(e.validation().top1())));
+      if (model.kind() == StageKind.FINETUNE) {
+        perTeacher.computeIfAbsent(model.teacher() + " (P = " + sel.p() + ")", k -> new ArrayList<>())
+            .add(new double[] {sel.k(), 100 * e.top1()});
+      }
+    }
+    if (rows.isEmpty()) {
+      return;
+    }
+    page.table(List.of("student", "K", "P", "top-1 %", "val %"), rows);
+    if (perTeacher.values().stream().anyMatch(points -> points.size() > 1)) {
+      LineChart chart = new LineChart("fine-tuned student top-1 against K", "K", "top-1 %");
+      perTeacher.forEach((teacher, points) -> {
+        points.sort(java.util.Comparator.comparingDouble(p -> p[0]));
+        chart.series(teacher, points.stream().mapToDouble(p -> p[0]).toArray(),
+            points.stream().mapToDouble(p -> p[1]).toArray());
+      });
+      page.chart(chart.toSvg());
+    }
+  }
+
+  private Dataset<Row> pairs(SparkSession spark, StageId selection) {
+    return new ParquetInput(run.stagePath(selection), SelectionSchema.SCHEMA, "SelectionSchema", selection).read(spark)
+        .select(SelectionSchema.IMAGE_ID, SelectionSchema.CLASS);
   }
 
   /** Per class: pairs whose image has a known label, and those whose label is the class. */
