@@ -1,5 +1,6 @@
 package org.semiweak.report;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.element_at;
@@ -26,6 +27,9 @@ import java.util.TreeSet;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.SparkSession;
 import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
@@ -79,6 +83,12 @@ import org.semiweak.util.Json;
 public final class RunReport implements Stage {
   /** Bins of the top-1 probability histograms, over [0, 1]. */
   static final int BINS = 20;
+  /**
+   * Above this many classes the charts drawn per class (score histograms, thumbnails) and the
+   * confusion heatmaps (classes squared cells) are left out with a note: the page would be tens of
+   * megabytes; the Parquet tables hold those numbers.
+   */
+  static final int MAX_CLASSES_CHARTED = 100;
 
   public static final OptionSpec<Integer> THUMBNAILS = OptionSpec.intOption("thumbnails", 8, 0, 100,
       "images shown per class and selection, from the top and from around rank K (0: no thumbnails)");
@@ -203,6 +213,11 @@ public final class RunReport implements Stage {
         bars.series("validation", validationPerClass.get(e.model()));
       }
       page.chart(bars.toSvg());
+      if (r.classes().size() > MAX_CLASSES_CHARTED) {
+        page.note("No confusion heatmap for " + r.classes().size() + " classes (more than " + MAX_CLASSES_CHARTED
+            + "): evaluate/confusion holds the matrix as a Parquet table.");
+        continue;
+      }
       long[][] confusion = e.confusion().stream().map(row -> row.stream().mapToLong(Long::longValue).toArray())
           .toArray(long[][]::new);
       page.chart(new Heatmap("confusion on the test split: " + e.model(), r.classes(), r.classes(), confusion)
@@ -329,6 +344,10 @@ public final class RunReport implements Stage {
         }
       }
       page.chart(new Histogram("top-1 probability: " + m.stage(), 0, 1, overall).xTitle("top-1 probability").toSvg());
+      if (n > MAX_CLASSES_CHARTED) {
+        page.note("No histogram per class for " + n + " classes (more than " + MAX_CLASSES_CHARTED + ").");
+        continue;
+      }
       page.note("Per predicted (top-1) class:");
       page.raw("<div class=\"multiples\">");
       for (int c = 0; c < n; c++) {
@@ -486,18 +505,19 @@ public final class RunReport implements Stage {
     if (n == 0) {
       return;
     }
+    if (r.classes().size() > MAX_CLASSES_CHARTED) {
+      page.note("No thumbnails for " + r.classes().size() + " classes (more than " + MAX_CLASSES_CHARTED + ").");
+      return;
+    }
     SparkJobs.describe(spark, "report: thumbnails of " + selection);
-    Map<Integer, Integer> last = new TreeMap<>();
-    r.classes().forEach(c -> last.put(c.classIndex(), (int) c.selected()));
+    // Ranks 1..n, and the n ranks up to each class's last (rank K when the class filled K).
+    List<Row> last = r.classes().stream().map(c -> RowFactory.create(c.classIndex(), (int) c.selected())).toList();
+    Dataset<Row> lastRanks = spark.createDataFrame(last, new StructType()
+        .add(SelectionSchema.CLASS, DataTypes.IntegerType).add("last_rank", DataTypes.IntegerType));
     Dataset<Row> sel = new ParquetInput(run.stagePath(selection), SelectionSchema.SCHEMA, "SelectionSchema", selection)
         .read(spark);
-    // Ranks 1..n, and the n ranks up to each class's last (rank K when the class filled K).
-    org.apache.spark.sql.Column lastRank = lit(0);
-    for (Map.Entry<Integer, Integer> e : last.entrySet()) {
-      lastRank = when(col(SelectionSchema.CLASS).equalTo(e.getKey()), lit(e.getValue())).otherwise(lastRank);
-    }
-    Dataset<Row> picked = sel.where(col(SelectionSchema.RANK).leq(n)
-        .or(col(SelectionSchema.RANK).gt(lastRank.minus(n))));
+    Dataset<Row> picked = sel.join(broadcast(lastRanks), SelectionSchema.CLASS).where(col(SelectionSchema.RANK).leq(n)
+        .or(col(SelectionSchema.RANK).gt(col("last_rank").minus(n))));
     Dataset<Row> images = PrepInfo.require(run, id()).read(spark, Split.UNLABELED)
         .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
     List<Row> rows = picked.join(images, SelectionSchema.IMAGE_ID)
