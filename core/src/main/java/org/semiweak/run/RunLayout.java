@@ -16,7 +16,7 @@ import org.apache.hadoop.fs.Path;
  * selection/&lt;teacher&gt;/&lt;selection&gt;/
  * student/&lt;teacher&gt;/&lt;selection&gt;/{pretrain,finetune}/
  * student/&lt;teacher&gt;/distill-&lt;name&gt;/{distill,finetune}/
- * baseline/   evaluate/
+ * baseline/   evaluate/{per_class,confusion}/   report/index.html
  * </pre>
  */
 public final class RunLayout {
@@ -45,6 +45,9 @@ public final class RunLayout {
   public static final String QUARANTINE = "quarantine";
   /** Under {@code prep/}: exact duplicates that were dropped, each with the image id it duplicated. */
   public static final String DUPLICATES = "duplicates";
+
+  /** Under {@code report/}: the run's report, one self-contained HTML page. */
+  public static final String REPORT_PAGE = "index.html";
 
   /** A name inside a stage path: a teacher recipe or a selection. */
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._=-]*");
@@ -130,6 +133,11 @@ public final class RunLayout {
     return new StageId(StageKind.EVALUATE, null, null);
   }
 
+  /** The run's report: a page about every other committed stage, at {@code report/}. */
+  public static StageId report() {
+    return new StageId(StageKind.REPORT, null, null);
+  }
+
   /** The folder of a stage relative to the run directory. */
   public static String path(StageId id) {
     return switch (id.kind()) {
@@ -142,6 +150,7 @@ public final class RunLayout {
       case FINETUNE -> "student/" + id.teacher() + "/" + id.selection() + "/finetune";
       case BASELINE -> "baseline";
       case EVALUATE -> "evaluate";
+      case REPORT -> "report";
     };
   }
 
@@ -159,6 +168,7 @@ public final class RunLayout {
             : p.length == 4 && p[3].equals("finetune") ? finetune(p[1], p[2]) : null;
         case "baseline" -> p.length == 1 ? baseline() : null;
         case "evaluate" -> p.length == 1 ? evaluate() : null;
+        case "report" -> p.length == 1 ? report() : null;
         default -> null;
       };
       if (id != null) {
@@ -169,7 +179,7 @@ public final class RunLayout {
     }
     throw new IllegalArgumentException("'" + path + "' is not a stage of a run directory; stages are prep,"
         + " teacher/RECIPE, scores/TEACHER, selection/TEACHER/NAME, student/TEACHER/SELECTION/{pretrain,finetune},"
-        + " student/TEACHER/distill-NAME/{distill,finetune}, baseline and evaluate");
+        + " student/TEACHER/distill-NAME/{distill,finetune}, baseline, evaluate and report");
   }
 
   private static String name(String what, String value) {
@@ -253,6 +263,11 @@ public final class RunLayout {
 
   public Path duplicates() {
     return new Path(stage(prep()), DUPLICATES);
+  }
+
+  /** The committed report page, {@code report/index.html}. */
+  public Path reportPage() {
+    return new Path(stage(report()), REPORT_PAGE);
   }
 
   public Path vocabulary() {

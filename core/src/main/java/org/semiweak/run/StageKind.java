@@ -7,6 +7,7 @@ import org.semiweak.config.ConfigException;
 import org.semiweak.run.result.EvaluationResult;
 import org.semiweak.run.result.ModelResult;
 import org.semiweak.run.result.PrepResult;
+import org.semiweak.run.result.ReportResult;
 import org.semiweak.run.result.ScoreResult;
 import org.semiweak.run.result.SelectionResult;
 import org.semiweak.run.result.StageResult;
@@ -26,7 +27,9 @@ public enum StageKind {
   DISTILL("distill", "distilled", ModelResult.class),
   FINETUNE("finetune", "student", ModelResult.class),
   BASELINE("baseline", "baseline", ModelResult.class),
-  EVALUATE("evaluate", "evaluation", EvaluationResult.class);
+  EVALUATE("evaluate", "evaluation", EvaluationResult.class),
+  // Last: a page about every other stage of the run, written after them.
+  REPORT("report", "report", ReportResult.class);
 
   private final String command;
   private final String role;

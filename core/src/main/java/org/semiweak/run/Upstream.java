@@ -82,4 +82,21 @@ public final class Upstream {
     planned.values().stream().filter(k -> k.id().kind().producesModel()).forEach(k -> all.put(k.id(), k));
     return new ArrayList<>(all.values());
   }
+
+  /**
+   * Every stage planned in this pipeline or committed and usable, in path order, except {@code except}'s
+   * own kind (the report does not report on itself). Damaged stages are left out: {@link RunDir#statuses}
+   * lists them with their repair.
+   */
+  public List<Known> stages(StageKind except) {
+    Map<StageId, Known> all = new java.util.TreeMap<>();
+    for (StageStatus st : run.statuses(false)) {
+      StageId id = RunLayout.parse(st.stage());
+      if (id.kind() != except && st.usable() && !planned.containsKey(id)) {
+        find(id).ifPresent(k -> all.put(id, k));
+      }
+    }
+    planned.values().stream().filter(k -> k.id().kind() != except).forEach(k -> all.put(k.id(), k));
+    return new ArrayList<>(all.values());
+  }
 }

@@ -17,7 +17,8 @@ class RunLayoutTest {
       RunLayout.distill("semi-weak", "distill-t2"),
       RunLayout.finetune("semi-weak", "k4000-p2"),
       RunLayout.baseline(),
-      RunLayout.evaluate());
+      RunLayout.evaluate(),
+      RunLayout.report());
 
   @Test
   void everyStagePathParsesBackToItsId() {
@@ -33,7 +34,7 @@ class RunLayoutTest {
     assertThat(EVERY_KIND).extracting(StageId::path).containsExactly("prep", "teacher/semi-weak", "scores/semi-weak",
         "selection/semi-weak/k4000-p2", "student/semi-weak/k4000-p2/pretrain", "student/semi-weak/distill-t2/distill",
         "student/semi-weak/k4000-p2/finetune",
-        "baseline", "evaluate");
+        "baseline", "evaluate", "report");
   }
 
   @Test

@@ -52,6 +52,7 @@ public final class PipelineRunner {
   private final PrintStream out;
   private RunLock.Options lockOptions = RunLock.Options.defaults();
   private int parallelStages = 1;
+  private Supplier<Stage> closing;
 
   public PipelineRunner(RunDir run, Supplier<SparkSession> spark, PrintStream out) {
     this.run = run;
@@ -75,6 +76,16 @@ public final class PipelineRunner {
       throw new ConfigException("parallel-stages: at least 1, found " + n);
     }
     this.parallelStages = n;
+    return this;
+  }
+
+  /**
+   * A stage that {@link #run} runs after the others succeeded, under the same lease, planned against
+   * what they committed: the run's report. Its failure does not fail the run: it is printed as a
+   * warning with the command that writes it again, and the run's other outcomes stand.
+   */
+  public PipelineRunner finishWith(Supplier<Stage> stage) {
+    this.closing = stage;
     return this;
   }
 
@@ -127,6 +138,10 @@ public final class PipelineRunner {
       run.recoverInterruptedCommits().forEach(line -> out.println("semiweak: " + line));
       cleanTemporaryLeftovers();
       outcomes = runAll(stages, plans, from, force);
+      if (closing != null) {
+        outcomes = new ArrayList<>(outcomes);
+        finish(closing, from, force).ifPresent(outcomes::add);
+      }
       run.writeAtomically(run.layout().summaryFile(), Report.summary(run, outcomes));
     }
     return outcomes;
@@ -221,6 +236,26 @@ public final class PipelineRunner {
       }
     }
     return Arrays.asList(outcomes);
+  }
+
+  /** The closing stage's outcome, or empty with a warning on {@link #out} when it could not run. */
+  private Optional<StageOutcome> finish(Supplier<Stage> supplier, StageKind from, boolean force) {
+    String command = "semiweak report --run-dir " + run.root();
+    Stage s = null;
+    try {
+      s = supplier.get();
+      command = "semiweak " + s.id().kind().command() + " --run-dir " + run.root();
+      s.validate();
+      StagePlan plan = s.plan(new Upstream(run));
+      boolean rerun = force || (from != null && s.id().kind().compareTo(from) >= 0);
+      return Optional.of(runOne(s, plan, 1, 1, rerun));
+    } catch (Exception e) { // Spark rethrows task failures as (checked) SparkException
+      out.printf("semiweak: WARNING: the %s could not be written: %s%nsemiweak: the run's stages are committed;"
+          + " write it again with: %s%n", s == null ? "closing stage" : s.id().kind().command(),
+          SemiweakCli.describe(e).replace("\n(the log above has the stack trace)", ""), command);
+      org.slf4j.LoggerFactory.getLogger(PipelineRunner.class).warn("closing stage failed", e);
+      return Optional.empty();
+    }
   }
 
   /** For each stage, the indexes of the stages of this list whose output it reads. */

@@ -247,7 +247,8 @@ public final class SemiweakCli {
     sb.append("                            lock-timeout)\n");
     sb.append("  --break-lock              take the lease even if its holder renews it (it then stops before\n");
     sb.append("                            its next commit); for a person who knows that process is gone\n");
-    sb.append("after every command that ran stages, RUN_DIR/SUMMARY.md holds the results table\n\n");
+    sb.append("after every command that ran stages, RUN_DIR/SUMMARY.md holds the results table; run and demo end\n");
+    sb.append("by writing RUN_DIR/report/index.html, a self-contained page of charts (semiweak help report)\n\n");
     sb.append("stages (each: --run-dir DIR [--config FILE] [--force] [--OPTION VALUE]...; 'semiweak help STAGE'):\n");
     for (StageType t : StageCatalog.ALL) {
       sb.append(String.format("  %-25s %s%n", t.command(), t.summary()));
@@ -381,8 +382,23 @@ public final class SemiweakCli {
     if (a.flags.contains("dry-run")) {
       return dryRun(cfg, a);
     }
-    out.print(Report.table(runOnce(cfg, a)));
+    List<StageOutcome> outcomes = runOnce(cfg, a);
+    out.print(Report.table(outcomes));
+    printReportLocation(cfg.runDir(), outcomes);
     return OK;
+  }
+
+  /** The last line of run and demo: where the report is, when it was written or is up to date. */
+  private void printReportLocation(String runDir, List<StageOutcome> outcomes) {
+    if (outcomes.stream().anyMatch(o -> o.id().kind() == StageKind.REPORT)) {
+      out.println("semiweak: report: " + reportLocation(RunDir.open(runDir, SparkSessions.hadoopConfiguration())));
+    }
+  }
+
+  /** The report page of a run: a plain path on a local file system (what a browser opens), else its URI. */
+  static String reportLocation(RunDir run) {
+    java.net.URI uri = run.layout().reportPage().toUri();
+    return uri.getScheme() == null || uri.getScheme().equals("file") ? uri.getPath() : uri.toString();
   }
 
   private List<StageOutcome> runOnce(RunConfig cfg, Args a) {
@@ -393,6 +409,10 @@ public final class SemiweakCli {
         .parallelStages(a.global.containsKey(RunConfig.PARALLEL_STAGES)
             ? RunConfig.parsePositiveInt("--" + RunConfig.PARALLEL_STAGES, a.global.get(RunConfig.PARALLEL_STAGES))
             : cfg.parallelStages());
+    // The report closes every run; a bad report option is refused now, before any stage runs.
+    Stage report = StageCatalog.REPORT.create(run, cfg.section(StageKind.REPORT));
+    report.validate();
+    runner.finishWith(() -> report);
     List<StageOutcome> outcomes = runner.run(stages, from(a), a.flags.contains("force"));
     out.println();
     return outcomes;
@@ -513,6 +533,13 @@ public final class SemiweakCli {
       throw new java.io.UncheckedIOException("cannot write " + summary + ": " + e.getMessage(), e);
     }
     out.println("semiweak: summary written to " + summary);
+    for (long seed : seeds) {
+      RunDir seedRun = RunDir.open(new org.apache.hadoop.fs.Path(root, "seed-" + seed).toString(),
+          SparkSessions.hadoopConfiguration());
+      if (seedRun.committed(RunLayout.report()).isPresent()) {
+        out.println("semiweak: report of seed " + seed + ": " + reportLocation(seedRun));
+      }
+    }
     return OK;
   }
 
@@ -546,6 +573,7 @@ public final class SemiweakCli {
     PipelineRunner runner = new PipelineRunner(run, () -> spark(cfg.sparkMaster()), out).lockOptions(lockOptions);
     List<StageOutcome> outcomes = runner.run(List.of(stage), null, a.flags.contains("force"));
     out.print(Report.table(outcomes));
+    printReportLocation(cfg.runDir(), outcomes);
     return OK;
   }
 

@@ -7,6 +7,7 @@ import java.util.stream.Collectors;
 import org.semiweak.evaluate.EvaluateModels;
 import org.semiweak.prep.PrepFormats;
 import org.semiweak.prep.PrepareImages;
+import org.semiweak.report.RunReport;
 import org.semiweak.run.StageKind;
 import org.semiweak.student.DistillStudent;
 import org.semiweak.student.FinetuneStudent;
@@ -32,6 +33,21 @@ public final class StageCatalog {
       "In a run config, a distill section (even empty: distill: {}) adds distill and its finetune for every teacher:",
       "",
       "  distill: {temperature: 2, epochs: 4}",
+      "");
+  private static final String REPORT_HELP = "\n" + String.join("\n",
+      "The report is one HTML file, RUN_DIR/report/index.html, with inline CSS and SVG charts: no script, nothing",
+      "fetched, so it opens from a local copy of any run directory (HDFS or S3 included). It shows what the run",
+      "committed: the accuracy table and, per model, accuracy per class and the confusion heatmap; the training",
+      "loss per round; the top-1 probability histograms of the scores, overall and per class; per selection the",
+      "images selected against K, the score at rank K and the precision per class (where labels are known),",
+      "with thumbnails of the top and the borderline images of each class, and across selections their overlap",
+      "and the students' accuracy against K and P; prep's counts and quarantine; and each stage's options,",
+      "version, fingerprint and wall time. A section the run has nothing for yet says so.",
+      "It is committed like a stage (report/_MANIFEST.json) and is stale once any stage it shows runs again.",
+      "'semiweak run' and 'semiweak demo' write it at the end; if that fails, the run still succeeds, with a",
+      "warning that gives the command to write it again:",
+      "",
+      "  semiweak report --run-dir RUN_DIR",
       "");
   public static final StageType PREP = new StageType(StageKind.PREP,
       "turn raw images (IDX, image folder + metadata, WebDataset tars) into Parquet image shards",
@@ -60,10 +76,13 @@ public final class StageCatalog {
   public static final StageType EVALUATE = new StageType(StageKind.EVALUATE,
       "top-1/top-5, per-class accuracy and confusion matrix of models on the test set (top-1/top-5 on validation too)",
       EvaluateModels.OPTIONS, EvaluateModels::new);
+  public static final StageType REPORT = new StageType(StageKind.REPORT,
+      "write report/index.html: one self-contained page of charts about every stage of the run (also at the end of run and demo)",
+      RunReport.OPTIONS, RunReport::new, REPORT_HELP);
 
   /** In pipeline order, one per {@link StageKind}. */
   public static final List<StageType> ALL =
-      List.of(PREP, TRAIN_TEACHER, SCORE, SELECT, PRETRAIN, DISTILL, FINETUNE, BASELINE, EVALUATE);
+      List.of(PREP, TRAIN_TEACHER, SCORE, SELECT, PRETRAIN, DISTILL, FINETUNE, BASELINE, EVALUATE, REPORT);
 
   private StageCatalog() {}
 

@@ -291,9 +291,16 @@ class CommittedOutputIntegrityTest {
         .orElseThrow(() -> new AssertionError("no line for " + stage + " in:\n" + text));
   }
 
+  /** The repair of the first damaged stage (stale stages, such as the report, have repair lines too). */
   private static String repairLine(String status) {
-    return status.lines().map(String::strip).filter(l -> l.startsWith("repair: ")).findFirst()
-        .orElseThrow(() -> new AssertionError("no repair line in:\n" + status)).substring("repair: ".length());
+    List<String> lines = status.lines().toList();
+    int damaged = 0;
+    while (damaged < lines.size() && !lines.get(damaged).matches("\\S+\\s+damaged\\s.*")) {
+      damaged++;
+    }
+    return lines.stream().skip(damaged).map(String::strip).filter(l -> l.startsWith("repair: ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no repair line of a damaged stage in:\n" + status))
+        .substring("repair: ".length());
   }
 
   private static List<Path> children(Path dir) throws IOException {

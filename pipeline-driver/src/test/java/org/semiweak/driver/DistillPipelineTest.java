@@ -16,7 +16,12 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.result.EvaluationResult;
+import org.semiweak.run.result.ReportResult;
 import org.semiweak.run.result.ScoreResult;
+import org.semiweak.run.result.SelectionResult;
+import org.semiweak.report.Chromium;
+import org.semiweak.run.StageStatus;
+import java.util.Arrays;
 import org.semiweak.testing.IdxSubset;
 
 /**
@@ -24,8 +29,10 @@ import org.semiweak.testing.IdxSubset;
  * and accounting, not accuracy): scores written without logits, as every score before the option
  * existed, are refused by distill before any Spark job with the rerun to make; with a {@code
  * distill} section, {@code run} scores again with logits, distills the teacher into a student on
- * every scored image, fine-tunes it, and evaluates it beside the other models. With {@code
- * generations: 2} (Noisy Student), that student then teaches a second generation.
+ * every scored image, fine-tunes it, and evaluates it beside the other models. Each run ends with its
+ * report, which the next tests read and open in a headless chromium (the screenshot stays in
+ * {@code target/report-screenshot/report.png}). With {@code generations: 2} (Noisy Student), that
+ * student then teaches a second generation.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DistillPipelineTest {
@@ -33,6 +40,8 @@ class DistillPipelineTest {
 
   @TempDir static Path tmp;
   static String runDir;
+  /** What the distill run printed. */
+  static String runOutput;
 
   @BeforeAll
   static void smallRealDataset() throws Exception {
@@ -63,6 +72,11 @@ class DistillPipelineTest {
   void scoresWithoutLogitsAreRefusedByDistillBeforeAnySparkJobNamingTheOptionAndTheRerun() throws Exception {
     String[] r = PipelineTest.cli("run", tmp.resolve("old-scores.yaml").toString(), "--until", "score");
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    ReportResult early = run().committed(RunLayout.report()).orElseThrow().result(ReportResult.class);
+    assertThat(early.omitted()).as("a run that stops after score reports what it has, and says what it lacks")
+        .anySatisfy(o -> assertThat(o).startsWith("Evaluation: No evaluation committed yet"))
+        .anySatisfy(o -> assertThat(o).startsWith("Selection: No selection committed yet"));
+    assertThat(early.sections()).contains("Training", "Scores", "Prepared images", "Run facts");
     // Make the committed scores exactly what semiweak wrote before logits could be kept: no logits
     // column (logits: none) and no "logits" in the manifest's result.
     org.apache.hadoop.fs.Path manifest = run().layout().manifest(RunLayout.scores(TEACHER));
@@ -123,6 +137,7 @@ class DistillPipelineTest {
       long counted = m.confusion().stream().flatMap(List::stream).mapToLong(Long::longValue).sum();
       assertThat(counted).as("every test image evaluated once").isEqualTo(300);
     });
+    runOutput = r[1];
     assertThat(r[1]).as("the results table shows the distilled student and its stages")
         .containsPattern(java.util.regex.Pattern.quote(distilled) + "\\s+student")
         .contains(distill + " ");
@@ -130,6 +145,87 @@ class DistillPipelineTest {
 
   @Test
   @Order(3)
+  void theRunEndsWithItsReportCommittedLikeAStageWithEverySectionAndChartFromWhatItCommitted() throws Exception {
+    Path page = Path.of(run().layout().reportPage().toUri());
+    assertThat(runOutput).as("the run's last line says where the report is")
+        .endsWith("semiweak: report: " + page + "\n");
+    StageManifest manifest = run().committed(RunLayout.report()).orElseThrow();
+    ReportResult report = manifest.result(ReportResult.class);
+    assertThat(run().status(RunLayout.report(), false).orElseThrow().state()).isEqualTo(StageStatus.State.COMMITTED);
+    assertThat(report.page()).isEqualTo("report/index.html");
+    assertThat(report.sections()).as("every section, in page order")
+        .containsExactly("Evaluation", "Training", "Scores", "Selection", "Prepared images", "Run facts");
+    assertThat(report.omitted()).as("this run has something for every section").isEmpty();
+    assertThat(report.stages()).as("it reports on every other committed stage")
+        .containsExactlyElementsOf(run().listCommitted().stream().map(StageManifest::stage)
+            .filter(st -> !st.equals("report")).toList());
+    assertThat(manifest.inputs()).extracting(StageManifest.Input::name).as("and records them as its inputs")
+        .containsExactlyElementsOf(report.stages());
+
+    String html = Files.readString(page);
+    assertThat(Files.size(page)).isEqualTo(report.bytes());
+    assertThat(html).as("self-contained: no script, no style sheet, font or image from elsewhere")
+        .doesNotContain("<script").doesNotContain("<link").doesNotContain("@import").doesNotContain("url(");
+    assertThat(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "")).doesNotContain("http://")
+        .doesNotContain("https://");
+    List<String> models = run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models()
+        .stream().map(EvaluationResult.ModelEvaluation::model).toList();
+    assertThat(count(html, "<svg ")).as("every chart is an inline svg").isEqualTo(report.charts());
+    assertThat(count(html, "class=\"chart heatmap\"")).as("a confusion heatmap per evaluated model")
+        .isEqualTo(models.size());
+    for (String model : models) {
+      assertThat(html).contains("confusion on the test split: " + model).contains("accuracy per class: " + model);
+    }
+    assertThat(html).as("training curves").contains("class=\"chart line-chart\"")
+        .contains("training loss: teacher/" + TEACHER).contains("training loss: student/" + TEACHER + "/distill-t2/distill");
+    assertThat(html).as("score histograms, overall and per class").contains("top-1 probability: scores/" + TEACHER)
+        .contains("class=\"chart histogram\"");
+    assertThat(count(html, "class=\"chart histogram\"")).as("1 overall + 10 classes").isEqualTo(11);
+    String selection = "selection/" + TEACHER + "/k20-p2";
+    assertThat(html).as("selection per class against K, with the precision the simulated labels allow")
+        .contains("selected per class: " + selection).contains(">K = 20</text>")
+        .contains("score at rank K: " + selection).contains("precision per class: " + selection);
+    // Per class: ranks 1-8 and the 8 ranks up to its last one (rank K when the class filled K), each image once.
+    long thumbnails = run().committed(RunLayout.selection(TEACHER, "k20-p2")).orElseThrow()
+        .result(SelectionResult.class).classes().stream().mapToLong(c -> Math.min(16, c.selected())).sum();
+    assertThat(count(html, "<img src=\"data:image/png;base64,")).as("the top and the borderline images of every class")
+        .isEqualTo(thumbnails);
+    assertThat(html).as("prep and run facts").contains("images per class and split")
+        .contains(run().committed(RunLayout.prep()).orElseThrow().fingerprint().substring(0, 12));
+  }
+
+  @Test
+  @Order(4)
+  void theReportLoadsInAHeadlessBrowserWithEveryChartInItsDomAndLeavesAScreenshot() throws Exception {
+    Chromium chromium = Chromium.require();
+    Path page = Path.of(run().layout().reportPage().toUri());
+    ReportResult report = run().committed(RunLayout.report()).orElseThrow().result(ReportResult.class);
+
+    String dom = chromium.dumpDom(page);
+    assertThat(dom).as("the page loaded").contains("<h1>semiweak run ");
+    for (String section : report.sections()) {
+      assertThat(dom).contains("<h2>" + section + "</h2>");
+    }
+    assertThat(count(dom, "<svg ")).as("every chart rendered into the DOM").isEqualTo(report.charts());
+    assertThat(count(dom, "<img ")).as("every thumbnail").isEqualTo(count(Files.readString(page), "<img "));
+
+    Path png = Path.of("target", "report-screenshot", "report.png");
+    chromium.screenshot(page, png, 1200, 3000);
+    byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
+    assertThat(head).as("a PNG file").startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+    assertThat(Files.size(png)).as("a page with charts, not a blank one").isGreaterThan(50_000);
+  }
+
+  static int count(String text, String part) {
+    int n = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+      n++;
+    }
+    return n;
+  }
+
+  @Test
+  @Order(5)
   void aSecondGenerationIsTaughtByTheFirstGenerationsFinalStudentAndRunsOnlyItsOwnStages() {
     String gen1 = "student/" + TEACHER + "/distill-t2/finetune";
     String gen2 = TEACHER + "-gen2";
@@ -145,7 +241,7 @@ class DistillPipelineTest {
     assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
     java.util.Map<String, String> after = commits();
     before.forEach((stage, commit) -> {
-      if (!stage.equals("evaluate")) {
+      if (!stage.equals("evaluate") && !stage.equals("report")) {
         assertThat(after).as("the first generation is up to date: %s kept", stage).containsEntry(stage, commit);
       }
     });
@@ -171,7 +267,7 @@ class DistillPipelineTest {
   }
 
   @Test
-  @Order(4)
+  @Order(6)
   void aModelCannotScoreIntoTheScoresItLearnedFromAndScoreModelMustNameAModelStage() {
     String model = "student/" + TEACHER + "/k20-p2/finetune";
     String[] cycle = PipelineTest.cli("score", "--run-dir", runDir, "--teacher", TEACHER, "--model", model,

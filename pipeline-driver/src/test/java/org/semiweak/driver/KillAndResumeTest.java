@@ -106,7 +106,9 @@ class KillAndResumeTest {
       StageManifest ref = reference.committed(m.id()).orElseThrow();
       assertThat(m.fingerprint()).as("%s: same planned inputs and options", m.stage()).isEqualTo(ref.fingerprint());
       assertThat(m.counts()).as("%s: same counts", m.stage()).isEqualTo(ref.counts());
-      assertThat(contents(m)).as("%s: same files", m.stage()).isEqualTo(contents(ref));
+      if (m.id().kind() != StageKind.REPORT) { // the page names its run directory and wall times
+        assertThat(contents(m)).as("%s: same files", m.stage()).isEqualTo(contents(ref));
+      }
       if (m.id().kind() == StageKind.EVALUATE) {
         assertThat(m.result(EvaluationResult.class).models()).as("the same accuracy of every model")
             .isEqualTo(ref.result(EvaluationResult.class).models());

@@ -83,7 +83,8 @@ class PipelineTest {
         "prep", "teacher/semi-supervised", "teacher/semi-weak", "scores/semi-supervised", "scores/semi-weak",
         "selection/semi-supervised/k50-p3", "selection/semi-weak/k50-p3",
         "student/semi-supervised/k50-p3/pretrain", "student/semi-weak/k50-p3/pretrain",
-        "student/semi-supervised/k50-p3/finetune", "student/semi-weak/k50-p3/finetune", "baseline", "evaluate");
+        "student/semi-supervised/k50-p3/finetune", "student/semi-weak/k50-p3/finetune", "baseline", "evaluate",
+        "report");
     StageManifest prep = run().committed(RunLayout.prep()).orElseThrow();
     assertThat(prep.count("in")).as("prep accounts for every record")
         .isEqualTo(prep.count("written") + prep.count("quarantined") + prep.count("duplicates"));

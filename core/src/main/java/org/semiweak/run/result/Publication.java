@@ -39,4 +39,7 @@ public sealed interface Publication {
 
   /** An evaluation: nothing later stages consume. */
   record Evaluation() implements Publication {}
+
+  /** The run's report: a page for people, nothing stages consume. */
+  record Report() implements Publication {}
 }

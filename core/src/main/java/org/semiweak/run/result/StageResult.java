@@ -6,7 +6,7 @@ package org.semiweak.run.result;
  * {@link org.semiweak.run.StageManifest#result(Class)}.
  */
 public sealed interface StageResult
-    permits PrepResult, ModelResult, ScoreResult, SelectionResult, EvaluationResult {
+    permits PrepResult, ModelResult, ScoreResult, SelectionResult, EvaluationResult, ReportResult {
 
   /** What later stages may rely on, derived from the result. */
   Publication publication();
