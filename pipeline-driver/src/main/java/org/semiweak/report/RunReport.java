@@ -64,6 +64,7 @@ import org.semiweak.run.result.SelectionResult;
 import org.semiweak.run.result.TrainingPhase;
 import org.semiweak.stage.ParquetInput;
 import org.semiweak.stage.PrepInfo;
+import org.semiweak.stage.SelectionInput;
 import org.semiweak.util.Fingerprint;
 import org.semiweak.util.Json;
 
@@ -473,21 +474,21 @@ public final class RunReport implements Stage {
   }
 
   private Dataset<Row> pairs(SparkSession spark, StageId selection) {
-    return new ParquetInput(run.stagePath(selection), SelectionSchema.SCHEMA, "SelectionSchema", selection).read(spark)
-        .select(SelectionSchema.IMAGE_ID, SelectionSchema.CLASS);
+    return SelectionInput.require(run, selection, id()).read(spark)
+        .select(SelectionSchema.IMAGE_ID, SelectionSchema.CLASS_INDEX);
   }
 
   /** Per class: pairs whose image has a known label, and those whose label is the class. */
   private Map<Integer, double[]> precisionPerClass(SparkSession spark, StageId selection) {
     StageId scores = RunLayout.scores(selection.teacher());
     SparkJobs.describe(spark, "report: precision per class of " + selection);
-    Dataset<Row> sel = new ParquetInput(run.stagePath(selection), SelectionSchema.SCHEMA, "SelectionSchema", selection)
+    Dataset<Row> sel = SelectionInput.require(run, selection, id())
         .read(spark);
     Dataset<Row> labels = new ParquetInput(run.stagePath(scores), ScoreSchema.SCHEMA, "ScoreSchema", scores)
         .read(spark).select(ScoreSchema.IMAGE_ID, ScoreSchema.LABEL).where(col(ScoreSchema.LABEL).isNotNull());
-    List<Row> rows = sel.join(labels, SelectionSchema.IMAGE_ID).groupBy(col(SelectionSchema.CLASS))
+    List<Row> rows = sel.join(labels, SelectionSchema.IMAGE_ID).groupBy(col(SelectionSchema.CLASS_INDEX))
         .agg(count(lit(1)).as("known"),
-            sum(when(col(ScoreSchema.LABEL).equalTo(col(SelectionSchema.CLASS)), 1L).otherwise(0L)).as("correct"))
+            sum(when(col(ScoreSchema.LABEL).equalTo(col(SelectionSchema.CLASS_INDEX)), 1L).otherwise(0L)).as("correct"))
         .collectAsList();
     Map<Integer, double[]> out = new TreeMap<>();
     for (Row row : rows) {
@@ -513,17 +514,17 @@ public final class RunReport implements Stage {
     // Ranks 1..n, and the n ranks up to each class's last (rank K when the class filled K).
     List<Row> last = r.classes().stream().map(c -> RowFactory.create(c.classIndex(), (int) c.selected())).toList();
     Dataset<Row> lastRanks = spark.createDataFrame(last, new StructType()
-        .add(SelectionSchema.CLASS, DataTypes.IntegerType).add("last_rank", DataTypes.IntegerType));
-    Dataset<Row> sel = new ParquetInput(run.stagePath(selection), SelectionSchema.SCHEMA, "SelectionSchema", selection)
+        .add(SelectionSchema.CLASS_INDEX, DataTypes.IntegerType).add("last_rank", DataTypes.IntegerType));
+    Dataset<Row> sel = SelectionInput.require(run, selection, id())
         .read(spark);
-    Dataset<Row> picked = sel.join(broadcast(lastRanks), SelectionSchema.CLASS).where(col(SelectionSchema.RANK).leq(n)
+    Dataset<Row> picked = sel.join(broadcast(lastRanks), SelectionSchema.CLASS_INDEX).where(col(SelectionSchema.RANK).leq(n)
         .or(col(SelectionSchema.RANK).gt(col("last_rank").minus(n))));
     Dataset<Row> images = PrepInfo.require(run, id()).read(spark, Split.UNLABELED)
         .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
     List<Row> rows = picked.join(images, SelectionSchema.IMAGE_ID)
-        .select(col(SelectionSchema.CLASS), col(SelectionSchema.RANK), col(SelectionSchema.SCORE),
+        .select(col(SelectionSchema.CLASS_INDEX), col(SelectionSchema.RANK), col(SelectionSchema.SCORE),
             col(SelectionSchema.IMAGE_ID), col(ImageSchema.IMAGE))
-        .orderBy(col(SelectionSchema.CLASS), col(SelectionSchema.RANK)).collectAsList();
+        .orderBy(col(SelectionSchema.CLASS_INDEX), col(SelectionSchema.RANK)).collectAsList();
     Map<Integer, List<Row>> byClass = new TreeMap<>();
     rows.forEach(row -> byClass.computeIfAbsent(row.getInt(0), k -> new ArrayList<>()).add(row));
     StringBuilder sb = new StringBuilder("<table class=\"thumbs\"><thead><tr><th>class</th><th>top (rank 1-")

@@ -264,6 +264,9 @@ class DistillPipelineTest {
         "student/" + gen2 + "/k20-p2/finetune", "student/" + gen2 + "/distill-t2/finetune");
     assertThat(r[1]).as("the results table shows the second generation")
         .containsPattern(java.util.regex.Pattern.quote("student/" + gen2 + "/distill-t2/finetune") + "\\s+student");
+    assertThat(run().committed(RunLayout.report()).orElseThrow().result(ReportResult.class).stages())
+        .as("the report is written again and covers the second generation")
+        .contains("scores/" + gen2, "student/" + gen2 + "/distill-t2/finetune");
   }
 
   @Test
