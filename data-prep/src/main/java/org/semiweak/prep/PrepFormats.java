@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 public final class PrepFormats {
   private PrepFormats() {}
 
-  /** A file of an example: its name and text, or null text for an image (any PNG, JPEG, GIF or BMP). */
+  /** A file of an example: its name and text, or null text for an image (any PNG, JPEG, GIF, BMP or WebP). */
   public record ExampleFile(String name, String text) {}
 
   /** WebDataset: the entries of one tar shard, in tar order; a sample is the entries sharing a key. */

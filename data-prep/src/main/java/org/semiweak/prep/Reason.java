@@ -9,7 +9,11 @@ public enum Reason {
   EMPTY("empty"),
   /** The bytes do not start with the magic number of any image format. */
   NOT_AN_IMAGE("not-an-image"),
-  /** A recognized image format that this build cannot decode (WebP, TIFF, HEIF, CMYK JPEG). */
+  /**
+   * A recognized image format that this build cannot decode: TIFF, HEIF/AVIF, or a JPEG coding the
+   * decoder lacks (arithmetic coding). PNG, JPEG (including CMYK and YCCK), GIF, BMP and WebP
+   * (lossy, lossless, with alpha; the first frame of an animation) decode.
+   */
   UNSUPPORTED_FORMAT("unsupported-format"),
   /** The image header or data is invalid. */
   CORRUPT("corrupt"),

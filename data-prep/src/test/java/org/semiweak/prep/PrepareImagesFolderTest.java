@@ -181,6 +181,44 @@ class PrepareImagesFolderTest {
         .as("unlisted image has no label").isTrue();
   }
 
+  @Test
+  void webPAndCmykJpegFilesArePreparedLikeAnyOtherImage() throws IOException {
+    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-web");
+    java.nio.file.Path images = tmp.resolve("images");
+    // Not lossless.webp: its pixels are those of animated.webp's first frame, so prep would drop it as a duplicate.
+    for (String name : List.of("lossy.webp", "alpha-lossless.webp", "alpha-lossy.webp", "animated.webp", "cmyk.jpg", "ycck.jpg")) {
+      write(images, "crawl/" + name, TestImages.fixture("web/" + name));
+    }
+    write(images, "crawl/cut.webp", TestImages.truncate(TestImages.fixture("web/lossy.webp"), 0.5));
+    RunDir run = PrepTestSupport.newRun(tmp);
+    StageManifest m = PrepTestSupport.prep(run, Map.of("source", "folder", "input", images.toString(),
+        "unlisted-files", "unlabeled", "default-split", "unlabeled", "image-size", "32", "channels", "3"));
+
+    assertThat(m.count("written.unlabeled")).as("4 WebP files (lossy, alpha, animated) and the CMYK and YCCK JPEGs written").isEqualTo(6);
+    assertThat(quarantineCounts(m)).as("only the cut WebP is quarantined").containsEntry("truncated", 1L)
+        .containsEntry("unsupported-format", 0L);
+    assertThat(m.count("quarantined")).as("quarantined total").isEqualTo(1);
+    Path prep = run.stagePath(RunLayout.prep());
+    Row cut = PrepTestSupport.spark().read().parquet(new Path(prep, "quarantine").toString()).collectAsList().get(0);
+    assertThat((String) cut.getAs(ImageSchema.SOURCE_FILE)).as("the quarantined file").isEqualTo("crawl/cut.webp");
+    assertThat((String) cut.getAs(ImageSchema.DETAIL)).as("why").contains("RIFF header declares", "the file was cut off");
+
+    Map<String, Row> unlabeled = byId(new Path(prep, "unlabeled"));
+    assertThat(unlabeled).as("every good file, by its path").containsOnlyKeys("crawl/lossy.webp", "crawl/alpha-lossless.webp",
+        "crawl/alpha-lossy.webp", "crawl/animated.webp", "crawl/cmyk.jpg", "crawl/ycck.jpg");
+    assertThat(rgb(unlabeled.get("crawl/animated.webp"), 31, 0)).as("animated WebP: its first frame's top right pixel")
+        .containsExactly(252, 4, 131);
+    assertThat(rgb(unlabeled.get("crawl/alpha-lossless.webp"), 0, 0)).as("WebP alpha 0: white").containsExactly(255, 255, 255);
+    int[] cyan = rgb(unlabeled.get("crawl/ycck.jpg"), 24, 24);
+    assertThat(cyan[0]).as("YCCK JPEG, cyan quadrant: red").isLessThanOrEqualTo(3);
+    assertThat(Math.min(cyan[1], cyan[2])).as("YCCK JPEG, cyan quadrant: green and blue").isGreaterThanOrEqualTo(252);
+  }
+
+  private static int[] rgb(Row row, int x, int y) throws IOException {
+    int argb = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(row.getAs(ImageSchema.IMAGE))).getRGB(x, y);
+    return new int[] {(argb >> 16) & 0xff, (argb >> 8) & 0xff, argb & 0xff};
+  }
+
   static Map<String, Long> quarantineCounts(StageManifest m) {
     Map<String, Long> out = new HashMap<>();
     m.counts().forEach((k, v) -> {

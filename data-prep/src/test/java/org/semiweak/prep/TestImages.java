@@ -82,6 +82,21 @@ public final class TestImages {
     return out.toByteArray();
   }
 
+  /**
+   * A real image file committed under {@code src/test/resources/images/}, e.g. {@code web/lossy.webp}
+   * (how each was made: {@code images/web/make-fixtures.sh}).
+   */
+  public static byte[] fixture(String name) {
+    try (var in = TestImages.class.getResourceAsStream("/images/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("no test resource images/" + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The first {@code fraction} of the bytes. */
   public static byte[] truncate(byte[] data, double fraction) {
     return Arrays.copyOf(data, (int) (data.length * fraction));

@@ -13,10 +13,8 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.zip.CRC32;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -28,14 +26,20 @@ import org.semiweak.util.PngEncoder;
  * Turns image bytes into a {@link CanonicalImage}: checks, decodes, converts and resizes.
  *
  * <ol>
- *   <li>Sniffs the format by magic bytes (PNG, JPEG, GIF, BMP) and reads the declared dimensions
- *       from the header; refuses more than {@code maxPixels} before decoding ({@code too-large}).
+ *   <li>Sniffs the format by magic bytes (PNG, JPEG, GIF, BMP, WebP) and reads the declared
+ *       dimensions from the header; refuses more than {@code maxPixels} before decoding
+ *       ({@code too-large}).
  *   <li>Checks the structure: a PNG must walk chunk by chunk (valid CRCs) to IEND, a JPEG must
- *       end with EOI, a BMP must be as long as it says ({@code truncated} / {@code corrupt}).
- *   <li>Decodes with ImageIO from memory (no temporary files). Gray, gray+alpha, RGB, RGBA, palette
- *       and 16-bit samples are read from the raster directly (16-bit is rounded to 8-bit), so gray
- *       values are not gamma-converted. Alpha is composited over white: a transparent background
- *       becomes white, as image viewers show it.
+ *       end with EOI, a BMP must be as long as it says, a WebP's chunks must fit in the length its
+ *       RIFF header declares and that length in the file ({@code truncated} / {@code corrupt}).
+ *   <li>Decodes with ImageIO from memory (no temporary files), with the reader {@link ImageReaders}
+ *       picks: the JDK's for PNG, GIF and BMP, TwelveMonkeys' for JPEG and WebP. CMYK and YCCK
+ *       JPEGs (Adobe APP14 marker) become RGB through TwelveMonkeys' color conversion (the embedded
+ *       ICC profile if there is one, else its built-in CMYK approximation). WebP may be lossy or
+ *       lossless. An animated WebP (like an animated GIF) gives its first frame. Gray, gray+alpha,
+ *       RGB, RGBA, palette and 16-bit samples are read from the raster directly (16-bit is rounded
+ *       to 8-bit), so gray values are not gamma-converted. Alpha (PNG, WebP, GIF transparency) is
+ *       composited over white: a transparent background becomes white, as image viewers show it.
  *   <li>Converts to {@code channels}: RGB to gray with the ITU-R BT.601 luma weights
  *       (0.299, 0.587, 0.114), gray to RGB by replication.
  *   <li>Crops the centered square (side = the shorter side) and resizes it to
@@ -117,6 +121,7 @@ public final class ImageCodec {
               "BMP declares " + declared + " bytes but has " + b.length);
         }
       }
+      case WEBP -> checkWebPChunks(b);
       default -> {
         // GIF: the decoder's end-of-stream error is the truncation signal.
       }
@@ -152,8 +157,35 @@ public final class ImageCodec {
     }
   }
 
+  /**
+   * A WebP file is a RIFF container: the header declares the length, then chunks follow, each an
+   * 8-byte header (type, little-endian size) and its data padded to an even length. A file cut off
+   * is caught here, before the decoder, whose end-of-stream errors would say less.
+   */
+  private static void checkWebPChunks(byte[] b) throws ImageRejectedException {
+    long end = 8 + ImageFormat.u32le(b, 4);
+    if (end > b.length) {
+      throw new ImageRejectedException(Reason.TRUNCATED,
+          "WebP RIFF header declares " + end + " bytes but the file has " + b.length + ": the file was cut off");
+    }
+    int i = 12;
+    while (i < end) {
+      if (i + 8 > end) {
+        throw new ImageRejectedException(Reason.TRUNCATED,
+            "WebP ends at byte " + end + " inside a chunk header that starts at byte " + i + ": the file was cut off");
+      }
+      String type = new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+      long len = ImageFormat.u32le(b, i + 4);
+      if (i + 8 + len > end) {
+        throw new ImageRejectedException(Reason.TRUNCATED, "WebP chunk '" + printable(type) + "' at byte " + i
+            + " declares " + len + " bytes but the file ends at " + end + ": the file was cut off");
+      }
+      i += 8 + (int) len + (int) (len & 1);
+    }
+  }
+
   private static String printable(String type) {
-    return type.chars().allMatch(c -> c >= 'A' && c <= 'z') ? type : "0x" + HexFormat.of().formatHex(type.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    return type.chars().allMatch(c -> c >= 0x20 && c < 0x7f) ? type : "0x" + HexFormat.of().formatHex(type.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
   }
 
   private static boolean endsWithEoi(byte[] b) {
@@ -170,11 +202,7 @@ public final class ImageCodec {
   // ---- decoding --------------------------------------------------------------------------------
 
   private static BufferedImage decode(ImageFormat.Header header, byte[] bytes) throws ImageRejectedException {
-    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(header.format().imageIoName());
-    if (!readers.hasNext()) {
-      throw new ImageRejectedException(Reason.UNSUPPORTED_FORMAT, "no " + header.format() + " decoder in this JVM");
-    }
-    ImageReader reader = readers.next();
+    ImageReader reader = ImageReaders.create(header.format());
     List<String> warnings = new ArrayList<>();
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
@@ -214,8 +242,10 @@ public final class ImageCodec {
     if (eof) {
       return new ImageRejectedException(Reason.TRUNCATED, msg.toString());
     }
-    if (String.valueOf(e.getMessage()).contains("Unsupported Image Type")) {
-      return new ImageRejectedException(Reason.UNSUPPORTED_FORMAT, msg + " (CMYK/YCCK JPEG?); convert to RGB");
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("Unsupported Image Type") || m.contains("Unsupported JPEG process")) {
+      // CMYK and YCCK JPEGs decode; what remains is rare (e.g. arithmetic-coded JPEG).
+      return new ImageRejectedException(Reason.UNSUPPORTED_FORMAT, msg + "; convert it to a baseline or progressive RGB JPEG or PNG");
     }
     return new ImageRejectedException(Reason.CORRUPT, msg.toString());
   }

@@ -11,7 +11,8 @@ public enum ImageFormat {
   PNG("png"),
   JPEG("jpeg"),
   GIF("gif"),
-  BMP("bmp");
+  BMP("bmp"),
+  WEBP("webp");
 
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
@@ -36,8 +37,8 @@ public enum ImageFormat {
   /**
    * Sniffs the format and reads the declared dimensions.
    *
-   * @throws ImageRejectedException {@code empty}, {@code not-an-image}, {@code unsupported-format},
-   *     {@code truncated} (header cut off) or {@code corrupt} (invalid header)
+   * @throws ImageRejectedException {@code empty}, {@code not-an-image}, {@code unsupported-format}
+   *     (TIFF, HEIF/AVIF), {@code truncated} (header cut off) or {@code corrupt} (invalid header)
    */
   public static Header readHeader(byte[] b) throws ImageRejectedException {
     if (b.length == 0) {
@@ -58,13 +59,16 @@ public enum ImageFormat {
     if (b.length >= 2 && b[0] == 'B' && b[1] == 'M') {
       return bmpHeader(b);
     }
+    if (isWebP(b)) {
+      return webpHeader(b);
+    }
     String unsupported = unsupportedFormat(b);
     if (unsupported != null) {
       throw new ImageRejectedException(Reason.UNSUPPORTED_FORMAT,
-          unsupported + " images are not supported; convert them to PNG or JPEG");
+          unsupported + " images are not supported; convert them to PNG, JPEG or WebP");
     }
     throw new ImageRejectedException(Reason.NOT_AN_IMAGE,
-        "no PNG, JPEG, GIF or BMP signature; starts with " + hexPrefix(b, 8));
+        "no PNG, JPEG, GIF, BMP or WebP signature; starts with " + hexPrefix(b, 8));
   }
 
   private static Header pngHeader(byte[] b) throws ImageRejectedException {
@@ -130,6 +134,48 @@ public enum ImageFormat {
     return checked(new Header(BMP, Math.abs((long) w), Math.abs((long) h)));
   }
 
+  private static boolean isWebP(byte[] b) {
+    return b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F'
+        && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P';
+  }
+
+  /**
+   * The first chunk of a WebP file says how it is coded and holds the dimensions: {@code VP8 } (lossy:
+   * 14-bit sizes after the frame start code), {@code VP8L} (lossless: 14-bit sizes minus one after the
+   * 0x2f signature) or {@code VP8X} (extended, for alpha with lossy data, animation or metadata:
+   * 24-bit canvas sizes minus one).
+   */
+  private static Header webpHeader(byte[] b) throws ImageRejectedException {
+    if (b.length < 16) {
+      throw new ImageRejectedException(Reason.TRUNCATED, "WebP header cut off after " + b.length + " bytes");
+    }
+    String chunk = new String(b, 12, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+    int needed = chunk.equals("VP8L") ? 25 : 30;
+    if (b.length < needed) {
+      throw new ImageRejectedException(Reason.TRUNCATED, "WebP " + chunk.strip() + " header cut off after " + b.length + " bytes");
+    }
+    switch (chunk) {
+      case "VP8 " -> {
+        if ((b[23] & 0xff) != 0x9d || (b[24] & 0xff) != 0x01 || (b[25] & 0xff) != 0x2a) {
+          throw new ImageRejectedException(Reason.CORRUPT, "WebP VP8 frame has no start code (9d 01 2a) at byte 23");
+        }
+        return checked(new Header(WEBP, u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff));
+      }
+      case "VP8L" -> {
+        if ((b[20] & 0xff) != 0x2f) {
+          throw new ImageRejectedException(Reason.CORRUPT, "WebP VP8L data does not start with its signature byte 0x2f");
+        }
+        long bits = u32le(b, 21);
+        return checked(new Header(WEBP, (bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1));
+      }
+      case "VP8X" -> {
+        return checked(new Header(WEBP, u24le(b, 24) + 1, u24le(b, 27) + 1));
+      }
+      default -> throw new ImageRejectedException(Reason.CORRUPT,
+          "WebP starts with chunk " + hexPrefix(java.util.Arrays.copyOfRange(b, 12, 16), 4) + ", not VP8, VP8L or VP8X");
+    }
+  }
+
   private static Header checked(Header h) throws ImageRejectedException {
     if (h.width() <= 0 || h.height() <= 0) {
       throw new ImageRejectedException(Reason.CORRUPT,
@@ -139,10 +185,6 @@ public enum ImageFormat {
   }
 
   private static String unsupportedFormat(byte[] b) {
-    if (b.length >= 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F'
-        && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P') {
-      return "WebP";
-    }
     if (b.length >= 4 && ((b[0] == 'I' && b[1] == 'I' && b[2] == 42 && b[3] == 0)
         || (b[0] == 'M' && b[1] == 'M' && b[2] == 0 && b[3] == 42))) {
       return "TIFF";
@@ -179,6 +221,10 @@ public enum ImageFormat {
 
   static long u32le(byte[] b, int i) {
     return ((long) (b[i + 3] & 0xff) << 24) | ((b[i + 2] & 0xff) << 16) | ((b[i + 1] & 0xff) << 8) | (b[i] & 0xff);
+  }
+
+  static long u24le(byte[] b, int i) {
+    return ((b[i + 2] & 0xff) << 16) | ((b[i + 1] & 0xff) << 8) | (b[i] & 0xff);
   }
 
   static int u16be(byte[] b, int i) {

@@ -29,7 +29,7 @@ import org.semiweak.prep.image.ImageRejectedException;
 
 /**
  * WebDataset shards: a folder of {@code .tar} files (searched recursively), each holding samples
- * as consecutive entries that share a key: {@code <key>.jpg|jpeg|png|gif|bmp} plus optional
+ * as consecutive entries that share a key: {@code <key>.jpg|jpeg|png|gif|bmp|webp} plus optional
  * sidecars {@code <key>.json} ({@code {"tags": [...], "label": name or index, "split": ...,
  * "eval_label": name or index}}; the split field is the input's split column), {@code <key>.txt}
  * (tags separated by white space or '|') and {@code <key>.cls} (class index or name).
@@ -250,7 +250,7 @@ public final class WebDatasetSource implements ImageSource {
         }
       }
       if (image == null) {
-        return SourceRecords.rejected(recordKey, Reason.MISSING_IMAGE, "sample has no image entry (.jpg, .jpeg, .png, .gif, .bmp); it has "
+        return SourceRecords.rejected(recordKey, Reason.MISSING_IMAGE, "sample has no image entry (.jpg, .jpeg, .png, .gif, .bmp, .webp); it has "
             + group.values().stream().map(Payload::name).toList(), imageId, tarRel, groupKey);
       }
       String entry = image.name();

@@ -89,7 +89,7 @@ class ImageCodecTest {
   void rejectsBrokenInputWithItsReason() {
     byte[] png = TestImages.grayPng(PICTURE, 28, 28);
     assertReason(new byte[0], Reason.EMPTY, "zero bytes");
-    assertReason("hello, not an image".getBytes(StandardCharsets.UTF_8), Reason.NOT_AN_IMAGE, "no PNG, JPEG, GIF or BMP signature");
+    assertReason("hello, not an image".getBytes(StandardCharsets.UTF_8), Reason.NOT_AN_IMAGE, "no PNG, JPEG, GIF, BMP or WebP signature");
     assertReason(TestImages.truncate(png, 0.6), Reason.TRUNCATED, "the file was cut off");
     assertReason(TestImages.truncate(png, 0.97), Reason.TRUNCATED, "the file was cut off");
     assertReason(TestImages.truncate(TestImages.grayJpeg(PICTURE, 28, 28), 0.7), Reason.TRUNCATED, "end-of-image");
@@ -98,8 +98,8 @@ class ImageCodecTest {
     byte[] flipped = png.clone();
     flipped[flipped.length / 2] ^= 0x55;
     assertReason(flipped, Reason.CORRUPT, "wrong CRC");
-    byte[] webp = "RIFF\0\0\0\0WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1);
-    assertReason(webp, Reason.UNSUPPORTED_FORMAT, "WebP");
+    byte[] tiff = "II*\0\u0008\0\0\0".getBytes(StandardCharsets.ISO_8859_1);
+    assertReason(tiff, Reason.UNSUPPORTED_FORMAT, "TIFF images are not supported");
   }
 
   private void assertReason(byte[] data, Reason reason, String detail) {
