@@ -39,6 +39,7 @@ import org.semiweak.run.StageExecution;
 import org.semiweak.run.StageManifest;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.SelectionInput;
+import org.semiweak.teacher.ImageScoring;
 import org.semiweak.teacher.ScoreImages;
 import org.semiweak.teacher.SelectPseudoLabels;
 import org.semiweak.teacher.TrainTeacher;
@@ -49,7 +50,8 @@ import org.semiweak.testing.PreparedRuns;
  * The library API against the stages it stands for: {@link ImageScorer} gives, for the images of a
  * prepared run, the classes and probabilities the {@code score} stage committed, alone or inside a
  * Spark ML Pipeline; a wrong input fails at {@code transformSchema}, before any job; bad image bytes
- * keep their row and say why they have no scores; and {@link Selections} selects exactly what the
+ * keep their row and say why they have no scores, as NaN scores do with the reason the stage
+ * records; and {@link Selections} selects exactly what the
  * {@code select} stage commits from the same scores.
  */
 class ImageScorerTest {
@@ -60,6 +62,7 @@ class ImageScorerTest {
   static SparkSession spark;
   static PreparedRuns.Prepared prepared;
   static String modelPath;
+  static ModelSpec tinySpec;
   static Dataset<Row> unlabeled;
   /** The score stage's committed rows, by image id. */
   static Map<String, Row> stageScores;
@@ -68,10 +71,10 @@ class ImageScorerTest {
   static void scoreWithTheStage() {
     spark = SparkSessions.getOrCreate("semiweak-teacher-test", "local[2]");
     prepared = PreparedRuns.commit(spark, tmp.resolve("run"), PreparedRuns.Spec.small());
-    ModelSpec spec = TrainTeacher.LABELED.modelSpec(
+    tinySpec = TrainTeacher.LABELED.modelSpec(
         Options.parse("train-teacher", TrainTeacher.OPTIONS, Map.of("widths", "8,16")), prepared.images());
     // An untrained model is a real one for scoring: random weights give images distinct probabilities.
-    CommittedModels.commit(prepared.run(), RunLayout.teacher(TEACHER), spec, ModelWeights.initial(spec, 11));
+    CommittedModels.commit(prepared.run(), RunLayout.teacher(TEACHER), tinySpec, ModelWeights.initial(tinySpec, 11));
     modelPath = prepared.run().stagePath(RunLayout.teacher(TEACHER)).toString();
     StageExecution.planAndRun(prepared.run(), spark, new ScoreImages(prepared.run(), Options.parse("score",
         ScoreImages.OPTIONS, Map.of("teacher", TEACHER, "pmax", String.valueOf(PMAX), "batch-size", "16",
@@ -232,6 +235,41 @@ class ImageScorerTest {
             new StructType().add("image", DataTypes.BinaryType)).coalesce(1)).collectAsList();
     assertThat((String) anonymous.get(0).getAs("rejection")).as("named by partition and position")
         .startsWith("row 0 of partition 0: ");
+  }
+
+  @Test
+  void aModelThatGivesNaNKeepsEveryRowWithTheReasonTheScoreStageRecords() {
+    // The untrained teacher with its last tensor NaN: every probability it gives is NaN.
+    ModelWeights good = ModelWeights.initial(tinySpec, 11);
+    ModelWeights.Builder nan = ModelWeights.builder();
+    String last = good.names().get(good.names().size() - 1);
+    for (String name : good.names()) {
+      float[] values = good.values(name);
+      if (name.equals(last)) {
+        java.util.Arrays.fill(values, Float.NaN);
+      }
+      nan.add(name, good.shape(name), values);
+    }
+    CommittedModels.commit(prepared.run(), RunLayout.teacher("nan"), tinySpec, nan.build());
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, new ScoreImages(prepared.run(),
+        Options.parse("score", ScoreImages.OPTIONS, Map.of("teacher", "nan", "max-non-finite", "1"))));
+    assertThat(m.count("rejected.non-finite")).as("the stage leaves every image out as non-finite")
+        .isEqualTo(stageScores.size());
+    List<String> stageReasons = m.result(org.semiweak.run.result.ScoreResult.class).rejectedExamples();
+    assertThat(stageReasons).as("the stage records reasons").isNotEmpty();
+
+    List<Row> rows = new ImageScorer().setModelPath(prepared.run().stagePath(RunLayout.teacher("nan")).toString())
+        .transform(unlabeled).collectAsList();
+    assertThat(rows).as("the scorer keeps every row").hasSize(stageScores.size());
+    List<String> reasons = new ArrayList<>();
+    for (Row r : rows) {
+      String id = r.getAs(ImageSchema.IMAGE_ID);
+      assertThat(r.isNullAt(r.fieldIndex("classes"))).as("%s: no classes", id).isTrue();
+      assertThat((String) r.getAs("rejection")).as("%s: the reason names the image", id)
+          .isEqualTo(id + ImageScoring.NON_FINITE);
+      reasons.add(r.getAs("rejection"));
+    }
+    assertThat(reasons).as("the stage's reasons, word for word").containsAll(stageReasons);
   }
 
   @Test
