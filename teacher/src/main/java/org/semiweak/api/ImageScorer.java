@@ -19,7 +19,10 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -61,12 +64,15 @@ import scala.collection.JavaConverters;
  * the score stage records for the images it leaves out (bytes that are no PNG/JPEG or have the wrong
  * size, or NaN/infinite scores). Filter on {@code rejection IS NULL} before selecting.
  *
+ * <p>Saved alone or in a Pipeline ({@code write().save(path)}, {@link #load}), a scorer keeps its
+ * params; the model stays where {@code modelPath} says.
+ *
  * <p>The model ({@code modelPath}: a model stage's folder in a run, native semiweak or imported
  * TorchScript) is read once on the driver per {@link #transform} call, broadcast, and loaded once per
  * executor JVM; each task opens it on the GPU Spark assigned to the task, if any. DJL must find
  * libtorch without downloading it: see README, "Using semiweak as a library".
  */
-public final class ImageScorer extends Transformer {
+public final class ImageScorer extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
 
   private final String uid;
@@ -398,5 +404,18 @@ public final class ImageScorer extends Transformer {
   @Override
   public ImageScorer copy(ParamMap extra) {
     return (ImageScorer) defaultCopy(extra);
+  }
+
+  /**
+   * Reads a scorer saved with {@code write().save(path)}, or as a stage of a saved Pipeline (which
+   * finds this static method by reflection): its params, not the model, which it reads again from
+   * {@code modelPath} at {@link #transform}.
+   */
+  public static MLReader<ImageScorer> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  public static ImageScorer load(String path) {
+    return read().load(path);
   }
 }

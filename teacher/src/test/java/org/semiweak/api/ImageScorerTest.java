@@ -133,7 +133,7 @@ class ImageScorerTest {
   }
 
   @Test
-  void worksAsAStageOfASparkMlPipelineAndCopiesWithItsParams() {
+  void worksAsAStageOfASparkMlPipelineSavedAndLoadedAndCopiesWithItsParams() throws Exception {
     ImageScorer scorer = new ImageScorer().setModelPath(modelPath).setTopP(PMAX);
     SQLTransformer keepScored = new SQLTransformer().setStatement(
         "SELECT image_id, classes, probs FROM __THIS__ WHERE rejection IS NULL");
@@ -144,6 +144,12 @@ class ImageScorerTest {
         .containsExactly("image_id", "classes", "probs");
     PipelineModel model = pipeline.fit(unlabeled);
     assertSameScoresAsTheStage(model.transform(unlabeled).collectAsList(), PMAX);
+    String saved = tmp.resolve("pipeline-model").toString();
+    model.write().save(saved);
+    PipelineModel loaded = PipelineModel.load(saved);
+    assertThat(((ImageScorer) loaded.stages()[0]).getModelPath()).as("a saved pipeline keeps the scorer's params")
+        .isEqualTo(modelPath);
+    assertSameScoresAsTheStage(loaded.transform(unlabeled).collectAsList(), PMAX);
 
     ImageScorer top2 = scorer.copy(ParamMap.empty().put(scorer.topP().w(2)));
     assertThat(top2.getTopP()).as("the copy has the extra param").isEqualTo(2);
