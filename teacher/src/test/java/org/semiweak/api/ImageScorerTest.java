@@ -133,6 +133,26 @@ class ImageScorerTest {
   }
 
   @Test
+  void theModelIsLoadedIntoTheExecutorJvmOnceAndSharedByItsTasks() {
+    ModelWeights weights = ModelWeights.initial(tinySpec, 12);
+    CommittedModels.commit(prepared.run(), RunLayout.teacher("once"), tinySpec, weights);
+    java.util.function.Supplier<org.semiweak.model.StageModel> noLoad = () -> {
+      throw new IllegalStateException("the model is not in this JVM's cache");
+    };
+    assertThatThrownBy(() -> ImageScoring.openForTask(weights.fingerprint(), noLoad, 1).close())
+        .as("before scoring, this (executor) JVM does not hold the model")
+        .hasMessageContaining("not in this JVM's cache");
+
+    List<Row> rows = new ImageScorer().setModelPath(prepared.run().stagePath(RunLayout.teacher("once")).toString())
+        .transform(unlabeled.repartition(4)).collectAsList();
+    assertThat(rows).as("four tasks scored every image").hasSize(stageScores.size());
+    try (ImageScoring cached = ImageScoring.openForTask(weights.fingerprint(), noLoad, 1)) {
+      assertThat(cached.loadedModelNow()).as("the tasks left the model in the JVM's cache, for the next ones")
+          .isFalse();
+    }
+  }
+
+  @Test
   void worksAsAStageOfASparkMlPipelineSavedAndLoadedAndCopiesWithItsParams() throws Exception {
     ImageScorer scorer = new ImageScorer().setModelPath(modelPath).setTopP(PMAX);
     SQLTransformer keepScored = new SQLTransformer().setStatement(
