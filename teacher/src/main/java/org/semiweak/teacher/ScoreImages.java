@@ -23,8 +23,6 @@ import org.semiweak.config.OptionSpec;
 import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.data.ScoreSchema;
-import org.semiweak.model.Devices;
-import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
@@ -39,7 +37,6 @@ import org.semiweak.run.Upstream;
 import org.semiweak.run.result.Publication;
 import org.semiweak.run.result.ScoreResult;
 import org.semiweak.run.SparkJobs;
-import org.semiweak.model.Classifier;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.model.StageModel;
 import org.semiweak.stage.SparkProgress;
@@ -55,8 +52,8 @@ import scala.collection.JavaConverters;
  * <p>The teacher (a semiweak model or a user's TorchScript file) is broadcast once and loaded once
  * per executor JVM ({@code ExecutorModels}); each task opens a classifier from the loaded model,
  * decodes its images and runs them through the model in batches, on the GPU Spark assigned to the
- * task if any. Pmax is kept so that any selection with
- * P &lt;= Pmax can be made later without scoring again.
+ * task if any ({@link ImageScoring}, which the library's {@code org.semiweak.api.ImageScorer} runs
+ * too). Pmax is kept so that any selection with P &lt;= Pmax can be made later without scoring again.
  *
  * <p>With {@code logits: all} (the default {@code auto} when the teacher has at most {@link
  * #LOGITS_AUTO_MAX_CLASSES} classes) every image's full logit vector is kept too (column {@code
@@ -205,7 +202,7 @@ public final class ScoreImages implements Stage {
       LongAccumulator done = progress.accumulator();
       Dataset<Row> scores = images.mapPartitions(
           (MapPartitionsFunction<Row, Row>) rows ->
-              scorePartition(rows, spec, fingerprint, model, pmax, logits, batchSize, modelLoads, executors, rejected,
+              scorePartition(rows, fingerprint, model, pmax, logits, batchSize, modelLoads, executors, rejected,
                   nonFinite, done),
           Encoders.row(schema));
       org.semiweak.data.ParquetKeyValues.saveWithClassNames(scores.write().mode(org.apache.spark.sql.SaveMode.Overwrite),
@@ -241,23 +238,22 @@ public final class ScoreImages implements Stage {
     }
   }
 
-  private static Iterator<Row> scorePartition(Iterator<Row> rows, ModelSpec spec, String fingerprint,
+  private static Iterator<Row> scorePartition(Iterator<Row> rows, String fingerprint,
       Broadcast<StageModel> model, int pmax, boolean logits, int batchSize, LongAccumulator modelLoads,
       CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator nonFinite,
       LongAccumulator done) {
-    ExecutorModels.Cached cached = ExecutorModels.get(fingerprint, model::value);
-    if (cached.loadedNow()) {
-      modelLoads.add(1);
-    }
-    executors.add(SparkEnv.get().executorId());
     List<Row> out = new ArrayList<>();
     List<Row> batch = new ArrayList<>(batchSize);
     long taskNonFinite = 0;
-    try (Classifier classifier = cached.model().open(Devices.forCurrentTask(), batchSize)) {
+    try (ImageScoring scoring = ImageScoring.openForTask(fingerprint, model::value, batchSize)) {
+      if (scoring.loadedModelNow()) {
+        modelLoads.add(1);
+      }
+      executors.add(SparkEnv.get().executorId());
       while (rows.hasNext()) {
         batch.add(rows.next());
         if (batch.size() == batchSize || !rows.hasNext()) {
-          taskNonFinite += scoreBatch(batch, classifier, spec, fingerprint, pmax, logits, out, rejected, nonFinite);
+          taskNonFinite += scoreBatch(batch, scoring, fingerprint, pmax, logits, out, rejected, nonFinite);
           done.add(batch.size());
           batch.clear();
         }
@@ -271,75 +267,56 @@ public final class ScoreImages implements Stage {
   }
 
   /** Scores one batch into {@code out}; returns how many images got non-finite scores (left out, as rejected). */
-  private static long scoreBatch(List<Row> batch, Classifier model, ModelSpec spec, String fingerprint, int pmax,
+  private static long scoreBatch(List<Row> batch, ImageScoring scoring, String fingerprint, int pmax,
       boolean keepLogits, List<Row> out, CollectionAccumulator<String> rejected, LongAccumulator nonFinite) {
-    int values = spec.imageValues();
-    float[] pixels = new float[batch.size() * values];
-    List<Row> good = new ArrayList<>(batch.size());
+    List<String> ids = new ArrayList<>(batch.size());
+    List<byte[]> images = new ArrayList<>(batch.size());
     for (Row r : batch) {
-      String id = r.getString(0);
-      try {
-        byte[] decoded = org.semiweak.model.ImageTensors.decodePixels((byte[]) r.get(1), spec, id);
-        org.semiweak.model.ImageTensors.normalize(decoded, spec, pixels, good.size() * values);
-        good.add(r);
-      } catch (IllegalArgumentException e) {
-        rejected.add(id + ": " + e.getMessage());
-      }
+      ids.add(r.getString(0));
+      images.add((byte[]) r.get(1));
     }
-    if (good.isEmpty()) {
-      return 0;
-    }
+    List<ImageScoring.Scored> scored = scoring.score(ids, images, pmax, keepLogits);
     long bad = 0;
-    float[][] probs;
-    float[][] logits = null;
-    if (keepLogits) {
-      Classifier.Outputs outputs = model.outputs(pixels, good.size());
-      probs = outputs.probabilities();
-      logits = outputs.logits();
-    } else {
-      probs = model.probabilities(pixels, good.size());
-    }
-    for (int i = 0; i < good.size(); i++) {
-      Row r = good.get(i);
-      if (!allFinite(probs[i]) || (logits != null && !allFinite(logits[i]))) {
-        rejected.add(r.getString(0) + NON_FINITE);
-        nonFinite.add(1);
-        bad++;
+    for (int i = 0; i < batch.size(); i++) {
+      Row r = batch.get(i);
+      ImageScoring.Scored s = scored.get(i);
+      if (!s.isScored()) {
+        rejected.add(s.reason());
+        if (s.rejection() == ImageScoring.Rejection.NON_FINITE) {
+          nonFinite.add(1);
+          bad++;
+        }
         continue;
       }
-      List<Inference.ClassProbability> top = Inference.topK(probs[i], pmax);
-      Integer[] classes = new Integer[top.size()];
-      Float[] p = new Float[top.size()];
-      for (int j = 0; j < top.size(); j++) {
-        classes[j] = top.get(j).classIndex();
-        p[j] = top.get(j).probability();
-      }
-      Object classSeq = JavaConverters.asScala(List.of(classes)).toSeq();
-      Object probSeq = JavaConverters.asScala(List.of(p)).toSeq();
+      Object classSeq = JavaConverters.asScala(List.of(boxed(s.classes()))).toSeq();
+      Object probSeq = JavaConverters.asScala(List.of(boxed(s.probs()))).toSeq();
       Integer label = r.isNullAt(3) ? null : r.getInt(3);
-      if (logits == null) {
+      if (!keepLogits) {
         out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint));
       } else {
-        Float[] z = new Float[logits[i].length];
-        for (int c = 0; c < z.length; c++) {
-          z[c] = logits[i][c];
-        }
         out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint,
-            JavaConverters.asScala(List.of(z)).toSeq()));
+            JavaConverters.asScala(List.of(boxed(s.logits()))).toSeq()));
       }
     }
     return bad;
   }
 
   /** The reason of an image whose scores are NaN or infinite, after its id. */
-  static final String NON_FINITE = ": the teacher's scores are NaN or infinite";
+  static final String NON_FINITE = ImageScoring.NON_FINITE;
 
-  private static boolean allFinite(float[] p) {
-    for (float v : p) {
-      if (!Float.isFinite(v)) {
-        return false;
-      }
+  static Integer[] boxed(int[] values) {
+    Integer[] out = new Integer[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
     }
-    return true;
+    return out;
+  }
+
+  static Float[] boxed(float[] values) {
+    Float[] out = new Float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
   }
 }
