@@ -136,7 +136,8 @@ public abstract class TrainingStage implements Stage {
     }
 
     private static TrainingPhase.CurvePoint point(CurvePoint p) {
-      return new TrainingPhase.CurvePoint(p.round(), p.globalStep(), p.meanLoss(), p.imagesPerSecond());
+      return new TrainingPhase.CurvePoint(p.round(), p.globalStep(), p.meanLoss(), p.imagesPerSecond(),
+          p.trainAccuracy());
     }
   }
 }

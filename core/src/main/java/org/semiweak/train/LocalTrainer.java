@@ -57,7 +57,7 @@ public final class LocalTrainer {
           + spec + " expects " + spec.imageValues());
     }
     if (shard.size() == 0 || steps == 0) {
-      return new LocalTrainingOutcome(weights, optimizerState, 0, 0, (System.nanoTime() - start) / 1e9);
+      return new LocalTrainingOutcome(weights, optimizerState, 0, 0, 0, (System.nanoTime() - start) / 1e9);
     }
     // A non-finite loss is retried from the same (immutable) inputs before it is reported. The known
     // cause of transient NaNs (oneDNN's convolution backward pass, see trainAttempt) is now caught
@@ -114,6 +114,40 @@ public final class LocalTrainer {
     return logits.logSoftmax(1).mul(targets).sum(new int[] {1}).neg().mean();
   }
 
+  /**
+   * How many images of a batch the model's top-1 class gets right: with hard labels, the images
+   * whose largest logit is at their label; with soft targets, those whose largest logit is at a
+   * class of largest target weight (the argmax of a teacher's distribution; any of an image's k
+   * target classes, each 1/k). Ties between logits go to the lowest class, as in {@code argMax}.
+   *
+   * <p>Training calls it on the logits of the training step itself, so the accuracy it gives is
+   * the training-batch accuracy: augmented images, the model in train mode.
+   *
+   * @param logits {@code (batch, classes)}
+   * @param labels the batch's labels, used when {@code softTargets} is null
+   * @param softTargets the batch's target distributions, {@code classes} values per image, or null
+   *     for hard labels
+   */
+  static int countCorrect(NDArray logits, long[] labels, float[] softTargets, int classes) {
+    long[] predicted;
+    try (NoGrad off = NoGrad.enter()) {
+      predicted = logits.argMax(1).toLongArray();
+    }
+    int correct = 0;
+    for (int i = 0; i < predicted.length; i++) {
+      if (softTargets == null) {
+        correct += predicted[i] == labels[i] ? 1 : 0;
+      } else {
+        float best = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < classes; c++) {
+          best = Math.max(best, softTargets[i * classes + c]);
+        }
+        correct += softTargets[i * classes + (int) predicted[i]] == best ? 1 : 0;
+      }
+    }
+    return correct;
+  }
+
   private static LocalTrainingOutcome trainAttempt(
       ModelSpec spec,
       ModelWeights weights,
@@ -137,6 +171,7 @@ public final class LocalTrainer {
     int classes = spec.numClasses();
     float[] softTargets = soft ? new float[batchSize * classes] : null;
     double lossSum = 0;
+    long correct = 0;
 
     try (NDManager manager = NDManager.newBaseManager(device)) {
       Block block = Inference.newInitializedBlock(spec, manager);
@@ -175,6 +210,7 @@ public final class LocalTrainer {
           NDArray y = soft ? batch.create(softTargets, new ai.djl.ndarray.types.Shape(batchSize, classes))
               : batch.create(labels);
           float loss;
+          int batchCorrect;
           // oneDNN's convolution backward pass sporadically returns NaN gradients for channel counts
           // that are not a multiple of the SIMD block: a step whose gradients are not finite while
           // its loss is gets recomputed (docs/NOTES.md, "LocalTrainer: recomputing a NaN step").
@@ -188,6 +224,8 @@ public final class LocalTrainer {
               // serialize Spark tasks sharing an executor.
               JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
               loss = lossArray.getFloat();
+              // From the logits this step trained on: no second forward pass.
+              batchCorrect = countCorrect(logits, labels, softTargets, classes);
             }
             if (!Float.isFinite(loss)) {
               throw new NonFiniteLossException(String.format(Locale.ROOT,
@@ -214,6 +252,7 @@ public final class LocalTrainer {
             pass++;
           }
           lossSum += (double) loss * batchSize;
+          correct += batchCorrect;
           try (NoGrad off = NoGrad.enter()) {
             sgd.step(trainable, buffers, (float) options.learningRate(step), batch);
           }
@@ -226,7 +265,7 @@ public final class LocalTrainer {
       requireFinite(newWeights, "weights", fromGlobalStep + steps, workerIndex);
       requireFinite(newState, "optimizer state", fromGlobalStep + steps, workerIndex);
       return new LocalTrainingOutcome(
-          newWeights, newState, lossSum, (long) steps * batchSize, (System.nanoTime() - start) / 1e9);
+          newWeights, newState, lossSum, correct, (long) steps * batchSize, (System.nanoTime() - start) / 1e9);
     }
   }
 

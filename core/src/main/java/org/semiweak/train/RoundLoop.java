@@ -88,13 +88,14 @@ final class RoundLoop {
         optimizerState = outcome.optimizerState();
         double lossSum = outcome.lossSum();
         long examples = outcome.examples();
+        double trainAccuracy = (double) outcome.correct() / examples;
         double seconds = (System.nanoTime() - roundStart) / 1e9;
         examplesSeen += examples;
         CurvePoint point = new CurvePoint(r, round.fromStep() + round.steps(), lossSum / examples,
-            seconds > 0 ? examples / seconds : 0);
+            seconds > 0 ? examples / seconds : 0, trainAccuracy);
         curve.add(point);
-        progress.setSuffix(String.format(Locale.ROOT, "round %d/%d, loss %.4f, %.0f images/s", r, rounds,
-            point.meanLoss(), point.imagesPerSecond()));
+        progress.setSuffix(String.format(Locale.ROOT, "round %d/%d, loss %.4f, train acc %.1f%%, %.0f images/s",
+            r, rounds, point.meanLoss(), 100 * trainAccuracy, point.imagesPerSecond()));
         progress.add(round.steps());
         LOG.debug("{}: {}", label, point);
         if (checkpoints != null) {

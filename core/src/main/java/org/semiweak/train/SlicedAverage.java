@@ -69,20 +69,23 @@ final class SlicedAverage {
 
   /**
    * One worker's values of one slice ({@code values} null for a worker without images, whose
-   * outcome does not count). The worker's loss, image count and layout travel with slice 0.
+   * outcome does not count). The worker's loss, images classified right, image count and layout
+   * travel with slice 0.
    */
   static final class Piece implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     final int worker;
     final long examples;
     final double lossSum;
+    final long correct;
     final float[] values;
     final Layout layout;
 
-    Piece(int worker, long examples, double lossSum, float[] values, Layout layout) {
+    Piece(int worker, long examples, double lossSum, long correct, float[] values, Layout layout) {
       this.worker = worker;
       this.examples = examples;
       this.lossSum = lossSum;
+      this.correct = correct;
       this.values = values;
       this.layout = layout;
     }
@@ -90,22 +93,24 @@ final class SlicedAverage {
 
   /**
    * A slice averaged over the workers that trained. Slice 0 also carries the layout and every
-   * worker's image count and loss, in worker order.
+   * worker's image count, loss and images classified right, in worker order.
    */
   static final class AveragedSlice implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     final int slice;
     final float[] values;
     final Layout layout;
     final long[] examples;
     final double[] lossSums;
+    final long[] corrects;
 
-    AveragedSlice(int slice, float[] values, Layout layout, long[] examples, double[] lossSums) {
+    AveragedSlice(int slice, float[] values, Layout layout, long[] examples, double[] lossSums, long[] corrects) {
       this.slice = slice;
       this.values = values;
       this.layout = layout;
       this.examples = examples;
       this.lossSums = lossSums;
+      this.corrects = corrects;
     }
   }
 
@@ -114,7 +119,7 @@ final class SlicedAverage {
     List<Tuple2<Integer, Piece>> out = new ArrayList<>(slices);
     if (o.examples() == 0) {
       // Its outcome is its input (round 1: no momentum yet), left out of the mean: only its count travels.
-      out.add(new Tuple2<>(0, new Piece(worker, 0, 0, null, null)));
+      out.add(new Tuple2<>(0, new Piece(worker, 0, 0, 0, null, null)));
       return out;
     }
     long weightCount = o.weights().valueCount();
@@ -131,7 +136,7 @@ final class SlicedAverage {
         long stateFrom = Math.max(from, weightCount);
         o.optimizerState().copyFlat(stateFrom - weightCount, values, (int) (stateFrom - from), (int) (to - stateFrom));
       }
-      out.add(new Tuple2<>(s, new Piece(worker, o.examples(), o.lossSum(), values,
+      out.add(new Tuple2<>(s, new Piece(worker, o.examples(), o.lossSum(), o.correct(), values,
           s == 0 ? new Layout(o.weights(), o.optimizerState()) : null)));
     }
     return out;
@@ -174,7 +179,8 @@ final class SlicedAverage {
     }
     long[] examples = slice == 0 ? sorted.stream().mapToLong(p -> p.examples).toArray() : null;
     double[] losses = slice == 0 ? sorted.stream().mapToDouble(p -> p.lossSum).toArray() : null;
-    return new AveragedSlice(slice, mean, layout, examples, losses);
+    long[] corrects = slice == 0 ? sorted.stream().mapToLong(p -> p.correct).toArray() : null;
+    return new AveragedSlice(slice, mean, layout, examples, losses, corrects);
   }
 
   /**
@@ -193,10 +199,12 @@ final class SlicedAverage {
           + (first == null ? 0 : first.examples.length) + " workers for " + workers);
     }
     double lossSum = 0;
+    long correct = 0;
     long examples = 0;
     for (int w = 0; w < workers; w++) {
       if (first.examples[w] > 0) {
         lossSum += first.lossSums[w];
+        correct += first.corrects[w];
         examples += first.examples[w];
       }
     }
@@ -218,7 +226,7 @@ final class SlicedAverage {
       filler.append(a.values);
     }
     return new RoundOutcome(build(layout.weightNames, layout.weightShapes, weights),
-        build(layout.stateNames, layout.stateShapes, state), lossSum, examples);
+        build(layout.stateNames, layout.stateShapes, state), lossSum, correct, examples);
   }
 
   private static float[][] allocate(long[][] shapes) {

@@ -20,11 +20,11 @@ class SlicedAverageTest {
   @Test
   void everySliceCountGivesTheInMemoryAverageBitForBitAndWorkersWithoutImagesDoNotCount() {
     List<LocalTrainingOutcome> outcomes = List.of(
-        outcome(1, WEIGHT_SHAPES, STATE_SHAPES, 16, 3.5),
+        outcome(1, WEIGHT_SHAPES, STATE_SHAPES, 16, 3.5, 11),
         // A worker without images returns its input (no momentum yet in round 1) and is left out.
-        new LocalTrainingOutcome(snapshot(9, WEIGHT_SHAPES, "w"), ModelWeights.empty(), 0, 0, 0),
-        outcome(2, WEIGHT_SHAPES, STATE_SHAPES, 16, 1.25),
-        outcome(3, WEIGHT_SHAPES, STATE_SHAPES, 8, 2.0));
+        new LocalTrainingOutcome(snapshot(9, WEIGHT_SHAPES, "w"), ModelWeights.empty(), 0, 0, 0, 0),
+        outcome(2, WEIGHT_SHAPES, STATE_SHAPES, 16, 1.25, 16),
+        outcome(3, WEIGHT_SHAPES, STATE_SHAPES, 8, 2.0, 0));
     RoundOutcome inMemory = RoundOutcome.average(outcomes, "round 1");
 
     for (int slices : new int[] {1, 2, 4, 5, 7, 61}) {
@@ -34,23 +34,27 @@ class SlicedAverageTest {
           .isEqualTo(inMemory.optimizerState());
       assertThat(sliced.lossSum()).as("loss of the workers that trained").isEqualTo(3.5 + 1.25 + 2.0);
       assertThat(sliced.examples()).isEqualTo(40);
+      assertThat(sliced.correct()).as("images classified right by the workers that trained, summed like the loss")
+          .isEqualTo(11 + 16 + 0).isEqualTo(inMemory.correct());
     }
   }
 
   @Test
   void oneWorkerIsItsOwnAverage() {
-    LocalTrainingOutcome only = outcome(4, WEIGHT_SHAPES, STATE_SHAPES, 4, 1.0);
+    LocalTrainingOutcome only = outcome(4, WEIGHT_SHAPES, STATE_SHAPES, 4, 1.0, 3);
     RoundOutcome sliced = viaSlices(List.of(only), 3);
     assertThat(sliced.weights()).isEqualTo(only.weights());
     assertThat(sliced.optimizerState()).isEqualTo(only.optimizerState());
+    assertThat(sliced.correct()).as("its images classified right").isEqualTo(only.correct());
   }
 
   @Test
   void noWorkerWithImagesOrAMissingWorkerIsAnError() {
-    LocalTrainingOutcome idle = new LocalTrainingOutcome(snapshot(1, WEIGHT_SHAPES, "w"), ModelWeights.empty(), 0, 0, 0);
+    LocalTrainingOutcome idle =
+        new LocalTrainingOutcome(snapshot(1, WEIGHT_SHAPES, "w"), ModelWeights.empty(), 0, 0, 0, 0);
     assertThatThrownBy(() -> viaSlices(List.of(idle, idle), 2))
         .hasMessage("no worker had training images in round 1");
-    List<SlicedAverage.AveragedSlice> averaged = shuffleAndAverage(List.of(outcome(1, WEIGHT_SHAPES, STATE_SHAPES, 2, 1)), 2);
+    List<SlicedAverage.AveragedSlice> averaged = shuffleAndAverage(List.of(outcome(1, WEIGHT_SHAPES, STATE_SHAPES, 2, 1, 1)), 2);
     assertThatThrownBy(() -> SlicedAverage.assemble(averaged, 2, 2, "round 1"))
         .hasMessage("round 1 returned the outcomes of 1 workers for 2");
   }
@@ -83,9 +87,9 @@ class SlicedAverageTest {
   }
 
   private static LocalTrainingOutcome outcome(long seed, long[][] weightShapes, long[][] stateShapes, long examples,
-      double lossSum) {
+      double lossSum, long correct) {
     return new LocalTrainingOutcome(snapshot(seed, weightShapes, "w"), snapshot(seed + 100, stateShapes, "m"), lossSum,
-        examples, 0);
+        correct, examples, 0);
   }
 
   private static ModelWeights snapshot(long seed, long[][] shapes, String prefix) {

@@ -273,21 +273,26 @@ public final class RunReport implements Stage {
       return;
     }
     page.section("training", title);
-    page.p("The mean training loss of every round, per training phase of each model (learning curves from the"
-        + " manifests; accuracy is measured once, on the test split, at the end of each stage).");
+    page.p("The mean training loss and the training-batch top-1 accuracy of every round, per training phase of each"
+        + " model (learning curves from the manifests). The training-batch accuracy is counted on the batches as they"
+        + " were trained: augmented images, the model in train mode, each batch before its update; it shows how"
+        + " training went, not how well the model generalizes (with soft targets a prediction counts as right at a"
+        + " class of largest target weight). Test accuracy is measured once, on the test split, at the end of each"
+        + " stage.");
     List<List<String>> rows = new ArrayList<>();
     for (StageManifest m : models) {
       ModelResult r = m.result(ModelResult.class);
       for (TrainingPhase p : r.training()) {
         rows.add(List.of(m.stage(), p.name(), num(p.examples()), String.valueOf(p.epochs()),
             String.valueOf(p.workers()), String.valueOf(p.roundsRun() + p.roundsResumed()),
-            String.format(Locale.ROOT, "%.4f", p.finalLoss()), secs(p.seconds())));
+            String.format(Locale.ROOT, "%.4f", p.finalLoss()), finalTrainAccuracy(p), secs(p.seconds())));
       }
       if (r.training().isEmpty()) {
-        rows.add(List.of(m.stage(), "(imported: " + r.model().type() + ")", "", "", "", "", "", ""));
+        rows.add(List.of(m.stage(), "(imported: " + r.model().type() + ")", "", "", "", "", "", "", ""));
       }
     }
-    page.table(List.of("stage", "phase", "examples", "epochs", "workers", "rounds", "final loss", "seconds"), rows);
+    page.table(List.of("stage", "phase", "examples", "epochs", "workers", "rounds", "final loss",
+        "final train acc %", "seconds"), rows);
     for (StageManifest m : models) {
       ModelResult r = m.result(ModelResult.class);
       List<TrainingPhase> curves = r.training().stream()
@@ -302,7 +307,44 @@ public final class RunReport implements Stage {
             p.learningCurve().stream().mapToDouble(TrainingPhase.CurvePoint::loss).toArray());
       }
       page.chart(chart.toSvg());
+      trainingAccuracyChart(page, m.stage(), curves);
     }
+  }
+
+  /**
+   * The training-batch accuracy per round of a model's phases, in percent; phases from manifests
+   * written before it was recorded are left out with a note (rounds restored from such a run's
+   * checkpoints are gaps).
+   */
+  private static void trainingAccuracyChart(Page page, String stage, List<TrainingPhase> curves) {
+    List<TrainingPhase> measured = curves.stream().filter(RunReport::hasTrainAccuracy).toList();
+    List<String> unmeasured = curves.stream().filter(p -> !hasTrainAccuracy(p)).map(TrainingPhase::name).toList();
+    if (!unmeasured.isEmpty()) {
+      page.note("No training-batch accuracy for " + stage + " (" + String.join(", ", unmeasured) + "): recorded"
+          + " before semiweak measured it.");
+    }
+    if (measured.isEmpty()) {
+      return;
+    }
+    LineChart chart = new LineChart("training-batch accuracy: " + stage + " (top-1, augmented, train mode)", "round",
+        "train acc %");
+    for (TrainingPhase p : measured) {
+      chart.series(p.name(), p.learningCurve().stream().mapToDouble(TrainingPhase.CurvePoint::round).toArray(),
+          p.learningCurve().stream()
+              .mapToDouble(c -> c.trainAccuracy() == null ? Double.NaN : 100 * c.trainAccuracy()).toArray());
+    }
+    page.chart(chart.toSvg());
+  }
+
+  private static boolean hasTrainAccuracy(TrainingPhase p) {
+    return p.learningCurve().stream().anyMatch(c -> c.trainAccuracy() != null);
+  }
+
+  /** The last round's training-batch accuracy in percent, n/a when its manifest has none. */
+  private static String finalTrainAccuracy(TrainingPhase p) {
+    List<TrainingPhase.CurvePoint> curve = p.learningCurve();
+    Double last = curve == null || curve.isEmpty() ? null : curve.get(curve.size() - 1).trainAccuracy();
+    return last == null ? "n/a" : pct(last);
   }
 
   // ---- scores ----

@@ -16,9 +16,11 @@ import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.result.EvaluationResult;
+import org.semiweak.run.result.ModelResult;
 import org.semiweak.run.result.ReportResult;
 import org.semiweak.run.result.ScoreResult;
 import org.semiweak.run.result.SelectionResult;
+import org.semiweak.run.result.TrainingPhase;
 import org.semiweak.report.Chromium;
 import org.semiweak.run.StageStatus;
 import java.util.Arrays;
@@ -122,6 +124,9 @@ class DistillPipelineTest {
         .isEqualTo(scores.count("scored"));
     assertThat(distillManifest.kind()).isEqualTo("distill");
     assertThat(distillManifest.options()).containsEntry("temperature", 2.0);
+    assertThat(distillManifest.result(ModelResult.class).training()).flatExtracting(TrainingPhase::learningCurve)
+        .as("every distill round's training-batch accuracy, against the argmax of the teacher's soft targets")
+        .isNotEmpty().allSatisfy(p -> assertThat(p.trainAccuracy()).isNotNull().isBetween(0.0, 1.0));
     StageManifest finetuned = run().committed(RunLayout.finetune(TEACHER, "distill-t2")).orElseThrow();
     assertThat(finetuned.count("training-examples.labeled")).as("fine-tuned on the whole labeled split")
         .isEqualTo(prep.count("written.labeled"));
@@ -178,6 +183,12 @@ class DistillPipelineTest {
     }
     assertThat(html).as("training curves").contains("class=\"chart line-chart\"")
         .contains("training loss: teacher/" + TEACHER).contains("training loss: student/" + TEACHER + "/distill-t2/distill");
+    assertThat(html).as("training-batch accuracy curves, said to be measured on augmented batches in train mode")
+        .contains("training-batch accuracy: teacher/" + TEACHER + " (top-1, augmented, train mode)")
+        .contains("training-batch accuracy: student/" + TEACHER + "/distill-t2/distill (top-1, augmented, train mode)")
+        .contains("<th>final train acc %</th>").doesNotContain("No training-batch accuracy for");
+    assertThat(count(html, "training-batch accuracy: ")).as("an accuracy chart beside every loss chart")
+        .isEqualTo(count(html, "training loss: ")).isPositive();
     assertThat(html).as("score histograms, overall and per class").contains("top-1 probability: scores/" + TEACHER)
         .contains("class=\"chart histogram\"");
     assertThat(count(html, "class=\"chart histogram\"")).as("1 overall + 10 classes").isEqualTo(11);

@@ -24,6 +24,7 @@ import org.semiweak.run.Upstream;
 import org.semiweak.run.result.ModelDescription;
 import org.semiweak.run.result.ModelResult;
 import org.semiweak.run.result.Publication;
+import org.semiweak.run.result.TrainingPhase;
 
 /**
  * The report command's edges (the report of a real run is DistillPipelineTest's). The report closes a run ({@link PipelineRunner#finishWith}) but never fails it: when it cannot be
@@ -69,6 +70,55 @@ class ReportCommandTest {
         .contains("write it again with: semiweak report --run-dir " + run.root());
     assertThat(Files.readString(tmp.resolve("run").resolve(RunLayout.SUMMARY_FILE)))
         .as("the summary is written all the same").contains("teacher/a");
+  }
+
+  /** A model stage that commits at once, without Spark, with the training phases given. */
+  record TrainedModel(StageId id, TrainingPhase phase) implements Stage {
+    @Override
+    public StagePlan plan(Upstream upstream) {
+      return StagePlan.builder(id, Map.of()).publishes(new Publication.Model(28, 1, 10)).build();
+    }
+
+    @Override
+    public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
+      return new StageOutput(Map.of("in", 1L), new ModelResult(
+          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), List.of(phase), 0.5, 0.9, 1));
+    }
+  }
+
+  private static TrainingPhase labeled(TrainingPhase.CurvePoint... curve) {
+    return new TrainingPhase("labeled", 64, 128, 4, 2, 1, 2, 0, 1.0, curve[curve.length - 1].loss(), List.of("driver"),
+        List.of(curve));
+  }
+
+  @Test
+  void theTrainingSectionChartsEachModelsTrainingBatchAccuracyAndSaysWhichPhasesHaveNone() throws Exception {
+    RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
+    Stage measured = new TrainedModel(RunLayout.teacher("a"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.5, 100, 0.5),
+        new TrainingPhase.CurvePoint(2, 4, 0.9, 100, 0.75)));
+    // As a manifest written before the training-batch accuracy was recorded reads.
+    Stage old = new TrainedModel(RunLayout.teacher("b"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.4, 100),
+        new TrainingPhase.CurvePoint(2, 4, 0.8, 100)));
+    PipelineRunner runner = new PipelineRunner(run, ParallelStagesTest::spark,
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .finishWith(() -> StageCatalog.REPORT.create(run, Map.of()));
+
+    runner.run(List.of(measured, old), null, false);
+
+    assertThat(run.committed(RunLayout.report())).as("the report committed").isPresent();
+    String html = Files.readString(tmp.resolve("run").resolve("report").resolve("index.html"));
+    assertThat(html).as("a loss chart for both models")
+        .contains("training loss: teacher/a").contains("training loss: teacher/b");
+    assertThat(html).as("an accuracy chart for the model whose manifest has the accuracy, in percent")
+        .contains("training-batch accuracy: teacher/a (top-1, augmented, train mode)")
+        .contains("labeled: round 2, train acc % 75")
+        .doesNotContain("training-batch accuracy: teacher/b");
+    assertThat(html).as("a note instead for the model whose manifest predates it")
+        .contains("No training-batch accuracy for teacher/b (labeled): recorded before semiweak measured it.");
+    assertThat(html).as("the table's final train acc %: the last round's, or n/a")
+        .contains("<th>final train acc %</th>")
+        .containsPattern("<td>teacher/a</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">75.00</td>")
+        .containsPattern("<td>teacher/b</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">n/a</td>");
   }
 
   @Test

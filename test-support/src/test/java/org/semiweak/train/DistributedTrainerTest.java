@@ -93,6 +93,10 @@ class DistributedTrainerTest {
     TrainingResult local = new InProcessTrainer()
         .train(ExampleShard.partition(data.rowList(), SPEC, 2), SPEC, INITIAL, o);
     assertThat(undisturbed.weights()).as("two Spark workers equal two in-process workers").isEqualTo(local.weights());
+    assertThat(undisturbed.learningCurve()).extracting(CurvePoint::trainAccuracy)
+        .as("each round's training-batch accuracy: both workers' images classified right, summed on the executors")
+        .isEqualTo(local.learningCurve().stream().map(CurvePoint::trainAccuracy).toList())
+        .allSatisfy(a -> assertThat(a).isBetween(0.0, 1.0));
   }
 
   @Test
@@ -114,9 +118,10 @@ class DistributedTrainerTest {
     assertThat(rounds).as("training continued at round 3").containsExactly(3);
     assertThat(resumed.weights()).as("same final weights as without the crash").isEqualTo(uninterrupted.weights());
     assertThat(resumed.learningCurve()).as("the learning curve has all rounds, restored ones included")
-        .extracting(CurvePoint::round, CurvePoint::globalStep, CurvePoint::meanLoss)
+        .extracting(CurvePoint::round, CurvePoint::globalStep, CurvePoint::meanLoss, CurvePoint::trainAccuracy)
         .isEqualTo(uninterrupted.learningCurve().stream()
-            .map(p -> org.assertj.core.groups.Tuple.tuple(p.round(), p.globalStep(), p.meanLoss())).toList());
+            .map(p -> org.assertj.core.groups.Tuple.tuple(p.round(), p.globalStep(), p.meanLoss(), p.trainAccuracy()))
+            .toList());
     assertThat(new File(tmp, "checkpoints").list((d, n) -> n.startsWith("round-")))
         .as("the last two checkpoints are kept").containsExactlyInAnyOrder("round-000002", "round-000003");
   }

@@ -1,5 +1,6 @@
 package org.semiweak.run.result;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -16,7 +17,7 @@ import java.util.List;
  * @param seconds wall time
  * @param finalLoss mean training loss of the last round
  * @param executors the Spark executors that trained
- * @param learningCurve per round: global step, mean loss, throughput
+ * @param learningCurve per round: global step, mean loss, throughput, training-batch accuracy
  */
 public record TrainingPhase(
     String name,
@@ -32,6 +33,20 @@ public record TrainingPhase(
     List<String> executors,
     List<CurvePoint> learningCurve) {
 
-  /** The mean training loss and throughput of one round. */
-  public record CurvePoint(int round, long step, double loss, double imagesPerSecond) {}
+  /**
+   * The mean training loss, throughput and training-batch accuracy of one round.
+   *
+   * @param trainAccuracy top-1 accuracy in [0, 1] on the round's training batches, measured as they
+   *     were trained (augmented, the model in train mode; {@link org.semiweak.train.CurvePoint}), so
+   *     not comparable with the test accuracy; null in manifests written before it was recorded and
+   *     for rounds restored from such a run's checkpoints. Left out of the JSON when null.
+   */
+  public record CurvePoint(int round, long step, double loss, double imagesPerSecond,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double trainAccuracy) {
+
+    /** A round without a training-batch accuracy (as manifests written before it recorded one). */
+    public CurvePoint(int round, long step, double loss, double imagesPerSecond) {
+      this(round, step, loss, imagesPerSecond, null);
+    }
+  }
 }
