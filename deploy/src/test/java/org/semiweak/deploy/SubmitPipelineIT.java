@@ -80,8 +80,11 @@ class SubmitPipelineIT {
       assertThat(r.logText()).as("the driver's summary").contains("pipeline of 5 stages");
 
       RunDir run = RunDir.open(runDir, fs.getConf());
-      assertThat(run.listCommitted()).extracting(StageManifest::stage).containsExactlyInAnyOrder(
-          "prep", "teacher/" + TEACHER, "scores/" + TEACHER, SELECTION.path(), PRETRAIN.path());
+      assertThat(run.listCommitted()).extracting(StageManifest::stage).as("the stages up to pretrain, and the run's"
+          + " report, written by the driver on HDFS").containsExactlyInAnyOrder(
+          "prep", "teacher/" + TEACHER, "scores/" + TEACHER, SELECTION.path(), PRETRAIN.path(), "report");
+      assertThat(r.logText()).as("the driver prints where the report is").containsPattern(
+          "semiweak: report: hdfs://[^\\s]+/runs/it/report/index.html");
 
       StageManifest prep = run.committed(RunLayout.prep()).orElseThrow();
       assertThat(prep.count("in")).as("every IDX record read").isEqualTo(2500);
