@@ -51,6 +51,7 @@ import org.semiweak.run.StageKind;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageOutput;
 import org.semiweak.run.StagePlan;
+import org.semiweak.run.StageStatus;
 import org.semiweak.run.StageWriter;
 import org.semiweak.run.Upstream;
 import org.semiweak.run.Versions;
@@ -132,6 +133,10 @@ public final class RunReport implements Stage {
       byKind.computeIfAbsent(stage.kind(), k -> new ArrayList<>()).add(m);
       stages.add(stage.path());
     }
+    // A stale stage still shows what it committed, but the page must say that an input has changed since.
+    Map<String, StageStatus.State> states = new LinkedHashMap<>();
+    run.statuses(false).forEach(st -> states.put(st.stage(), st.state()));
+    List<String> stale = stages.stream().filter(st -> states.get(st) == StageStatus.State.STALE).toList();
     List<String> classes = byKind.containsKey(StageKind.PREP)
         ? byKind.get(StageKind.PREP).get(0).result(PrepResult.class).classes() : List.of();
 
@@ -142,10 +147,14 @@ public final class RunReport implements Stage {
     selections(spark, page, byKind.get(StageKind.SELECT));
     selectionComparison(spark, page, byKind.get(StageKind.SELECT), byKind.get(StageKind.EVALUATE));
     prep(spark, page, byKind.get(StageKind.PREP));
-    facts(page, byKind);
+    facts(page, byKind, states);
+    String staleNote = stale.isEmpty() ? "" : " " + stale.size() + " of them " + (stale.size() == 1 ? "is" : "are")
+        + " stale: an input stage ran again after " + (stale.size() == 1 ? "it was" : "they were") + " built, so "
+        + (stale.size() == 1 ? "its charts show" : "their charts show") + " what the old inputs gave ('semiweak run'"
+        + " rebuilds " + (stale.size() == 1 ? "it" : "them") + "): " + String.join(", ", stale) + ".";
     String html = page.html("semiweak run " + run.root(), "Report of the " + stages.size() + " committed stages of "
         + run.root() + ", written by semiweak " + Versions.semiweak() + ". Everything on this page comes from what"
-        + " the stages committed (their manifests and Parquet outputs).");
+        + " the stages committed (their manifests and Parquet outputs)." + staleNote);
 
     byte[] bytes = html.getBytes(StandardCharsets.UTF_8);
     Path file = out.temp(RunLayout.REPORT_PAGE);
@@ -656,7 +665,7 @@ public final class RunReport implements Stage {
 
   // ---- run facts ----
 
-  private void facts(Page page, Map<StageKind, List<StageManifest>> byKind) {
+  private void facts(Page page, Map<StageKind, List<StageManifest>> byKind, Map<String, StageStatus.State> states) {
     String title = "Run facts";
     List<StageManifest> all = new ArrayList<>();
     byKind.values().forEach(all::addAll);
@@ -685,11 +694,12 @@ public final class RunReport implements Stage {
             : String.join(", ", executors)));
     List<List<String>> rows = new ArrayList<>();
     for (StageManifest m : all) {
-      rows.add(List.of(m.stage(), m.kind(), m.semiweakVersion(), Fingerprint.shortForm(m.fingerprint()),
+      StageStatus.State state = states.getOrDefault(m.stage(), StageStatus.State.COMMITTED);
+      rows.add(List.of(m.stage(), m.kind(), state.label(), m.semiweakVersion(), Fingerprint.shortForm(m.fingerprint()),
           m.commit() == null ? "" : m.commit().substring(0, Math.min(8, m.commit().length())),
           m.finishedAt() == null ? "" : m.finishedAt(), secs(m.seconds())));
     }
-    page.table(List.of("stage", "kind", "version", "fingerprint", "commit", "finished", "wall s"), rows);
+    page.table(List.of("stage", "kind", "state", "version", "fingerprint", "commit", "finished", "wall s"), rows);
     page.h3("Options and record counts per stage");
     for (StageManifest m : all) {
       Map<String, Object> shown = new LinkedHashMap<>();

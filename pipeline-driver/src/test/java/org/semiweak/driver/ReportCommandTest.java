@@ -19,6 +19,7 @@ import org.semiweak.run.Stage;
 import org.semiweak.run.StageId;
 import org.semiweak.run.StageOutput;
 import org.semiweak.run.StagePlan;
+import org.semiweak.run.StageStatus;
 import org.semiweak.run.StageWriter;
 import org.semiweak.run.Upstream;
 import org.semiweak.run.result.ModelDescription;
@@ -119,6 +120,44 @@ class ReportCommandTest {
         .contains("<th>final train acc %</th>")
         .containsPattern("<td>teacher/a</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">75.00</td>")
         .containsPattern("<td>teacher/b</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">n/a</td>");
+  }
+
+  /** A model stage that reads another one's output. */
+  record ModelFrom(StageId id, StageId input) implements Stage {
+    @Override
+    public StagePlan plan(Upstream upstream) {
+      return StagePlan.builder(id, Map.of()).input(upstream.require(input, id))
+          .publishes(new Publication.Model(28, 1, 10)).build();
+    }
+
+    @Override
+    public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
+      return new QuickModel(id).execute(spark, plan, out);
+    }
+  }
+
+  @Test
+  void aStageWhoseInputRanAgainIsStillReportedButTheReportSaysItIsStale() throws Exception {
+    RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
+    StageId teacher = RunLayout.teacher("a");
+    StageId student = RunLayout.finetune("a", "k4-p1");
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    new PipelineRunner(run, ParallelStagesTest::spark, quiet)
+        .run(List.of(new QuickModel(teacher), new ModelFrom(student, teacher)), null, false);
+
+    // The teacher alone runs again: the student was built from the teacher's previous commit.
+    new PipelineRunner(run, ParallelStagesTest::spark, quiet).finishWith(() -> StageCatalog.REPORT.create(run, Map.of()))
+        .run(List.of(new QuickModel(teacher)), null, true);
+
+    assertThat(run.status(student, false).orElseThrow().state()).isEqualTo(StageStatus.State.STALE);
+    String html = Files.readString(tmp.resolve("run").resolve("report").resolve("index.html"));
+    assertThat(html).as("the page's summary names the stale stage and what rebuilds it")
+        .contains("1 of them is stale: an input stage ran again after it was built")
+        .contains("rebuilds it): " + student.path() + ".");
+    assertThat(html).as("the run facts give each stage's state")
+        .contains("<th>state</th>")
+        .containsPattern("<td>" + student.path() + "</td><td>finetune</td><td>stale</td>")
+        .containsPattern("<td>" + teacher.path() + "</td><td>train-teacher</td><td>committed</td>");
   }
 
   @Test
