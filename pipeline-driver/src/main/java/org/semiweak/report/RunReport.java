@@ -148,10 +148,11 @@ public final class RunReport implements Stage {
     selectionComparison(spark, page, byKind.get(StageKind.SELECT), byKind.get(StageKind.EVALUATE));
     prep(spark, page, byKind.get(StageKind.PREP));
     facts(page, byKind, states);
-    String staleNote = stale.isEmpty() ? "" : " " + stale.size() + " of them " + (stale.size() == 1 ? "is" : "are")
-        + " stale: an input stage ran again after " + (stale.size() == 1 ? "it was" : "they were") + " built, so "
-        + (stale.size() == 1 ? "its charts show" : "their charts show") + " what the old inputs gave ('semiweak run'"
-        + " rebuilds " + (stale.size() == 1 ? "it" : "them") + "): " + String.join(", ", stale) + ".";
+    boolean one = stale.size() == 1;
+    String staleNote = stale.isEmpty() ? "" : " " + stale.size() + " of them " + (one ? "is" : "are")
+        + " stale: an input stage ran again after " + (one ? "it was" : "they were") + " built, so "
+        + (one ? "its" : "their") + " charts show what the old inputs gave ('semiweak run' rebuilds "
+        + (one ? "it" : "them") + "): " + String.join(", ", stale) + ".";
     String html = page.html("semiweak run " + run.root(), "Report of the " + stages.size() + " committed stages of "
         + run.root() + ", written by semiweak " + Versions.semiweak() + ". Everything on this page comes from what"
         + " the stages committed (their manifests and Parquet outputs)." + staleNote);
@@ -533,8 +534,7 @@ public final class RunReport implements Stage {
   private Map<Integer, double[]> precisionPerClass(SparkSession spark, StageId selection) {
     StageId scores = RunLayout.scores(selection.teacher());
     SparkJobs.describe(spark, "report: precision per class of " + selection);
-    Dataset<Row> sel = SelectionInput.require(run, selection, id())
-        .read(spark);
+    Dataset<Row> sel = SelectionInput.require(run, selection, id()).read(spark);
     Dataset<Row> labels = new ParquetInput(run.stagePath(scores), ScoreSchema.SCHEMA, "ScoreSchema", scores)
         .read(spark).select(ScoreSchema.IMAGE_ID, ScoreSchema.LABEL).where(col(ScoreSchema.LABEL).isNotNull());
     List<Row> rows = sel.join(labels, SelectionSchema.IMAGE_ID).groupBy(col(SelectionSchema.CLASS_INDEX))
@@ -566,8 +566,7 @@ public final class RunReport implements Stage {
     List<Row> last = r.classes().stream().map(c -> RowFactory.create(c.classIndex(), (int) c.selected())).toList();
     Dataset<Row> lastRanks = spark.createDataFrame(last, new StructType()
         .add(SelectionSchema.CLASS_INDEX, DataTypes.IntegerType).add("last_rank", DataTypes.IntegerType));
-    Dataset<Row> sel = SelectionInput.require(run, selection, id())
-        .read(spark);
+    Dataset<Row> sel = SelectionInput.require(run, selection, id()).read(spark);
     Dataset<Row> picked = sel.join(broadcast(lastRanks), SelectionSchema.CLASS_INDEX).where(col(SelectionSchema.RANK).leq(n)
         .or(col(SelectionSchema.RANK).gt(col("last_rank").minus(n))));
     Dataset<Row> images = PrepInfo.require(run, id()).read(spark, Split.UNLABELED)

@@ -380,17 +380,10 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
     }
     int c = n;
     if (s.isScored()) {
-      Integer[] classes = new Integer[s.classes().length];
-      Float[] probs = new Float[s.probs().length];
-      String[] names = new String[classes.length];
-      for (int j = 0; j < classes.length; j++) {
-        classes[j] = s.classes()[j];
-        probs[j] = s.probs()[j];
-        names[j] = classNames == null ? null : classNames[classes[j]];
-      }
-      values[c++] = JavaConverters.asScala(List.of(classes)).toSeq();
-      values[c++] = JavaConverters.asScala(List.of(probs)).toSeq();
+      values[c++] = ImageScoring.seq(s.classes());
+      values[c++] = ImageScoring.seq(s.probs());
       if (classNames != null) {
+        String[] names = Arrays.stream(s.classes()).mapToObj(k -> classNames[k]).toArray(String[]::new);
         values[c++] = JavaConverters.asScala(List.of(names)).toSeq();
       }
       values[c] = null;

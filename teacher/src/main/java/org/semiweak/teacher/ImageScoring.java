@@ -9,6 +9,7 @@ import org.semiweak.model.ImageTensors;
 import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.StageModel;
+import scala.collection.JavaConverters;
 
 /**
  * Scores encoded images with a model inside one Spark task: what the {@code score} stage ({@link
@@ -145,6 +146,24 @@ public final class ImageScoring implements AutoCloseable {
   @Override
   public void close() {
     classifier.close();
+  }
+
+  /** {@code values} as the Scala sequence a Spark {@code array<int>} column takes in a {@link org.apache.spark.sql.Row}. */
+  public static Object seq(int[] values) {
+    Integer[] boxed = new Integer[values.length];
+    for (int i = 0; i < values.length; i++) {
+      boxed[i] = values[i];
+    }
+    return JavaConverters.asScala(List.of(boxed)).toSeq();
+  }
+
+  /** {@code values} as the Scala sequence a Spark {@code array<float>} column takes in a {@link org.apache.spark.sql.Row}. */
+  public static Object seq(float[] values) {
+    Float[] boxed = new Float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      boxed[i] = values[i];
+    }
+    return JavaConverters.asScala(List.of(boxed)).toSeq();
   }
 
   private static boolean allFinite(float[] values) {

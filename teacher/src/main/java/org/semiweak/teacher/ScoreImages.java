@@ -40,7 +40,6 @@ import org.semiweak.run.SparkJobs;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.model.StageModel;
 import org.semiweak.stage.SparkProgress;
-import scala.collection.JavaConverters;
 
 /**
  * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
@@ -136,14 +135,14 @@ public final class ScoreImages implements Stage {
     }
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
-    Upstream.Known teacher = upstream.require(teacherStage(), id());
-    Publication.Model model = upstream.require(teacherStage(), Publication.Model.class, id());
+    Upstream.Known teacher = upstream.require(modelStage, id());
+    Publication.Model model = upstream.require(modelStage, Publication.Model.class, id());
     if (model.classes() != images.numClasses()) {
-      throw new ConfigException(teacherStage() + " predicts " + model.classes() + " classes but the vocabulary of "
+      throw new ConfigException(modelStage + " predicts " + model.classes() + " classes but the vocabulary of "
           + "prep has " + images.numClasses() + ": train the teacher for this dataset");
     }
     if (model.inputSize() != images.imageSize() || model.channels() != images.channels()) {
-      throw new ConfigException(teacherStage() + " expects " + model.channels() + "x" + model.inputSize() + "x"
+      throw new ConfigException(modelStage + " expects " + model.channels() + "x" + model.inputSize() + "x"
           + model.inputSize() + " images but prep writes " + images.channels() + "x" + images.imageSize() + "x"
           + images.imageSize());
     }
@@ -288,14 +287,14 @@ public final class ScoreImages implements Stage {
         }
         continue;
       }
-      Object classSeq = JavaConverters.asScala(List.of(boxed(s.classes()))).toSeq();
-      Object probSeq = JavaConverters.asScala(List.of(boxed(s.probs()))).toSeq();
+      Object classSeq = ImageScoring.seq(s.classes());
+      Object probSeq = ImageScoring.seq(s.probs());
       Integer label = r.isNullAt(3) ? null : r.getInt(3);
       if (!keepLogits) {
         out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint));
       } else {
         out.add(RowFactory.create(r.getString(0), classSeq, probSeq, r.get(2), label, fingerprint,
-            JavaConverters.asScala(List.of(boxed(s.logits()))).toSeq()));
+            ImageScoring.seq(s.logits())));
       }
     }
     return bad;
@@ -303,20 +302,4 @@ public final class ScoreImages implements Stage {
 
   /** The reason of an image whose scores are NaN or infinite, after its id. */
   static final String NON_FINITE = ImageScoring.NON_FINITE;
-
-  static Integer[] boxed(int[] values) {
-    Integer[] out = new Integer[values.length];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = values[i];
-    }
-    return out;
-  }
-
-  static Float[] boxed(float[] values) {
-    Float[] out = new Float[values.length];
-    for (int i = 0; i < values.length; i++) {
-      out[i] = values[i];
-    }
-    return out;
-  }
 }
