@@ -27,6 +27,8 @@ public final class OptionSpec<T> {
   private final String checkDoc;
   /** Parses the raw value itself (a YAML list or mapping) instead of its text; null for scalar options. */
   private final Function<Object, T> structuredParser;
+  /** Absent means "not used", not an error: a null default that is not a requirement. */
+  private final boolean optional;
 
   private OptionSpec(String key, Class<T> type, T defaultValue, String doc, Function<String, T> parser,
       Predicate<T> check, String checkDoc) {
@@ -35,6 +37,12 @@ public final class OptionSpec<T> {
 
   private OptionSpec(String key, Class<T> type, T defaultValue, String doc, Function<String, T> parser,
       Predicate<T> check, String checkDoc, Function<Object, T> structuredParser) {
+    this(key, type, defaultValue, doc, parser, check, checkDoc, structuredParser, false);
+  }
+
+  private OptionSpec(String key, Class<T> type, T defaultValue, String doc, Function<String, T> parser,
+      Predicate<T> check, String checkDoc, Function<Object, T> structuredParser, boolean optional) {
+    this.optional = optional;
     this.structuredParser = structuredParser;
     this.key = key;
     this.type = type;
@@ -139,8 +147,22 @@ public final class OptionSpec<T> {
     return defaultValue;
   }
 
+  /**
+   * This option without a default and without being required: the stage reads it with {@link
+   * Options#getOrNull} and absent means "not used" (help says so instead of "(required)").
+   */
+  public OptionSpec<T> optional() {
+    return new OptionSpec<>(key, type, defaultValue, doc, parser, check, checkDoc, structuredParser, true);
+  }
+
+  /** Whether help lists the option as required: no default, and not declared {@link #optional()}. */
   public boolean required() {
-    return defaultValue == null;
+    return defaultValue == null && !optional;
+  }
+
+  /** Whether the option has no default and may be left out ({@link #optional()}). */
+  public boolean isOptional() {
+    return defaultValue == null && optional;
   }
 
   public String doc() {

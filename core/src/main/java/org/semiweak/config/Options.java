@@ -141,7 +141,8 @@ public final class Options implements Serializable {
     StringBuilder sb = new StringBuilder();
     for (OptionSpec<?> s : specs) {
       sb.append(String.format("  --%-24s %s%n", s.key() + " <" + s.type().getSimpleName().replace("[]", "-list").toLowerCase() + ">", s.doc()));
-      sb.append(String.format("  %-26s %s%n", "", s.required() ? "(required)" : "(default: " + s.format(s.defaultValue()) + ")"));
+      sb.append(String.format("  %-26s %s%n", "", s.required() ? "(required)"
+          : s.isOptional() ? "(optional, no default)" : "(default: " + s.format(s.defaultValue()) + ")"));
     }
     return sb.toString();
   }

@@ -92,7 +92,7 @@ public final class TrainingOptionSpecs {
     cutout = OptionSpec.intOption(prefix + "cutout", null, 0, 4096,
         "augmentation (noise for a student): a random square of this side, in pixels, set to the mean pixel"
             + " (0 after normalization) in every training image, its center anywhere in the image; 0 or absent:"
-            + " none. Half the image side or less is usual (DeVries and Taylor: 16 of 32 px)");
+            + " none. Half the image side or less is usual (DeVries and Taylor: 16 of 32 px)").optional();
   }
 
   /** The architecture these options describe, for images of the given format. */

@@ -62,4 +62,15 @@ class OptionsTest {
     assertThat(o.isSet(K)).as("given, even with the default value").isTrue();
     assertThat(o.isSet(WIDTHS)).as("default").isFalse();
   }
+
+  @Test
+  void helpTellsARequiredOptionFromAnOptionalOneWithoutDefault() {
+    OptionSpec<Integer> cutout = OptionSpec.intOption("cutout", null, 0, 64, "cutout side").optional();
+    String usage = Options.usage(List.of(TEACHER, cutout, K));
+
+    assertThat(usage).containsPattern("--teacher[^\\n]*\\n\\s+\\(required\\)");
+    assertThat(usage).containsPattern("--cutout[^\\n]*\\n\\s+\\(optional, no default\\)");
+    assertThat(usage).containsPattern("--k[^\\n]*\\n\\s+\\(default: ");
+    assertThat(Options.parse("pretrain", List.of(cutout), Map.of()).getOrNull(cutout)).as("absent").isNull();
+  }
 }

@@ -140,7 +140,8 @@ public final class PrepareImages implements Stage {
       List.of("idx", "folder", "webdataset"),
       "kind of input: idx (MNIST-family IDX files), folder (images + metadata CSV/JSONL), webdataset (folder of .tar shards)");
   public static final OptionSpec<String> INPUT = OptionSpec.stringOption("input", null,
-      "input folder (any Hadoop file system URI): IDX files, an image folder, or .tar shards");
+      "input folder (any Hadoop file system URI): IDX files, an image folder, or .tar shards; required unless"
+          + " 'inputs' lists the inputs").optional();
   public static final OptionSpec<String> METADATA = OptionSpec.stringOption("metadata", "none",
       "folder source: metadata file, .csv (header path,tags,label,split) or .jsonl; none = every image is unlisted");
   public static final OptionSpec<String> VOCABULARY = OptionSpec.stringOption("vocabulary", FashionMnistVocabulary.BUILTIN,

@@ -65,7 +65,7 @@ public final class ScoreImages implements Stage {
           + " scores (scores/<teacher>) and of the selections and students made from them");
   public static final OptionSpec<String> MODEL = OptionSpec.stringOption("model", null,
       "score with this model stage of the run instead of teacher/<teacher>: any stage that commits a model, e.g."
-          + " student/semi-weak/k4000-p2/finetune (Noisy Student: a student teaches the next generation)");
+          + " student/semi-weak/k4000-p2/finetune (Noisy Student: a student teaches the next generation)").optional();
   public static final OptionSpec<Integer> PMAX = OptionSpec.intOption("pmax", 10, 1, 100_000,
       "classes kept per image (selections may then use any P <= pmax)");
   public static final OptionSpec<Integer> BATCH_SIZE = OptionSpec.intOption("batch-size", 256, 1, 65_536,
