@@ -163,6 +163,22 @@ public final class ImageTensors {
    */
   public static void augment(byte[] pixels, ModelSpec spec, int padding, boolean horizontalFlip, int cutout,
       long rngSeed, float[] dest, int offset) {
+    augment(pixels, spec, padding, horizontalFlip, cutout, 0, 0, rngSeed, dest, offset);
+  }
+
+  /**
+   * {@link #augment(byte[], ModelSpec, int, boolean, int, long, float[], int)} on the image after
+   * {@code randAugmentOps} {@link RandAugment} operations at {@code randAugmentMagnitude} (none when
+   * 0). The operations are drawn from their own stream of {@code rngSeed}, so the crop, flip and
+   * cutout are the same with or without them.
+   */
+  public static void augment(byte[] pixels, ModelSpec spec, int padding, boolean horizontalFlip, int cutout,
+      int randAugmentOps, int randAugmentMagnitude, long rngSeed, float[] dest, int offset) {
+    if (randAugmentOps > 0) {
+      SplittableRandom opRng = new SplittableRandom(Long.rotateLeft(rngSeed, 29) ^ RAND_AUGMENT_STREAM);
+      pixels = RandAugment.apply(pixels, spec.inputChannels(), spec.inputSize(), randAugmentOps,
+          randAugmentMagnitude, opRng);
+    }
     if (padding < 0) {
       throw new IllegalArgumentException("crop padding must be >= 0, found " + padding);
     }
@@ -209,6 +225,9 @@ public final class ImageTensors {
       }
     }
   }
+
+  /** Separates RandAugment's random stream from the crop's, flip's and cutout's. */
+  private static final long RAND_AUGMENT_STREAM = 0x52414e44_41554721L;
 
   private static float[][] lookupTable(ModelSpec spec) {
     return spec.pixelLookupTable();

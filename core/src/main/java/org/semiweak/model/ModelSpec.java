@@ -4,6 +4,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
@@ -198,18 +199,27 @@ public final class ModelSpec implements Serializable {
           .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
     }
     int inWidth = width;
+    int blockIndex = 0;
     for (int s = 0; s < stageBlocks.length; s++) {
       for (int b = 0; b < stageBlocks[s]; b++) {
         int stride = s > 0 && b == 0 ? 2 : 1;
-        net.add(basicBlock(inWidth, stageWidths[s], stride));
+        net.add(basicBlock(inWidth, stageWidths[s], stride, blockIndex++));
         inWidth = stageWidths[s];
       }
     }
-    net.add(Pool.globalAvgPool2dBlock()).add(Linear.builder().setUnits(numClasses).build());
+    // The pooling block is a LambdaBlock, as Pool.globalAvgPool2dBlock() is, so the classifier's
+    // parameter names do not change; TrainingNoise is the identity outside a training scope.
+    net.add(LambdaBlock.singleton(x -> TrainingNoise.onFeatures(Pool.globalAvgPool2d(x)), "globalAvgPool2d"))
+        .add(Linear.builder().setUnits(numClasses).build());
     return net;
   }
 
-  private static Block basicBlock(int inWidth, int outWidth, int stride) {
+  /** The number of residual blocks, over all stages (what stochastic depth counts). */
+  public int residualBlocks() {
+    return Arrays.stream(stageBlocks).sum();
+  }
+
+  private static Block basicBlock(int inWidth, int outWidth, int stride, int blockIndex) {
     SequentialBlock main =
         new SequentialBlock()
             .add(conv(outWidth, 3, stride, 1))
@@ -224,8 +234,8 @@ public final class ModelSpec implements Serializable {
     ParallelBlock residual =
         new ParallelBlock(
             outputs ->
-                new ai.djl.ndarray.NDList(
-                    outputs.get(0).singletonOrThrow().add(outputs.get(1).singletonOrThrow())),
+                new ai.djl.ndarray.NDList(TrainingNoise.onResidualBranch(outputs.get(0).singletonOrThrow(), blockIndex)
+                    .add(outputs.get(1).singletonOrThrow())),
             List.of(main, shortcut));
     return new SequentialBlock().add(residual).add(Activation.reluBlock());
   }

@@ -33,6 +33,13 @@ public final class TrainingOptionSpecs {
   public final OptionSpec<Integer> cropPadding;
   public final OptionSpec<Boolean> flip;
   public final OptionSpec<Integer> cutout;
+  public final OptionSpec<Integer> randAugmentOps;
+  public final OptionSpec<Integer> randAugmentMagnitude;
+  public final OptionSpec<Double> dropout;
+  public final OptionSpec<Double> stochasticDepth;
+
+  /** RandAugment's magnitude when only the number of operations is given (torchvision's default). */
+  public static final int RAND_AUGMENT_MAGNITUDE_DEFAULT = 9;
 
   /**
    * Half the steps synchronous by default: post-local SGD switches to local steps after the first
@@ -93,6 +100,25 @@ public final class TrainingOptionSpecs {
         "augmentation (noise for a student): a random square of this side, in pixels, set to the mean pixel"
             + " (0 after normalization) in every training image, its center anywhere in the image; 0 or absent:"
             + " none. Half the image side or less is usual (DeVries and Taylor: 16 of 32 px)").optional();
+    // Like cutout, the noise options have no default value, so that stages committed before they
+    // existed keep their fingerprints.
+    randAugmentOps = OptionSpec.intOption(prefix + "randaugment-ops", null, 0, 16,
+        "augmentation (noise for a student): RandAugment operations per training image, each drawn from"
+            + " shear, translate, rotate, brightness, contrast, sharpness, posterize, solarize, autocontrast,"
+            + " equalize, identity (and color for RGB), before the crop and flip; 0 or absent: none (Noisy"
+            + " Student: 2)").optional();
+    randAugmentMagnitude = OptionSpec.intOption(prefix + "randaugment-magnitude", null, 0,
+        org.semiweak.model.RandAugment.MAX_MAGNITUDE,
+        "strength of every RandAugment operation, 0 to 30 (torchvision's scale: 30 is a 30-degree rotation,"
+            + " a 0.3 shear); absent: " + RAND_AUGMENT_MAGNITUDE_DEFAULT).optional();
+    dropout = OptionSpec.doubleOption(prefix + "dropout", null, 0, 0.95,
+        "noise for a student: dropout probability on the pooled features before the classifier while"
+            + " training (inverted dropout; scoring and evaluation never drop); 0 or absent: none (Noisy"
+            + " Student: 0.5)").optional();
+    stochasticDepth = OptionSpec.doubleOption(prefix + "stochastic-depth", null, 0, 0.95,
+        "noise for a student: probability that the last residual block's branch is skipped for a training"
+            + " image, decreasing linearly to the first block (Huang et al. 2016); scoring and evaluation"
+            + " use every block; 0 or absent: none (Noisy Student: 0.2)").optional();
   }
 
   /** The architecture these options describe, for images of the given format. */
@@ -192,6 +218,12 @@ public final class TrainingOptionSpecs {
         .optCropPadding(o.get(cropPadding))
         .optHorizontalFlip(o.get(flip))
         .optCutout(o.getOrNull(cutout) == null ? 0 : o.getOrNull(cutout))
+        .optRandAugment(o.getOrNull(randAugmentOps) == null ? 0 : o.getOrNull(randAugmentOps),
+            o.getOrNull(randAugmentOps) == null || o.getOrNull(randAugmentOps) == 0 ? 0
+                : o.getOrNull(randAugmentMagnitude) == null ? RAND_AUGMENT_MAGNITUDE_DEFAULT
+                : o.getOrNull(randAugmentMagnitude))
+        .optDropout(o.getOrNull(dropout) == null ? 0 : o.getOrNull(dropout))
+        .optStochasticDepth(o.getOrNull(stochasticDepth) == null ? 0 : o.getOrNull(stochasticDepth))
         .build();
   }
 
@@ -212,7 +244,8 @@ public final class TrainingOptionSpecs {
       out.add(normStd);
     }
     out.addAll(List.of(epochs, batchSize, learningRate, momentum, nesterov, weightDecay, warmupEpochs, workers,
-        localSteps, syncFraction, seed, cropPadding, flip, cutout));
+        localSteps, syncFraction, seed, cropPadding, flip, cutout, randAugmentOps, randAugmentMagnitude, dropout,
+        stochasticDepth));
     return out;
   }
 }

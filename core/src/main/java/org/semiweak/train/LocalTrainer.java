@@ -21,6 +21,7 @@ import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.model.NoGrad;
+import org.semiweak.model.TrainingNoise;
 
 /**
  * Runs SGD steps on one worker's shard: the unit of work of every trainer.
@@ -161,7 +162,9 @@ public final class LocalTrainer {
     Device device = Devices.forCurrentTask();
     int batchSize = options.batchSize();
     int values = spec.imageValues();
-    boolean augment = options.cropPadding() > 0 || options.horizontalFlip() || options.cutout() > 0;
+    boolean augment = options.cropPadding() > 0 || options.horizontalFlip() || options.cutout() > 0
+        || options.randAugmentOps() > 0;
+    boolean modelNoise = options.dropout() > 0 || options.stochasticDepth() > 0;
     SampleSchedule schedule = new SampleSchedule(shard.size(), options.seed(), workerIndex);
     SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
     Sgd sgd = new Sgd(options);
@@ -200,7 +203,8 @@ public final class LocalTrainer {
           if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
             ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
-                options.cutout(), seed, images, slot * values);
+                options.cutout(), options.randAugmentOps(), options.randAugmentMagnitude(), seed, images,
+                slot * values);
           } else {
             ImageTensors.normalize(shard.pixelsView(index), spec, images, slot * values);
           }
@@ -217,7 +221,11 @@ public final class LocalTrainer {
           int pass = 1;
           while (true) {
             List<NDArray> statsBefore = snapshot(runningStats, batch);
-            try (NoGrad recording = NoGrad.recording()) {
+            // The same masks on every pass of the step: they are a function of the step's seed.
+            try (NoGrad recording = NoGrad.recording();
+                TrainingNoise noise = modelNoise ? TrainingNoise.enter(options.dropout(), options.stochasticDepth(),
+                    spec.residualBlocks(), SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, -1))
+                    : null) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
               NDArray lossArray = soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would

@@ -64,6 +64,10 @@ public final class TrainOptions implements Serializable {
   private final boolean horizontalFlip;
   private final long syncSteps;
   private final int cutout;
+  private final int randAugmentOps;
+  private final int randAugmentMagnitude;
+  private final double dropout;
+  private final double stochasticDepth;
 
   /** All fields; prefer {@link #builder()}. Validated. */
   @JsonCreator
@@ -81,7 +85,11 @@ public final class TrainOptions implements Serializable {
       @JsonProperty(value = "cropPadding", required = true) int cropPadding,
       @JsonProperty(value = "horizontalFlip", required = true) boolean horizontalFlip,
       @JsonProperty(value = "syncSteps") long syncSteps,
-      @JsonProperty(value = "cutout") int cutout) {
+      @JsonProperty(value = "cutout") int cutout,
+      @JsonProperty(value = "randAugmentOps") int randAugmentOps,
+      @JsonProperty(value = "randAugmentMagnitude") int randAugmentMagnitude,
+      @JsonProperty(value = "dropout") double dropout,
+      @JsonProperty(value = "stochasticDepth") double stochasticDepth) {
     this.batchSize = batchSize;
     this.baseLearningRate = baseLearningRate;
     this.momentum = momentum;
@@ -96,6 +104,10 @@ public final class TrainOptions implements Serializable {
     this.horizontalFlip = horizontalFlip;
     this.syncSteps = syncSteps;
     this.cutout = cutout;
+    this.randAugmentOps = randAugmentOps;
+    this.randAugmentMagnitude = randAugmentMagnitude;
+    this.dropout = dropout;
+    this.stochasticDepth = stochasticDepth;
     validate();
   }
 
@@ -113,6 +125,12 @@ public final class TrainOptions implements Serializable {
     require(cropPadding >= 0, "cropPadding must be >= 0, found " + cropPadding);
     require(syncSteps >= 0, "syncSteps must be >= 0, found " + syncSteps);
     require(cutout >= 0, "cutout must be >= 0, found " + cutout);
+    require(randAugmentOps >= 0, "randAugmentOps must be >= 0, found " + randAugmentOps);
+    require(randAugmentMagnitude >= 0 && randAugmentMagnitude <= org.semiweak.model.RandAugment.MAX_MAGNITUDE,
+        "randAugmentMagnitude must be in [0, " + org.semiweak.model.RandAugment.MAX_MAGNITUDE + "], found "
+            + randAugmentMagnitude);
+    require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), found " + dropout);
+    require(stochasticDepth >= 0 && stochasticDepth < 1, "stochasticDepth must be in [0, 1), found " + stochasticDepth);
   }
 
   private static void require(boolean ok, String message) {
@@ -142,6 +160,10 @@ public final class TrainOptions implements Serializable {
     b.horizontalFlip = horizontalFlip;
     b.syncSteps = syncSteps;
     b.cutout = cutout;
+    b.randAugmentOps = randAugmentOps;
+    b.randAugmentMagnitude = randAugmentMagnitude;
+    b.dropout = dropout;
+    b.stochasticDepth = stochasticDepth;
     return b;
   }
 
@@ -161,6 +183,10 @@ public final class TrainOptions implements Serializable {
     private boolean horizontalFlip = HORIZONTAL_FLIP_DEFAULT;
     private long syncSteps = 0;
     private int cutout = 0;
+    private int randAugmentOps = 0;
+    private int randAugmentMagnitude = 0;
+    private double dropout = 0;
+    private double stochasticDepth = 0;
 
     private Builder() {}
 
@@ -180,10 +206,17 @@ public final class TrainOptions implements Serializable {
     public Builder optSyncSteps(long v) { syncSteps = v; return this; }
     /** Side of the square cut out of every training image, in pixels (default 0: none). */
     public Builder optCutout(int v) { cutout = v; return this; }
+    /** RandAugment: operations per image (default 0: none) and their magnitude, 0 to 30. */
+    public Builder optRandAugment(int ops, int magnitude) { randAugmentOps = ops; randAugmentMagnitude = magnitude; return this; }
+    /** Dropout probability on the pooled features before the classifier (default 0: none). */
+    public Builder optDropout(double v) { dropout = v; return this; }
+    /** Stochastic depth: drop probability of the last residual block's branch (default 0: none). */
+    public Builder optStochasticDepth(double v) { stochasticDepth = v; return this; }
 
     public TrainOptions build() {
       return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
-          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps, cutout);
+          warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps, cutout,
+          randAugmentOps, randAugmentMagnitude, dropout, stochasticDepth);
     }
   }
 
@@ -263,6 +296,26 @@ public final class TrainOptions implements Serializable {
   @JsonProperty("cutout")
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
   public int cutout() { return cutout; }
+
+  /** RandAugment operations per training image; like cutout, absent from the JSON when 0. */
+  @JsonProperty("randAugmentOps")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public int randAugmentOps() { return randAugmentOps; }
+
+  /** RandAugment's magnitude, 0 to {@link org.semiweak.model.RandAugment#MAX_MAGNITUDE}. */
+  @JsonProperty("randAugmentMagnitude")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public int randAugmentMagnitude() { return randAugmentMagnitude; }
+
+  /** Dropout probability before the classifier (see {@link org.semiweak.model.TrainingNoise}). */
+  @JsonProperty("dropout")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public double dropout() { return dropout; }
+
+  /** Drop probability of the last residual block's branch (stochastic depth). */
+  @JsonProperty("stochasticDepth")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public double stochasticDepth() { return stochasticDepth; }
 
   @Override
   public boolean equals(Object o) {

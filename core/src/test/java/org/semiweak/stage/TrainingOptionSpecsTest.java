@@ -55,4 +55,24 @@ class TrainingOptionSpecsTest {
     assertThat(schedule(Map.of("cutout", 8), 1000).cutout()).isEqualTo(8);
     assertThat(Options.parse("baseline", SPECS.all(), Map.of("cutout", 8)).effective()).containsEntry("cutout", 8);
   }
+
+  @Test
+  void studentNoiseIsOffAndUnrecordedUnlessGivenAndRandAugmentTakesMagnitudeNineByDefault() {
+    TrainOptions none = schedule(Map.of(), 1000);
+    assertThat(new double[] {none.randAugmentOps(), none.randAugmentMagnitude(), none.dropout(), none.stochasticDepth()})
+        .containsOnly(0);
+    assertThat(Options.parse("distill", SPECS.all(), Map.of()).effective())
+        .as("absent from the recorded options, so stages committed before they existed keep their fingerprints")
+        .doesNotContainKeys("randaugment-ops", "randaugment-magnitude", "dropout", "stochastic-depth");
+    TrainOptions noisy = schedule(Map.of("randaugment-ops", 2, "dropout", 0.5, "stochastic-depth", 0.2), 1000);
+    assertThat(noisy.randAugmentOps()).isEqualTo(2);
+    assertThat(noisy.randAugmentMagnitude()).as("torchvision's default").isEqualTo(9);
+    assertThat(noisy.dropout()).isEqualTo(0.5);
+    assertThat(noisy.stochasticDepth()).isEqualTo(0.2);
+    assertThat(schedule(Map.of("randaugment-ops", 1, "randaugment-magnitude", 27), 1000).randAugmentMagnitude())
+        .isEqualTo(27);
+    assertThat(TrainOptions.fromJson(noisy.toJson())).isEqualTo(noisy);
+    assertThat(none.toJson()).as("no noise: the JSON of options written before it existed")
+        .doesNotContain("randAugment").doesNotContain("dropout").doesNotContain("stochasticDepth");
+  }
 }

@@ -92,6 +92,26 @@ class TrainingBatchAccuracyTest {
   }
 
   @Test
+  void aStudentTrainsWithRandAugmentDropoutAndStochasticDepthDeterministically() {
+    Engines.configure();
+    List<ExampleShard> shards = List.of(darkAndBright(0, 24));
+    TrainOptions options = TrainOptions.builder().setTotalSteps(12).optBatchSize(8).optLocalStepsPerRound(4)
+        .optSeed(3).optRandAugment(2, 9).optDropout(0.3).optStochasticDepth(0.3).build();
+    ModelWeights initial = ModelWeights.initial(SPEC, 5);
+
+    TrainingResult a = new InProcessTrainer().train(shards, SPEC, initial, options, null, null);
+    TrainingResult b = new InProcessTrainer().train(shards, SPEC, initial, options, null, null);
+    TrainingResult quiet = new InProcessTrainer().train(shards, SPEC, initial,
+        options.toBuilder().optRandAugment(0, 0).optDropout(0).optStochasticDepth(0).build(), null, null);
+
+    assertThat(a.weights().equals(b.weights())).as("the noise is a function of the seed: equal weights").isTrue();
+    assertThat(a.weights().equals(quiet.weights())).as("and it changes what is learnt").isFalse();
+    CurvePoint last = a.learningCurve().get(a.learningCurve().size() - 1);
+    assertThat(last.meanLoss()).as("dark vs bright is still learnt under noise").isLessThan(
+        a.learningCurve().get(0).meanLoss());
+  }
+
+  @Test
   void aCheckpointWrittenBeforeTheAccuracyWasRecordedStillReads() {
     String old = """
         {"round":2,"globalStep":6,"meanLoss":0.5,"imagesPerSecond":100.0}
