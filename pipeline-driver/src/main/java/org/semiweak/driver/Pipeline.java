@@ -24,7 +24,7 @@ import org.semiweak.teacher.SelectPseudoLabels;
  * generation's stages, ordered by kind, follow the previous generation's; evaluate comes last.
  *
  * <p>Opt-in: when the config has a {@code distill} section (even an empty one), every teacher also
- * gets distill (from its scores) and a finetune of the distilled student, which evaluate reports.
+ * gets distill (from its scores) and a finetune of the distilled student; evaluate reports both.
  */
 public final class Pipeline {
   public static final List<String> DEFAULT_TEACHERS = List.of("semi-weak");
@@ -109,6 +109,8 @@ public final class Pipeline {
       dis.put("teacher", teacher);
       DistillStudent distill = (DistillStudent) StageCatalog.DISTILL.create(run, dis);
       out.add(distill);
+      // Evaluated before and after its finetune: validation chooses between them (docs/ACCURACY.md).
+      models.add(distill.id());
       next = finetune(config, run, teacher, distill.name(), out, models);
     }
     return next;

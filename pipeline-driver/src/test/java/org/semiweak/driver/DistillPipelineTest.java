@@ -136,7 +136,7 @@ class DistillPipelineTest {
     List<EvaluationResult.ModelEvaluation> models =
         run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class).models();
     assertThat(models).extracting(EvaluationResult.ModelEvaluation::model).containsExactlyInAnyOrder(
-        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", distilled, "baseline");
+        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", distill, distilled, "baseline");
     assertThat(models).filteredOn(m -> m.model().equals(distilled)).singleElement().satisfies(m -> {
       assertThat(m.role()).isEqualTo("student");
       long counted = m.confusion().stream().flatMap(List::stream).mapToLong(Long::longValue).sum();
@@ -271,8 +271,9 @@ class DistillPipelineTest {
     List<String> evaluated = run().committed(RunLayout.evaluate()).orElseThrow().result(EvaluationResult.class)
         .models().stream().map(EvaluationResult.ModelEvaluation::model).toList();
     assertThat(evaluated).as("every generation's students are evaluated, the first generation's as before").containsExactly(
-        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", gen1, "baseline",
-        "student/" + gen2 + "/k20-p2/finetune", "student/" + gen2 + "/distill-t2/finetune");
+        "teacher/" + TEACHER, "student/" + TEACHER + "/k20-p2/finetune", "student/" + TEACHER + "/distill-t2/distill",
+        gen1, "baseline", "student/" + gen2 + "/k20-p2/finetune", "student/" + gen2 + "/distill-t2/distill",
+        "student/" + gen2 + "/distill-t2/finetune");
     assertThat(r[1]).as("the results table shows the second generation")
         .containsPattern(java.util.regex.Pattern.quote("student/" + gen2 + "/distill-t2/finetune") + "\\s+student");
     assertThat(run().committed(RunLayout.report()).orElseThrow().result(ReportResult.class).stages())
