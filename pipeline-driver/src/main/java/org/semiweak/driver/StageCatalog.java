@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.semiweak.data.ScoreSchema;
 import org.semiweak.evaluate.EvaluateModels;
 import org.semiweak.prep.PrepFormats;
 import org.semiweak.prep.PrepareImages;
@@ -24,9 +25,10 @@ public final class StageCatalog {
       "the teacher scored (scores/<teacher>, usually all of prep/unlabeled), each against the teacher's softened",
       "distribution softmax(logits / T), with the soft cross-entropy -sum_c q_c log softmax(s)_c (the student's",
       "logits s at temperature 1). It writes student/<teacher>/distill-t<T>/distill; finetune with",
-      "selection: distill-t<T> continues it on the labeled set, and evaluate reports that student.",
+      "selection: distill-t<T> continues it on the labeled set, and evaluate reports the student before and after.",
       "",
-      "It needs scores that kept every image's logits: the score option logits (default auto: kept for up to 1000",
+      "It needs scores that kept every image's logits: the score option logits (default auto: kept for up to "
+          + ScoreSchema.LOGITS_AUTO_MAX_CLASSES,
       "classes). Scores without them (logits: none, or written before that option) are refused before any Spark",
       "job, with the command that scores again.",
       "",
