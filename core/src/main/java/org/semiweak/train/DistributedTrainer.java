@@ -34,7 +34,7 @@ import org.semiweak.model.ModelWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
-import scala.Tuple4;
+import scala.Tuple5;
 
 /**
  * Trains a model on a Spark cluster by synchronous model averaging (as DL4J's and BigDL's
@@ -119,24 +119,30 @@ public final class DistributedTrainer {
     if (fields.contains(ExampleShard.DISTRIBUTION)) {
       selected.add(rows.col(ExampleShard.DISTRIBUTION));
     }
+    if (fields.contains(ExampleShard.LABELED_POOL)) {
+      selected.add(rows.col(ExampleShard.LABELED_POOL));
+    }
     Dataset<Row> columns = rows.select(selected.toArray(new org.apache.spark.sql.Column[0]));
     JavaRDD<ExampleShard> shards = columns
         .javaRDD()
         // A Scala tuple, not a Java record: Kryo (spark.serializer on clusters) cannot serialize records.
-        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple4<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
-            ExampleShard.targetsOf(r), ExampleShard.distributionOf(r))))
+        .mapToPair(r -> new Tuple2<>(r.getString(0), new Tuple5<>((byte[]) r.get(1), r.isNullAt(2) ? null : r.getInt(2),
+            ExampleShard.targetsOf(r), ExampleShard.distributionOf(r), ExampleShard.labeledPoolOf(r))))
         .partitionBy(new WorkerPartitioner(workers))
         .mapPartitions(it -> {
           ExampleShard.Builder b = ExampleShard.builder(spec);
           while (it.hasNext()) {
-            Tuple2<String, Tuple4<byte[], Integer, int[], float[]>> e = it.next();
-            Tuple4<byte[], Integer, int[], float[]> t = e._2();
+            Tuple2<String, Tuple5<byte[], Integer, int[], float[], Boolean>> e = it.next();
+            Tuple5<byte[], Integer, int[], float[], Boolean> t = e._2();
             if (t._4() != null) {
               b.add(e._1(), t._1(), t._2(), t._4());
             } else if (t._3() != null) {
               b.add(e._1(), t._1(), t._3());
             } else {
               b.add(e._1(), t._1(), t._2());
+            }
+            if (t._5()) {
+              b.markLabeledPool();
             }
           }
           return Collections.singletonList(b.build()).iterator();

@@ -41,9 +41,12 @@ public final class ExampleShard implements Serializable {
   /** Per image, its target distribution (null for an image without one); null when no image has one. */
   private final float[][] distributions;
   private final byte[][] pixels;
+  /** Per image, whether it is in the labeled pool of joint training; null when none is. */
+  private final boolean[] labeledPool;
 
   private ExampleShard(int imageValues, String[] ids, int[] labels, int[][] targets, float[][] distributions,
-      byte[][] pixels) {
+      byte[][] pixels, boolean[] labeledPool) {
+    this.labeledPool = labeledPool;
     this.imageValues = imageValues;
     this.ids = ids;
     this.labels = labels;
@@ -89,7 +92,9 @@ public final class ExampleShard implements Serializable {
     private final List<Integer> labels = new ArrayList<>();
     private final List<int[]> targets = new ArrayList<>();
     private final List<float[]> distributions = new ArrayList<>();
+    private final List<Boolean> inLabeledPool = new ArrayList<>();
     private boolean anySeveral;
+    private boolean anyLabeledPool;
     private boolean anyDistribution;
 
     private Builder(ModelSpec spec) {
@@ -181,11 +186,25 @@ public final class ExampleShard implements Serializable {
             + " label (int); found " + (row.schema() == null ? "a row without schema" : row.schema().simpleString()), e);
       }
       float[] distribution = distributionOf(row);
+      int[] classes = distribution != null ? null : targetsOf(row);
       if (distribution != null) {
-        return add(id, image, label, distribution);
+        add(id, image, label, distribution);
+      } else if (classes != null) {
+        add(id, image, classes);
+      } else {
+        add(id, image, label);
       }
-      int[] classes = targetsOf(row);
-      return classes == null ? add(id, image, label) : add(id, image, classes);
+      if (labeledPoolOf(row)) {
+        markLabeledPool();
+      }
+      return this;
+    }
+
+    /** Puts the image added last into the labeled pool of joint training ({@link #LABELED_POOL}). */
+    public Builder markLabeledPool() {
+      inLabeledPool.set(inLabeledPool.size() - 1, true);
+      anyLabeledPool = true;
+      return this;
     }
 
     private void checkTargets(String imageId, int[] classes) {
@@ -223,6 +242,7 @@ public final class ExampleShard implements Serializable {
       labels.add(label);
       targets.add(null);
       distributions.add(null);
+      inLabeledPool.add(false);
       return this;
     }
 
@@ -237,7 +257,11 @@ public final class ExampleShard implements Serializable {
       int[][] sortedTargets = anySeveral ? new int[order.length][] : null;
       float[][] sortedDistributions = anyDistribution ? new float[order.length][] : null;
       byte[][] sortedPixels = new byte[order.length][];
+      boolean[] sortedPool = anyLabeledPool ? new boolean[order.length] : null;
       for (int i = 0; i < order.length; i++) {
+        if (sortedPool != null) {
+          sortedPool[i] = inLabeledPool.get(order[i]);
+        }
         sortedIds[i] = ids.get(order[i]);
         sortedLabels[i] = labels.get(order[i]);
         if (sortedTargets != null) {
@@ -254,7 +278,7 @@ public final class ExampleShard implements Serializable {
         }
       }
       return new ExampleShard(spec.imageValues(), sortedIds, sortedLabels, sortedTargets, sortedDistributions,
-          sortedPixels);
+          sortedPixels, sortedPool);
     }
   }
 
@@ -300,6 +324,21 @@ public final class ExampleShard implements Serializable {
     }
   }
 
+  /**
+   * The indices of the images in the labeled pool of joint training ({@code labeled}), or of the
+   * others, in shard order.
+   */
+  public int[] poolIndices(boolean labeled) {
+    int[] out = new int[ids.length];
+    int n = 0;
+    for (int i = 0; i < ids.length; i++) {
+      if ((labeledPool != null && labeledPool[i]) == labeled) {
+        out[n++] = i;
+      }
+    }
+    return Arrays.copyOf(out, n);
+  }
+
   /** Image {@code i}'s target classes (its label alone when it has one). */
   public int[] targets(int i) {
     return targets == null ? new int[] {labels[i]} : targets[i].clone();
@@ -324,6 +363,20 @@ public final class ExampleShard implements Serializable {
    * class, summing to 1; null for an image without one): e.g. a teacher's softened probabilities.
    */
   public static final String DISTRIBUTION = "target_probs";
+
+  /**
+   * The optional training column (boolean) that puts an image in the labeled pool of joint training:
+   * with {@link TrainOptions#labeledPerBatch()} {@code r > 0}, every batch takes {@code r} images from
+   * that pool and the rest from the others, each pool walked in its own seeded epochs (Noisy
+   * Student's fixed ratio of labeled to pseudo-labeled images per batch).
+   */
+  public static final String LABELED_POOL = "labeled_pool";
+
+  static boolean labeledPoolOf(Row row) {
+    scala.Option<Object> index = row.schema() == null ? scala.Option.empty()
+        : row.schema().getFieldIndex(LABELED_POOL);
+    return !index.isEmpty() && !row.isNullAt((Integer) index.get()) && row.getBoolean((Integer) index.get());
+  }
 
   /** The optional {@link #DISTRIBUTION} column of a training row, or null when absent or null. */
   static float[] distributionOf(Row row) {

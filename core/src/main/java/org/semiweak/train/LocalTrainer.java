@@ -165,7 +165,7 @@ public final class LocalTrainer {
     boolean augment = options.cropPadding() > 0 || options.horizontalFlip() || options.cutout() > 0
         || options.randAugmentOps() > 0;
     boolean modelNoise = options.dropout() > 0 || options.stochasticDepth() > 0;
-    SampleSchedule schedule = new SampleSchedule(shard.size(), options.seed(), workerIndex);
+    BatchSlots slots = BatchSlots.of(shard, options, workerIndex);
     SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
     Sgd sgd = new Sgd(options);
     float[] images = new float[batchSize * values];
@@ -195,7 +195,7 @@ public final class LocalTrainer {
 
       for (long step = fromGlobalStep; step < fromGlobalStep + steps; step++) {
         for (int slot = 0; slot < batchSize; slot++) {
-          int index = schedule.indexAt(step * batchSize + slot);
+          int index = slots.indexAt(step, slot);
           labels[slot] = shard.label(index);
           if (soft) {
             shard.softTarget(index, softTargets, slot * classes, classes);
@@ -278,6 +278,7 @@ public final class LocalTrainer {
   }
 
   private static final int GRADIENT_PASSES = 3;
+
 
   /** Copies of the parameters' arrays (libtorch-owned clones) attached to {@code manager}. */
   private static List<NDArray> snapshot(List<Parameter> params, NDManager manager) {

@@ -68,6 +68,7 @@ public final class TrainOptions implements Serializable {
   private final int randAugmentMagnitude;
   private final double dropout;
   private final double stochasticDepth;
+  private final int labeledPerBatch;
 
   /** All fields; prefer {@link #builder()}. Validated. */
   @JsonCreator
@@ -89,7 +90,8 @@ public final class TrainOptions implements Serializable {
       @JsonProperty(value = "randAugmentOps") int randAugmentOps,
       @JsonProperty(value = "randAugmentMagnitude") int randAugmentMagnitude,
       @JsonProperty(value = "dropout") double dropout,
-      @JsonProperty(value = "stochasticDepth") double stochasticDepth) {
+      @JsonProperty(value = "stochasticDepth") double stochasticDepth,
+      @JsonProperty(value = "labeledPerBatch") int labeledPerBatch) {
     this.batchSize = batchSize;
     this.baseLearningRate = baseLearningRate;
     this.momentum = momentum;
@@ -108,6 +110,7 @@ public final class TrainOptions implements Serializable {
     this.randAugmentMagnitude = randAugmentMagnitude;
     this.dropout = dropout;
     this.stochasticDepth = stochasticDepth;
+    this.labeledPerBatch = labeledPerBatch;
     validate();
   }
 
@@ -131,6 +134,8 @@ public final class TrainOptions implements Serializable {
             + randAugmentMagnitude);
     require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), found " + dropout);
     require(stochasticDepth >= 0 && stochasticDepth < 1, "stochasticDepth must be in [0, 1), found " + stochasticDepth);
+    require(labeledPerBatch >= 0 && labeledPerBatch < batchSize, "labeledPerBatch must be in [0, batchSize="
+        + batchSize + "), found " + labeledPerBatch);
   }
 
   private static void require(boolean ok, String message) {
@@ -164,6 +169,7 @@ public final class TrainOptions implements Serializable {
     b.randAugmentMagnitude = randAugmentMagnitude;
     b.dropout = dropout;
     b.stochasticDepth = stochasticDepth;
+    b.labeledPerBatch = labeledPerBatch;
     return b;
   }
 
@@ -187,6 +193,7 @@ public final class TrainOptions implements Serializable {
     private int randAugmentMagnitude = 0;
     private double dropout = 0;
     private double stochasticDepth = 0;
+    private int labeledPerBatch = 0;
 
     private Builder() {}
 
@@ -212,11 +219,16 @@ public final class TrainOptions implements Serializable {
     public Builder optDropout(double v) { dropout = v; return this; }
     /** Stochastic depth: drop probability of the last residual block's branch (default 0: none). */
     public Builder optStochasticDepth(double v) { stochasticDepth = v; return this; }
+    /**
+     * Joint training: slots of each worker's batch filled from the shard's labeled pool, the others
+     * from the rest (default 0: one pool, see {@link ExampleShard#LABELED_POOL}).
+     */
+    public Builder optLabeledPerBatch(int v) { labeledPerBatch = v; return this; }
 
     public TrainOptions build() {
       return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
           warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps, cutout,
-          randAugmentOps, randAugmentMagnitude, dropout, stochasticDepth);
+          randAugmentOps, randAugmentMagnitude, dropout, stochasticDepth, labeledPerBatch);
     }
   }
 
@@ -316,6 +328,11 @@ public final class TrainOptions implements Serializable {
   @JsonProperty("stochasticDepth")
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
   public double stochasticDepth() { return stochasticDepth; }
+
+  /** Images of each worker's batch from the labeled pool (joint training); 0: none. */
+  @JsonProperty("labeledPerBatch")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+  public int labeledPerBatch() { return labeledPerBatch; }
 
   @Override
   public boolean equals(Object o) {

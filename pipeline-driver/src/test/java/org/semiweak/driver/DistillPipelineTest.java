@@ -300,6 +300,29 @@ class DistillPipelineTest {
     assertThat(zero[2]).contains("generations: expected a whole number of at least 1, found '0'");
   }
 
+  @Test
+  @Order(7)
+  void jointDistillationTrainsOnEveryScoredImageAndTheLabeledImagesInEveryBatch() {
+    String[] tooMany = PipelineTest.cli("distill", "--run-dir", runDir, "--teacher", TEACHER, "--batch-size", "8",
+        "--labeled-per-batch", "8", "--spark-master", "local[2]");
+    assertThat(tooMany[0]).as("refused before any job; stdout: %s", tooMany[1]).isEqualTo("2");
+    assertThat(tooMany[2]).contains("labeled-per-batch 8 must be below batch-size 8");
+
+    String[] r = PipelineTest.cli("distill", "--run-dir", runDir, "--teacher", TEACHER, "--epochs", "1",
+        "--local-steps", "5", "--labeled-per-batch", "16", "--force", "--spark-master", "local[2]");
+    assertThat(r[0]).as("stderr: %s", r[2]).isEqualTo("0");
+    StageManifest prep = run().committed(RunLayout.prep()).orElseThrow();
+    StageManifest scores = run().committed(RunLayout.scores(TEACHER)).orElseThrow();
+    StageManifest joint = run().committed(RunLayout.distill(TEACHER, "distill-t2")).orElseThrow();
+    assertThat(joint.options()).containsEntry("labeled-per-batch", 16);
+    assertThat(joint.count("training-examples.distill")).as("every scored image and every labeled image")
+        .isEqualTo(scores.count("scored") + prep.count("written.labeled"));
+    TrainingPhase phase = joint.result(ModelResult.class).training().get(0);
+    long scored = scores.count("scored");
+    assertThat(phase.totalSteps()).as("one epoch is a pass over the scored images, 64 - 16 of them a step")
+        .isEqualTo((scored + 47) / 48);
+  }
+
   /** The commit id of every committed stage. */
   private static java.util.Map<String, String> commits() {
     java.util.Map<String, String> out = new java.util.TreeMap<>();

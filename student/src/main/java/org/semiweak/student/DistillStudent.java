@@ -60,9 +60,15 @@ public final class DistillStudent extends TrainingStage {
       "T of the soft targets softmax(teacher logits / T); 1 is the teacher's own distribution, larger T flattens it"
           + " (Hinton et al. 2015 use 2-20; SimCLRv2 tunes it, 1 and 2 among the values); the student's logits are"
           + " not divided by T. Names the stage: student/<teacher>/distill-t<T>");
+  public static final OptionSpec<Integer> LABELED_PER_BATCH = OptionSpec.intOption("labeled-per-batch", null, 0,
+      1 << 20, "joint training (Noisy Student): this many images of every batch (over all workers) are labeled"
+          + " images with their one-hot label, the rest scored images with the teacher's soft targets; the labeled"
+          + " images repeat as often as the ratio needs, and an epoch is one pass over the scored images. A multiple"
+          + " of workers, below batch-size; 0 or absent: scored images only (then finetune on the labeled set)")
+      .optional();
   public static final TrainingOptionSpecs TRAINING = new TrainingOptionSpecs("", StudentDefaults.PRETRAIN, true);
 
-  public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, TEMPERATURE);
+  public static final List<OptionSpec<?>> OPTIONS = TRAINING.after(TEACHER, TEMPERATURE, LABELED_PER_BATCH);
 
   public DistillStudent(RunDir run, Options options) {
     super(run, options);
@@ -110,6 +116,15 @@ public final class DistillStudent extends TrainingStage {
     }
     ModelSpec spec = TRAINING.modelSpec(options, images);
     TRAINING.checkSchedule(options);
+    int labeledPerBatch = labeledPerBatch();
+    if (labeledPerBatch > 0) {
+      int batch = options.get(TRAINING.batchSize);
+      int workers = options.get(TRAINING.workers);
+      if (labeledPerBatch >= batch || labeledPerBatch % workers != 0) {
+        throw new ConfigException(id() + ": labeled-per-batch " + labeledPerBatch + " must be below batch-size "
+            + batch + " and a multiple of workers (" + workers + "), so that every worker's batch has both kinds");
+      }
+    }
     return StagePlan.builder(id(), options.effective()).input(prep).input(scores)
         .publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
@@ -124,16 +139,38 @@ public final class DistillStudent extends TrainingStage {
     Split split = Split.parse(scores.result(ScoreResult.class).split());
     Dataset<Row> data = materializeTrainingData(spark, prep, split, spec.numClasses());
     long examples = data.count();
+    long labeled = labeledPerBatch() > 0 ? prep.manifest().count("written.labeled") : 0;
     long scored = scores.count("scored");
-    if (examples != scored) {
-      throw new IllegalStateException(id() + ": " + scoresStage() + " scored " + scored + " images but only " + examples
-          + " of them have an image in prep/" + split.dirName() + ". The scores were made from other images; score"
-          + " again on this prep (semiweak run CONFIG --from score).");
+    if (examples != scored + labeled) {
+      throw new IllegalStateException(id() + ": " + scoresStage() + " scored " + scored + " images but only "
+          + (examples - labeled) + " of them have an image in prep/" + split.dirName() + ". The scores were made from"
+          + " other images; score again on this prep (semiweak run CONFIG --from score).");
     }
     ModelWeights weights = phases.train("distill", data, examples, spec,
-        ModelWeights.initial(spec, options.get(TRAINING.seed)), TRAINING.schedule(options, examples),
-        options.get(TRAINING.epochs));
+        ModelWeights.initial(spec, options.get(TRAINING.seed)), schedule(scored), options.get(TRAINING.epochs));
     return StageModel.of(id().path(), spec, weights);
+  }
+
+  private int labeledPerBatch() {
+    Integer r = options.getOrNull(LABELED_PER_BATCH);
+    return r == null ? 0 : r;
+  }
+
+  /**
+   * The training schedule: epochs over the scored images. With joint training, each worker's batch
+   * takes {@code r / workers} labeled images and the rest scored ones, so an epoch of the scored
+   * images is {@code scored / (batch - r)} steps.
+   */
+  private org.semiweak.train.TrainOptions schedule(long scored) {
+    int r = labeledPerBatch();
+    if (r == 0) {
+      return TRAINING.schedule(options, scored);
+    }
+    int batch = options.get(TRAINING.batchSize);
+    // The same steps per epoch as batches of (batch - r) scored images: ceil(scored / (batch - r)).
+    long stepsPerEpoch = (scored + batch - r - 1) / (batch - r);
+    return TRAINING.schedule(options, stepsPerEpoch * batch).toBuilder()
+        .optLabeledPerBatch(r / options.get(TRAINING.workers)).build();
   }
 
   /** The training rows: image id, image, the teacher's top class as label, and the soft targets. */
@@ -141,11 +178,16 @@ public final class DistillStudent extends TrainingStage {
       .add(ImageSchema.IMAGE_ID, DataTypes.StringType, false)
       .add(ImageSchema.IMAGE, DataTypes.BinaryType, false)
       .add(ImageSchema.LABEL, DataTypes.IntegerType, false)
-      .add(ExampleShard.DISTRIBUTION, DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      .add(ExampleShard.DISTRIBUTION, DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add(ExampleShard.LABELED_POOL, DataTypes.BooleanType, false);
 
-  /** The scores joined with their images and softened, written once to the work folder and reused on resume. */
+  /**
+   * The scores joined with their images and softened, and with joint training the labeled images
+   * with one-hot targets, written once to the work folder and reused on resume.
+   */
   private Dataset<Row> materializeTrainingData(SparkSession spark, PrepInfo prep, Split split, int classes) {
-    Path dir = new Path(run.layout().work(id()), "train-data");
+    // Its own folder with joint training: a crashed run's rows must not be reused with the other choice.
+    Path dir = new Path(run.layout().work(id()), labeledPerBatch() > 0 ? "train-data-joint" : "train-data");
     double temperature = options.get(TEMPERATURE);
     try {
       if (!run.fs().exists(new Path(dir, "_SUCCESS"))) {
@@ -154,11 +196,18 @@ public final class DistillStudent extends TrainingStage {
             "ScoreSchema.WITH_LOGITS", scoresStage()).read(spark)
             .select(ScoreSchema.IMAGE_ID, ScoreSchema.CLASSES, ScoreSchema.LOGITS);
         Dataset<Row> images = prep.read(spark, split).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
-        scores.join(images, ScoreSchema.IMAGE_ID)
+        Dataset<Row> soft = scores.join(images, ScoreSchema.IMAGE_ID)
             .select(ScoreSchema.IMAGE_ID, ImageSchema.IMAGE, ScoreSchema.CLASSES, ScoreSchema.LOGITS)
             .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> soften(rows, temperature, classes),
-                Encoders.row(TRAINING_SCHEMA))
-            .write().mode(SaveMode.Overwrite).parquet(dir.toString());
+                Encoders.row(TRAINING_SCHEMA));
+        if (labeledPerBatch() > 0) {
+          Dataset<Row> labeled = prep.read(spark, Split.LABELED)
+              .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL)
+              .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> oneHot(rows, classes),
+                  Encoders.row(TRAINING_SCHEMA));
+          soft = soft.union(labeled);
+        }
+        soft.write().mode(SaveMode.Overwrite).parquet(dir.toString());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot materialize " + dir + ": " + e.getMessage(), e);
@@ -181,6 +230,31 @@ public final class DistillStudent extends TrainingStage {
     };
   }
 
+  /** Labeled images as training rows of the labeled pool: their label as a one-hot distribution. */
+  private static java.util.Iterator<Row> oneHot(java.util.Iterator<Row> rows, int classes) {
+    return new java.util.Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        Row r = rows.next();
+        String id = r.getString(0);
+        if (r.isNullAt(2) || r.getInt(2) < 0 || r.getInt(2) >= classes) {
+          throw new IllegalArgumentException("labeled image " + id + " has label "
+              + (r.isNullAt(2) ? "null" : String.valueOf(r.getInt(2))) + ", expected 0.." + (classes - 1));
+        }
+        List<Float> targets = new ArrayList<>(classes);
+        for (int c = 0; c < classes; c++) {
+          targets.add(c == r.getInt(2) ? 1f : 0f);
+        }
+        return RowFactory.create(id, r.get(1), r.getInt(2), CollectionConverters.asScala(targets).toSeq(), true);
+      }
+    };
+  }
+
   private static Row softTargetRow(Row r, double temperature, int classes) {
     {
       String id = r.getString(0);
@@ -199,7 +273,7 @@ public final class DistillStudent extends TrainingStage {
         targets.add(v);
       }
       int top = r.<Integer>getList(2).get(0);
-      return RowFactory.create(id, r.get(1), top, CollectionConverters.asScala(targets).toSeq());
+      return RowFactory.create(id, r.get(1), top, CollectionConverters.asScala(targets).toSeq(), false);
     }
   }
 }
