@@ -6,7 +6,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -198,13 +198,11 @@ public final class DistillStudent extends TrainingStage {
         Dataset<Row> images = prep.read(spark, split).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);
         Dataset<Row> soft = scores.join(images, ScoreSchema.IMAGE_ID)
             .select(ScoreSchema.IMAGE_ID, ImageSchema.IMAGE, ScoreSchema.CLASSES, ScoreSchema.LOGITS)
-            .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> soften(rows, temperature, classes),
-                Encoders.row(TRAINING_SCHEMA));
+            .map((MapFunction<Row, Row>) r -> softTargetRow(r, temperature, classes), Encoders.row(TRAINING_SCHEMA));
         if (labeledPerBatch() > 0) {
           Dataset<Row> labeled = prep.read(spark, Split.LABELED)
               .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL)
-              .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> oneHot(rows, classes),
-                  Encoders.row(TRAINING_SCHEMA));
+              .map((MapFunction<Row, Row>) r -> oneHotRow(r, classes), Encoders.row(TRAINING_SCHEMA));
           soft = soft.union(labeled);
         }
         soft.write().mode(SaveMode.Overwrite).parquet(dir.toString());
@@ -215,46 +213,21 @@ public final class DistillStudent extends TrainingStage {
     return spark.read().parquet(dir.toString());
   }
 
-  /** The rows with their logits turned into soft targets, one at a time (a partition of images is not held). */
-  private static java.util.Iterator<Row> soften(java.util.Iterator<Row> rows, double temperature, int classes) {
-    return new java.util.Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
-      }
-
-      @Override
-      public Row next() {
-        return softTargetRow(rows.next(), temperature, classes);
-      }
-    };
-  }
-
   /** Labeled images as training rows of the labeled pool: their label as a one-hot distribution. */
-  private static java.util.Iterator<Row> oneHot(java.util.Iterator<Row> rows, int classes) {
-    return new java.util.Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
-      }
-
-      @Override
-      public Row next() {
-        Row r = rows.next();
-        String id = r.getString(0);
-        if (r.isNullAt(2) || r.getInt(2) < 0 || r.getInt(2) >= classes) {
-          throw new IllegalArgumentException("labeled image " + id + " has label "
-              + (r.isNullAt(2) ? "null" : String.valueOf(r.getInt(2))) + ", expected 0.." + (classes - 1));
-        }
-        List<Float> targets = new ArrayList<>(classes);
-        for (int c = 0; c < classes; c++) {
-          targets.add(c == r.getInt(2) ? 1f : 0f);
-        }
-        return RowFactory.create(id, r.get(1), r.getInt(2), CollectionConverters.asScala(targets).toSeq(), true);
-      }
-    };
+  private static Row oneHotRow(Row r, int classes) {
+    String id = r.getString(0);
+    if (r.isNullAt(2) || r.getInt(2) < 0 || r.getInt(2) >= classes) {
+      throw new IllegalArgumentException("labeled image " + id + " has label "
+          + (r.isNullAt(2) ? "null" : String.valueOf(r.getInt(2))) + ", expected 0.." + (classes - 1));
+    }
+    List<Float> targets = new ArrayList<>(classes);
+    for (int c = 0; c < classes; c++) {
+      targets.add(c == r.getInt(2) ? 1f : 0f);
+    }
+    return RowFactory.create(id, r.get(1), r.getInt(2), CollectionConverters.asScala(targets).toSeq(), true);
   }
 
+  /** A scored image as a training row: its logits softened at {@code temperature} into its targets. */
   private static Row softTargetRow(Row r, double temperature, int classes) {
     {
       String id = r.getString(0);
