@@ -78,6 +78,12 @@ public final class Options implements Serializable {
     return v == null ? null : spec.type().cast(v);
   }
 
+  /** The value of an {@link OptionSpec#optional()} option, or {@code absent} when it was not given. */
+  public <T> T getOr(OptionSpec<T> spec, T absent) {
+    T v = getOrNull(spec);
+    return v == null ? absent : v;
+  }
+
   public boolean has(OptionSpec<?> spec) {
     return values.containsKey(spec.key());
   }

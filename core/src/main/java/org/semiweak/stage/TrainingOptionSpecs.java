@@ -203,6 +203,7 @@ public final class TrainingOptionSpecs {
     long total = perEpoch * epochCount;
     // Warm-up never takes more than half of a (short) schedule.
     long warmup = Math.min(perEpoch * o.get(warmupEpochs), total / 2);
+    int ops = o.getOr(randAugmentOps, 0);
     return TrainOptions.builder()
         .setTotalSteps(total)
         .optBatchSize(batch / workerCount)
@@ -217,13 +218,10 @@ public final class TrainingOptionSpecs {
         .optSeed(o.get(seed))
         .optCropPadding(o.get(cropPadding))
         .optHorizontalFlip(o.get(flip))
-        .optCutout(o.getOrNull(cutout) == null ? 0 : o.getOrNull(cutout))
-        .optRandAugment(o.getOrNull(randAugmentOps) == null ? 0 : o.getOrNull(randAugmentOps),
-            o.getOrNull(randAugmentOps) == null || o.getOrNull(randAugmentOps) == 0 ? 0
-                : o.getOrNull(randAugmentMagnitude) == null ? RAND_AUGMENT_MAGNITUDE_DEFAULT
-                : o.getOrNull(randAugmentMagnitude))
-        .optDropout(o.getOrNull(dropout) == null ? 0 : o.getOrNull(dropout))
-        .optStochasticDepth(o.getOrNull(stochasticDepth) == null ? 0 : o.getOrNull(stochasticDepth))
+        .optCutout(o.getOr(cutout, 0))
+        .optRandAugment(ops, ops == 0 ? 0 : o.getOr(randAugmentMagnitude, RAND_AUGMENT_MAGNITUDE_DEFAULT))
+        .optDropout(o.getOr(dropout, 0.0))
+        .optStochasticDepth(o.getOr(stochasticDepth, 0.0))
         .build();
   }
 

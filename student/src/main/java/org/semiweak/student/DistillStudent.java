@@ -152,8 +152,7 @@ public final class DistillStudent extends TrainingStage {
   }
 
   private int labeledPerBatch() {
-    Integer r = options.getOrNull(LABELED_PER_BATCH);
-    return r == null ? 0 : r;
+    return options.getOr(LABELED_PER_BATCH, 0);
   }
 
   /**
