@@ -71,12 +71,7 @@ public final class TrainingNoise implements AutoCloseable {
       return features;
     }
     Shape shape = features.getShape();
-    float keepScale = (float) (1 / (1 - noise.dropout));
-    float[] mask = new float[Math.toIntExact(shape.size())];
-    for (int i = 0; i < mask.length; i++) {
-      mask[i] = noise.rng.nextDouble() < noise.dropout ? 0f : keepScale;
-    }
-    return features.mul(features.getManager().create(mask, shape));
+    return features.mul(features.getManager().create(noise.mask(shape.size(), noise.dropout), shape));
   }
 
   /**
@@ -90,11 +85,16 @@ public final class TrainingNoise implements AutoCloseable {
     }
     double drop = noise.stochasticDepth * (blockIndex + 1) / Math.max(1, noise.residualBlocks);
     long batch = branch.getShape().get(0);
+    return branch.mul(branch.getManager().create(noise.mask(batch, drop), new Shape(batch, 1, 1, 1)));
+  }
+
+  /** {@code n} values, each 0 with probability {@code drop}, else 1 / (1 - drop) (inverted dropout). */
+  private float[] mask(long n, double drop) {
     float keepScale = (float) (1 / (1 - drop));
-    float[] mask = new float[Math.toIntExact(batch)];
+    float[] mask = new float[Math.toIntExact(n)];
     for (int i = 0; i < mask.length; i++) {
-      mask[i] = noise.rng.nextDouble() < drop ? 0f : keepScale;
+      mask[i] = rng.nextDouble() < drop ? 0f : keepScale;
     }
-    return branch.mul(branch.getManager().create(mask, new Shape(batch, 1, 1, 1)));
+    return mask;
   }
 }
