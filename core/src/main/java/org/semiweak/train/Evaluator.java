@@ -21,6 +21,7 @@ import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.model.StageModel;
+import org.semiweak.run.JavaSerialized;
 
 /**
  * Measures a model on labeled images: top-1 and top-5 accuracy, per-class accuracy and the
@@ -66,7 +67,7 @@ public final class Evaluator {
     ModelSpec spec = model.spec();
     SparkContext sc = rows.sparkSession().sparkContext();
     String previousDescription = sc.getLocalProperty("spark.job.description");
-    Broadcast<StageModel> shipped = JavaSparkContext.fromSparkContext(sc).broadcast(model);
+    Broadcast<JavaSerialized<StageModel>> shipped = JavaSparkContext.fromSparkContext(sc).broadcast(JavaSerialized.of(model));
     try {
       sc.setJobDescription("evaluate " + model.stage() + " (batch " + batchSize + ")");
       return rows.select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE, ImageSchema.LABEL)
@@ -77,7 +78,7 @@ public final class Evaluator {
               return Collections.singletonList(counts.toEvaluation()).iterator();
             }
             int values = spec.imageValues();
-            try (Classifier classifier = shipped.value().open(org.semiweak.model.Devices.forCurrentTask(), batchSize)) {
+            try (Classifier classifier = shipped.value().get().open(org.semiweak.model.Devices.forCurrentTask(), batchSize)) {
               float[] batch = new float[batchSize * values];
               int[] labels = new int[batchSize];
               int n = 0;

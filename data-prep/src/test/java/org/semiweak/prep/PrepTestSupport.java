@@ -40,6 +40,9 @@ final class PrepTestSupport {
           .config("spark.ui.enabled", "false")
           .config("spark.sql.shuffle.partitions", "4")
           .config("spark.sql.parquet.compression.codec", "zstd")
+          // The serializer deploy/conf's cluster templates set: every source must ship its work
+          // units through it (Kryo cannot serialize Java records; the YARN test found IdxSource's).
+          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
           .getOrCreate();
       spark.sparkContext().setLogLevel("WARN");
       // data-prep's own progress and summary lines stay visible in the test output.

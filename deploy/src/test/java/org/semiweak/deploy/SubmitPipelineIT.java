@@ -70,6 +70,8 @@ class SubmitPipelineIT {
           .mainClass("org.semiweak.driver.SemiweakCli")
           .conf("spark.executor.memory", "1g")
           .conf("spark.executor.cores", "1")
+          // As conf/spark-defaults.standalone.conf sets it: everything semiweak ships must survive Kryo.
+          .conf("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
           .conf("spark.cores.max", "2")
           // Start jobs only once both executors are up, so that both get tasks.
           .conf("spark.scheduler.minRegisteredResourcesRatio", "1.0")

@@ -36,6 +36,7 @@ import org.semiweak.data.ImageSchema;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.model.StageModel;
 import org.semiweak.teacher.ImageScoring;
+import org.semiweak.run.JavaSerialized;
 import scala.collection.JavaConverters;
 
 /**
@@ -315,7 +316,8 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
     int batch = getBatchSize();
     String[] nameArray = names == null ? null : names.toArray(String[]::new);
     String fingerprint = model.fingerprint();
-    Broadcast<StageModel> shipped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
+    Broadcast<JavaSerialized<StageModel>> shipped =
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(JavaSerialized.of(model));
     // The broadcast lives as long as the returned plan may run again; Spark's cleaner drops it after.
     return dataset.toDF().mapPartitions(
         (MapPartitionsFunction<Row, Row>) rows ->
@@ -338,7 +340,8 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
     }
   }
 
-  private static Iterator<Row> scorePartition(Iterator<Row> rows, String fingerprint, Broadcast<StageModel> model,
+  private static Iterator<Row> scorePartition(Iterator<Row> rows, String fingerprint,
+      Broadcast<JavaSerialized<StageModel>> model,
       int imageIndex, int idIndex, int topP, int batchSize, String[] classNames) {
     if (!rows.hasNext()) {
       return java.util.Collections.emptyIterator();
@@ -349,7 +352,7 @@ public final class ImageScorer extends Transformer implements DefaultParamsWrita
     List<String> ids = new ArrayList<>(batchSize);
     List<byte[]> images = new ArrayList<>(batchSize);
     long position = 0;
-    try (ImageScoring scoring = ImageScoring.openForTask(fingerprint, model::value, batchSize)) {
+    try (ImageScoring scoring = ImageScoring.openForTask(fingerprint, () -> model.value().get(), batchSize)) {
       while (rows.hasNext()) {
         Row r = rows.next();
         batch.add(r);

@@ -23,7 +23,7 @@ import scala.collection.JavaConverters;
  * descending, ties by class index ({@link Inference#topK}).
  *
  * <pre>{@code
- * try (ImageScoring scoring = ImageScoring.openForTask(model.fingerprint(), broadcast::value, 256)) {
+ * try (ImageScoring scoring = ImageScoring.openForTask(model.fingerprint(), () -> broadcast.value().get(), 256)) {
  *   for (ImageScoring.Scored s : scoring.score(ids, pngs, 10, false)) { ... }
  * }
  * }</pre>

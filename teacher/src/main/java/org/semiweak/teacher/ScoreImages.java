@@ -40,6 +40,7 @@ import org.semiweak.run.SparkJobs;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.model.StageModel;
 import org.semiweak.stage.SparkProgress;
+import org.semiweak.run.JavaSerialized;
 
 /**
  * Scores every image of a split (default: unlabeled) with a teacher and commits, per image, its
@@ -190,7 +191,7 @@ public final class ScoreImages implements Stage {
     long in = images.count();
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<StageModel> model = jsc.broadcast(teacher);
+    Broadcast<JavaSerialized<StageModel>> model = jsc.broadcast(JavaSerialized.of(teacher));
     LongAccumulator modelLoads = spark.sparkContext().longAccumulator("score model loads");
     CollectionAccumulator<String> executors = spark.sparkContext().collectionAccumulator("score executors");
     CollectionAccumulator<String> rejected = spark.sparkContext().collectionAccumulator("score rejected");
@@ -238,13 +239,13 @@ public final class ScoreImages implements Stage {
   }
 
   private static Iterator<Row> scorePartition(Iterator<Row> rows, String fingerprint,
-      Broadcast<StageModel> model, int pmax, boolean logits, int batchSize, LongAccumulator modelLoads,
+      Broadcast<JavaSerialized<StageModel>> model, int pmax, boolean logits, int batchSize, LongAccumulator modelLoads,
       CollectionAccumulator<String> executors, CollectionAccumulator<String> rejected, LongAccumulator nonFinite,
       LongAccumulator done) {
     List<Row> out = new ArrayList<>();
     List<Row> batch = new ArrayList<>(batchSize);
     long taskNonFinite = 0;
-    try (ImageScoring scoring = ImageScoring.openForTask(fingerprint, model::value, batchSize)) {
+    try (ImageScoring scoring = ImageScoring.openForTask(fingerprint, () -> model.value().get(), batchSize)) {
       if (scoring.loadedModelNow()) {
         modelLoads.add(1);
       }

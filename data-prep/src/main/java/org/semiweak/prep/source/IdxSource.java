@@ -195,8 +195,12 @@ public final class IdxSource implements ImageSource {
         ranges.add(new Range(part, s, Math.min(part.count(), s + per)));
       }
     }
-    return jsc.parallelize(ranges, ranges.size())
-        .flatMap(range -> new RangeReader(range, settings, counters));
+    // Spark ships parallelized elements with spark.serializer, and Kryo (what cluster configs set)
+    // cannot serialize records: parallelize the ranges' indices; the task closure (Java
+    // serialization) carries the ranges.
+    List<Range> work = List.copyOf(ranges);
+    return jsc.parallelize(java.util.stream.IntStream.range(0, work.size()).boxed().toList(), work.size())
+        .flatMap(i -> new RangeReader(work.get(i), settings, counters));
   }
 
   /** Reads one range of records, streaming, and yields candidate rows. */
