@@ -256,8 +256,8 @@ if ((smoke)); then
     fail "--smoke needs a build: mvn -B -DskipTests -pl deploy -am package"
   else
     if out=$(SEMIWEAK_NO_BUILD=1 SEMIWEAK_HEAP=1g SEMIWEAK_MAIN_CLASS=org.apache.spark.deploy.SparkSubmit \
-      "$deploy/bin/semiweak" --version 2>&1) && [[ "$out" == *"version 4.1.3"* ]]; then
-      ok "bin/semiweak runs a JVM with the local classpath (SparkSubmit --version: Spark 4.1.3)"
+      "$deploy/bin/semiweak" --version 2>&1) && [[ "$out" == *"version 4.2.0"* ]]; then
+      ok "bin/semiweak runs a JVM with the local classpath (SparkSubmit --version: Spark 4.2.0)"
     else
       echo "$out" | tail -20
       fail "bin/semiweak could not run SparkSubmit --version"
