@@ -149,13 +149,23 @@ public final class SparkHome {
    * the start of a Spark JVM's command.
    */
   public List<String> javaCommand(String heap, List<String> jvmOptions, String mainClass) {
+    return javaCommand(heap, jvmOptions, List.of(), mainClass);
+  }
+
+  /**
+   * The same with {@code extraClasspath} after {@code jars/*}, as {@code bin/spark-class} adds
+   * {@code HADOOP_CONF_DIR} and {@code YARN_CONF_DIR}.
+   */
+  public List<String> javaCommand(String heap, List<String> jvmOptions, List<Path> extraClasspath, String mainClass) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
     cmd.addAll(jvmOptions);
     cmd.addAll(Arrays.asList(JavaModuleOptions.defaultModuleOptionArray()));
     cmd.add("-cp");
-    cmd.add(home.resolve("conf") + File.pathSeparator + jarsDir().resolve("*"));
+    StringBuilder classpath = new StringBuilder(home.resolve("conf") + File.pathSeparator + jarsDir().resolve("*"));
+    extraClasspath.forEach(entry -> classpath.append(File.pathSeparator).append(entry));
+    cmd.add(classpath.toString());
     cmd.add(mainClass);
     return cmd;
   }

@@ -14,8 +14,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@code org.apache.spark.deploy.SparkSubmit} in its own JVM from a {@link SparkHome}, as
- * {@code spark-submit --deploy-mode client} would: the driver runs in that JVM and the application
- * jar reaches the executors through Spark, not through the cluster's installed jars.
+ * {@code spark-submit} would. In the default {@code --deploy-mode client} the driver runs in that
+ * JVM; in {@code cluster} mode on YARN it runs in the ApplicationMaster's container and that JVM
+ * only submits and follows the application. Either way the application jar reaches the executors
+ * through Spark, not through the cluster's installed jars.
  *
  * <pre>{@code
  * SparkSubmitRunner.Result r = cluster.submit()
@@ -50,6 +52,8 @@ public final class SparkSubmitRunner {
   private final Map<String, String> conf = new LinkedHashMap<>();
   private final List<String> args = new ArrayList<>();
   private String master;
+  private String deployMode = "client";
+  private Path propertiesFile;
   private String mainClass;
   private Path appJar;
   private String driverHeap = "1g";
@@ -64,6 +68,18 @@ public final class SparkSubmitRunner {
 
   public SparkSubmitRunner master(String url) {
     this.master = url;
+    return this;
+  }
+
+  /** {@code --deploy-mode}: {@code client} (the default) or {@code cluster}. */
+  public SparkSubmitRunner deployMode(String mode) {
+    this.deployMode = mode;
+    return this;
+  }
+
+  /** {@code --properties-file}: Spark properties read before the {@link #conf} ones, which override them. */
+  public SparkSubmitRunner propertiesFile(Path file) {
+    this.propertiesFile = file;
     return this;
   }
 
@@ -116,8 +132,14 @@ public final class SparkSubmitRunner {
     if (!Files.isRegularFile(appJar)) {
       throw new IllegalArgumentException("application jar " + appJar + " does not exist; build it first");
     }
-    List<String> cmd = sparkHome.javaCommand(driverHeap, driverJvmOptions, "org.apache.spark.deploy.SparkSubmit");
-    cmd.addAll(List.of("--master", master, "--deploy-mode", "client", "--class", mainClass));
+    // spark-submit reads the cluster's addresses (yarn-site.xml, core-site.xml) from the classpath,
+    // where bin/spark-class puts HADOOP_CONF_DIR.
+    List<Path> hadoopConf = env.containsKey("HADOOP_CONF_DIR") ? List.of(Path.of(env.get("HADOOP_CONF_DIR"))) : List.of();
+    List<String> cmd = sparkHome.javaCommand(driverHeap, driverJvmOptions, hadoopConf, "org.apache.spark.deploy.SparkSubmit");
+    cmd.addAll(List.of("--master", master, "--deploy-mode", deployMode, "--class", mainClass));
+    if (propertiesFile != null) {
+      cmd.addAll(List.of("--properties-file", propertiesFile.toAbsolutePath().toString()));
+    }
     conf.forEach((k, v) -> cmd.addAll(List.of("--conf", k + "=" + v)));
     cmd.add(appJar.toAbsolutePath().toString());
     cmd.addAll(args);
