@@ -66,7 +66,7 @@ public final class StageModel implements Serializable {
 
   /** Reads the committed model of {@code stage}; a TorchScript file must still have its recorded checksum. */
   public static StageModel read(RunDir run, StageId stage) {
-    return read(run.fs(), run.stagePath(stage), stage.path());
+    return read(run.fs(), run.dataPath(stage), stage.path());
   }
 
   /** Reads a model folder (committed or still temporary); {@code stage} names it in messages. */

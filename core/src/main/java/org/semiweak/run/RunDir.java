@@ -25,11 +25,17 @@ import org.slf4j.LoggerFactory;
  * A run directory: one folder per stage on any Hadoop file system ({@code file://}, {@code hdfs://},
  * {@code s3a://}), each committed atomically with a manifest. Its paths are {@link RunLayout}'s.
  *
- * <p>Commit protocol (see {@link StageWriter}): a stage writes everything under
- * {@code _tmp/<stage>-<uuid>/}, then the folder is renamed to its final place, then
- * {@code _MANIFEST.json} is written last (itself via a temporary name). A stage folder without a
- * manifest is a leftover of a crash and is never read; the next commit replaces it. On object
- * stores where directory rename is not atomic, the manifest-last rule still keeps readers safe.
+ * <p>Commit protocol (see {@link StageWriter}), on local disks and HDFS (atomic rename): a stage
+ * writes everything under {@code _tmp/<stage>-<uuid>/}, then the folder is renamed to its final
+ * place, then {@code _MANIFEST.json} is written last (itself via a temporary name). A stage folder
+ * without a manifest is a leftover of a crash and is never read; the next commit replaces it.
+ *
+ * <p>On object stores ({@code s3a://}, {@code gs://}, {@code abfs://}...: a directory rename is a
+ * copy of every object, not atomic) a commit publishes by manifest instead: the stage writes into
+ * a fresh {@code <stage>/_data-<uuid>/}, the manifest (one object, written whole) names that folder
+ * and is the switch, and only then are the folders it supersedes deleted. Nothing is renamed or
+ * copied; readers reach the files through {@link #dataPath}. The Hadoop key
+ * {@value #COMMIT_MODE_KEY} ({@code auto}, {@code rename}, {@code manifest}) overrides the choice.
  *
  * <pre>{@code
  * RunDir run = RunDir.open("hdfs://nn/runs/r1", hadoopConf);
@@ -41,6 +47,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunDir {
   private static final Logger LOG = LoggerFactory.getLogger(RunDir.class);
+
+  /** Hadoop configuration key choosing how commits publish: {@code auto} (by file system), {@code rename}, {@code manifest}. */
+  public static final String COMMIT_MODE_KEY = "semiweak.commit.mode";
+
+  /** File systems without an atomic directory rename: commits publish by manifest there. */
+  private static final java.util.Set<String> OBJECT_STORES =
+      java.util.Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "oss", "cos", "cosn", "obs");
 
   /** Version of the run-directory layout. A run written by a newer version is refused; 2 added typed results. */
   public static final int FORMAT_VERSION = 2;
@@ -58,12 +71,32 @@ public final class RunDir {
   private final RunLayout layout;
   /** The lease this instance took, checked before each commit. */
   private volatile RunLock activeLock;
+  /** Commits write into {@code <stage>/_data-<uuid>/} and publish by manifest, without a rename. */
+  private final boolean publishByManifest;
 
-  private RunDir(FileSystem fs, Path root) {
+  private RunDir(FileSystem fs, Path root, boolean publishByManifest) {
     this.fs = fs;
     this.metaFs = fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
     this.root = root;
     this.layout = new RunLayout(root);
+    this.publishByManifest = publishByManifest;
+  }
+
+  /** Whether {@code conf}'s {@value #COMMIT_MODE_KEY} (default {@code auto}) makes commits on {@code fs} publish by manifest. */
+  static boolean publishesByManifest(FileSystem fs, Configuration conf) {
+    String mode = conf.getTrimmed(COMMIT_MODE_KEY, "auto");
+    return switch (mode) {
+      case "manifest" -> true;
+      case "rename" -> false;
+      case "auto" -> OBJECT_STORES.contains(fs.getScheme());
+      default -> throw new org.semiweak.config.ConfigException(COMMIT_MODE_KEY + " is '" + mode
+          + "'; use auto (rename on local disks and HDFS, manifest on object stores), rename or manifest");
+    };
+  }
+
+  /** Whether this run's commits publish by manifest ({@code <stage>/_data-<id>/}) instead of a rename. */
+  public boolean publishesByManifest() {
+    return publishByManifest;
   }
 
   /**
@@ -94,7 +127,7 @@ public final class RunDir {
     try {
       Path p = new Path(uri);
       FileSystem fs = p.getFileSystem(conf);
-      RunDir run = new RunDir(fs, fs.makeQualified(p));
+      RunDir run = new RunDir(fs, fs.makeQualified(p), publishesByManifest(fs, conf));
       if (mustExist && !fs.exists(run.layout.runFile())) {
         throw new IllegalArgumentException(run.root + " is not a semiweak run directory (it has no "
             + RunLayout.RUN_FILE + (fs.exists(run.root) ? ")" : "; it does not exist)"));
@@ -148,10 +181,22 @@ public final class RunDir {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create run directory " + root + ": " + e.getMessage(), e);
     }
-    writeAtomically(runFile, Json.write(Map.of(
-        "formatVersion", FORMAT_VERSION,
-        "semiweakVersion", Versions.semiweak(),
-        "createdAt", Instant.now().toString())));
+    try {
+      writeAtomically(runFile, Json.write(Map.of(
+          "formatVersion", FORMAT_VERSION,
+          "semiweakVersion", Versions.semiweak(),
+          "createdAt", Instant.now().toString())));
+    } catch (UncheckedIOException e) {
+      // Another process starting on the same new run directory wrote it first: that one stands.
+      try {
+        if (fs.exists(runFile)) {
+          return;
+        }
+      } catch (IOException ignored) {
+        // report the write's failure
+      }
+      throw e;
+    }
   }
 
   /** Whether the run directory has been created (it has a {@code _RUN.json}). */
@@ -176,9 +221,54 @@ public final class RunDir {
     return layout;
   }
 
-  /** The final folder of a stage, whether committed or not. */
+  /**
+   * The folder of a stage, whether committed or not: where its manifest is. Its files are in
+   * {@link #dataPath}, which is this folder unless the commit published by manifest.
+   */
   public Path stagePath(StageId stage) {
     return layout.stage(stage);
+  }
+
+  /** The folder holding the files of a committed stage (its stage folder, or the data folder its manifest names). */
+  public Path dataPath(StageId stage) {
+    return committed(stage).map(this::dataPath).orElseGet(() -> stagePath(stage));
+  }
+
+  /** The folder holding the files that {@code m} committed. */
+  public Path dataPath(StageManifest m) {
+    return m.data() == null ? stagePath(m.id()) : layout.data(m.id(), m.data());
+  }
+
+  /**
+   * The plan ({@code _PLAN.json}) of a stage's last commit, beside its files. When the manifest is
+   * unreadable (the case a rerun repairs), the stage folder's, or else the newest data folder's.
+   */
+  public Path planPath(StageId stage) {
+    try {
+      Optional<StageManifest> m = committed(stage);
+      if (m.isPresent()) {
+        return new Path(dataPath(m.get()), RunLayout.PLAN_FILE);
+      }
+    } catch (DamagedStageException e) {
+      // fall through: look for a plan without the manifest
+    }
+    Path inStage = layout.plan(stage);
+    try {
+      if (fs.exists(inStage) || !fs.exists(stagePath(stage))) {
+        return inStage;
+      }
+      FileStatus newest = null;
+      for (FileStatus st : fs.listStatus(stagePath(stage))) {
+        Path plan = new Path(st.getPath(), RunLayout.PLAN_FILE);
+        if (st.isDirectory() && st.getPath().getName().startsWith(RunLayout.DATA_PREFIX) && fs.exists(plan)
+            && (newest == null || st.getModificationTime() > newest.getModificationTime())) {
+          newest = st;
+        }
+      }
+      return newest == null ? inStage : new Path(newest.getPath(), RunLayout.PLAN_FILE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + stagePath(stage) + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -251,7 +341,7 @@ public final class RunDir {
       return List.of(); // written before manifests listed their files: nothing to check against
     }
     try {
-      return StageFiles.problems(fs, stagePath(stage), m.files(), checksums);
+      return StageFiles.problems(fs, dataPath(m), m.files(), checksums);
     } catch (IOException e) {
       return List.of("its folder cannot be listed: " + e.getMessage());
     }
@@ -380,10 +470,15 @@ public final class RunDir {
     return out;
   }
 
-  /** Starts writing a stage: a fresh temporary folder that becomes the stage on commit. */
+  /**
+   * Starts writing a stage: a fresh temporary folder that becomes the stage on commit (renamed into
+   * place), or, when publishing by manifest, a fresh {@code <stage>/_data-<uuid>/} that its manifest
+   * will name.
+   */
   public StageWriter begin(StageId stage) {
     create();
-    Path tmp = layout.temp(stage, UUID.randomUUID().toString());
+    String unique = UUID.randomUUID().toString();
+    Path tmp = publishByManifest ? layout.data(stage, RunLayout.DATA_PREFIX + unique) : layout.temp(stage, unique);
     try {
       fs.mkdirs(tmp);
     } catch (IOException e) {
@@ -456,6 +551,10 @@ public final class RunDir {
       lock.verifyHeld();
     }
     StageId id = writer.stage();
+    if (publishByManifest) {
+      publishByManifest(writer, manifest);
+      return;
+    }
     Path target = stagePath(id);
     Path aside = null;
     if (fs.exists(target)) {
@@ -478,6 +577,28 @@ public final class RunDir {
     writeAtomically(layout.manifest(id), manifest.toJson());
     if (aside != null) {
       fs.delete(aside, true);
+    }
+  }
+
+  /**
+   * The commit without a rename: the files are already in {@code <stage>/_data-<uuid>/}; writing the
+   * manifest that names it is the switch (one object, complete or absent); then everything else in
+   * the stage folder (the previous commit's data, leftovers of attempts that died before their
+   * commit) is deleted. Before the switch readers see the previous commit, after it the new one.
+   */
+  private void publishByManifest(StageWriter writer, StageManifest manifest) throws IOException {
+    StageId id = writer.stage();
+    String data = writer.tempDir().getName();
+    if (!data.equals(manifest.data())) {
+      throw new IllegalStateException("the manifest of " + id + " names data folder " + manifest.data()
+          + ", not the one written: " + data);
+    }
+    writeAtomically(layout.manifest(id), manifest.toJson());
+    for (FileStatus st : fs.listStatus(stagePath(id))) {
+      String name = st.getPath().getName();
+      if (!name.equals(RunLayout.MANIFEST) && !name.equals(data)) {
+        fs.delete(st.getPath(), true);
+      }
     }
   }
 

@@ -18,6 +18,11 @@ import org.apache.hadoop.fs.Path;
  * student/&lt;teacher&gt;/distill-&lt;name&gt;/{distill,finetune}/
  * baseline/   evaluate/{per_class,confusion}/   report/index.html
  * </pre>
+ *
+ * The files of a stage are in its folder after a commit by rename (local disks, HDFS); on object
+ * stores a commit publishes {@code <stage>/_data-<id>/} through its manifest instead, so readers
+ * find a stage's files with {@link RunDir#dataPath}, and the file helpers here ({@link #split},
+ * {@link #vocabulary}, ...) name the stage-folder layout.
  */
 public final class RunLayout {
   /** Written last into a stage folder; a folder without it is not committed and is never read. */
@@ -37,6 +42,11 @@ public final class RunLayout {
    * next process if that commit was interrupted, deleted once it completed.
    */
   public static final String REPLACED = "_replaced";
+  /**
+   * On stores that publish a commit by its manifest (object stores: no atomic rename), a stage's
+   * files are written to {@code <stage>/_data-<id>/} and the manifest names that folder.
+   */
+  public static final String DATA_PREFIX = "_data-";
   /** Beside the manifest: the plan (kind, options, inputs), so that a damaged manifest can be rebuilt by a rerun. */
   public static final String PLAN_FILE = "_PLAN.json";
   /** Under {@code prep/}: the class vocabulary. */
@@ -199,6 +209,14 @@ public final class RunLayout {
 
   public Path stage(StageId id) {
     return new Path(root, path(id));
+  }
+
+  /** A data folder of a stage that publishes by manifest: {@code <stage>/<name>}, {@code name} = {@code _data-<id>}. */
+  public Path data(StageId id, String name) {
+    if (!name.startsWith(DATA_PREFIX) || name.contains("/")) {
+      throw new IllegalArgumentException("not a data folder name: " + name);
+    }
+    return new Path(stage(id), name);
   }
 
   public Path manifest(StageId id) {

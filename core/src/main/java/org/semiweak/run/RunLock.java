@@ -38,8 +38,10 @@ import org.slf4j.LoggerFactory;
  * fresh lease too, for a person who knows its holder is gone.
  *
  * <p>Guarantees. The lease is created exclusively: {@code O_EXCL} on a local file system,
- * {@code create(overwrite=false)} elsewhere, which HDFS's NameNode makes atomic (S3A does not: there
- * the lease is advisory). Of several processes that take over one stale lease at once, exactly one
+ * {@code create(overwrite=false)} on HDFS, whose NameNode makes it atomic, and on an object store
+ * that offers conditional writes (S3A since Hadoop 3.5: {@code If-None-Match: *}) a conditional
+ * create; there a renewal also rewrites the lease only if it is still the version it read
+ * ({@code If-Match: <etag>}). On a store with neither, the lease is advisory. Of several processes that take over one stale lease at once, exactly one
  * wins: each must first create {@code _LOCK.takeover-<token>} exclusively and then find the same
  * stale lease still in place. Staleness compares the holder's clock (its heartbeat) with the
  * taker's: clocks must agree to well within the timeout (NTP). A holder that stalls longer than its
@@ -210,7 +212,7 @@ public final class RunLock implements AutoCloseable {
       } else if (!mine.token().equals(now.lease().token())) {
         lost = "its lease was taken over by " + now.describe(System.currentTimeMillis(), Duration.ZERO);
       } else {
-        file.overwrite(mine.renewed().toJson());
+        file.overwrite(mine.renewed().toJson(), now.etag());
         return;
       }
       LOG.error("lost the lease on run directory {}: {}; this process will not commit", root, lost);
@@ -318,7 +320,7 @@ public final class RunLock implements AutoCloseable {
   }
 
   /** A lease file as read: its lease (null when unreadable), its text and its modification time. */
-  record Observed(Lease lease, String raw, long modifiedMillis) {
+  record Observed(Lease lease, String raw, long modifiedMillis, String etag) {
     /** The time of the last sign of life: the heartbeat, or for an unreadable file its modification. */
     long lastBeat() {
       return lease != null ? lease.heartbeatMillis() : modifiedMillis;
@@ -359,12 +361,43 @@ public final class RunLock implements AutoCloseable {
 
   /** The file operations of the lease, exclusive where the file system allows it. */
   static final class LeaseFile {
+    /** Hadoop's createFile() option for a create that fails if the file exists (S3's If-None-Match: *). */
+    static final String CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite";
+    /** The createFile() option for an overwrite only of the version with this etag (S3's If-Match). */
+    static final String CONDITIONAL_ETAG = "fs.option.create.conditional.overwrite.etag";
+
     private final FileSystem fs;
     private final Path path;
+    /** The store makes a create exclusive and an overwrite conditional on the server (S3A 3.5+). */
+    private final boolean conditional;
 
     LeaseFile(FileSystem fs, Path path) {
       this.fs = fs;
       this.path = path;
+      boolean c;
+      try {
+        c = !(fs instanceof RawLocalFileSystem) && fs.hasPathCapability(path, CONDITIONAL_CREATE);
+      } catch (IOException e) {
+        c = false;
+      }
+      this.conditional = c;
+    }
+
+    /** Whether creates and renewals are conditional writes on the store (exclusive on S3). */
+    boolean conditional() {
+      return conditional;
+    }
+
+    /** A 412 from the store: the condition of a conditional write did not hold. */
+    private static boolean preconditionFailed(IOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String m = t.getClass().getSimpleName() + ": " + t.getMessage();
+        if (m.contains("RemoteFileChangedException") || m.contains("Status Code: 412")
+            || m.contains("PreconditionFailed") || m.contains("preconditions you specified did not hold")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /**
@@ -379,6 +412,21 @@ public final class RunLock implements AutoCloseable {
           return true;
         } catch (java.nio.file.FileAlreadyExistsException e) {
           return false;
+        }
+      }
+      if (conditional) {
+        // S3A checks for the file, then uploads; the upload's If-None-Match makes the store refuse it
+        // (412 at close) when another process created the file in between.
+        try (OutputStream out = (OutputStream) fs.createFile(p).overwrite(false).must(CONDITIONAL_CREATE, true).build()) {
+          out.write(bytes);
+          return true;
+        } catch (FileAlreadyExistsException e) {
+          return false;
+        } catch (IOException e) {
+          if (preconditionFailed(e)) {
+            return false;
+          }
+          throw e;
         }
       }
       try (OutputStream out = fs.create(p, false)) {
@@ -398,14 +446,30 @@ public final class RunLock implements AutoCloseable {
       }
     }
 
-    /** Replaces the lease's content: a rename over it locally, an overwriting create (atomic on HDFS) elsewhere. */
-    void overwrite(String content) throws IOException {
+    /**
+     * Replaces the lease's content: a rename over it locally, an overwriting create (atomic on HDFS)
+     * elsewhere; on a conditional store only if the lease is still the version {@code etag} that was
+     * read (else it changed hands in between: not renewed, and the next beat reads who holds it).
+     */
+    void overwrite(String content, String etag) throws IOException {
       byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
       if (fs instanceof RawLocalFileSystem local) {
         java.nio.file.Path target = local.pathToFile(path).toPath();
         java.nio.file.Path tmp = target.resolveSibling("." + target.getFileName() + ".beat-" + UUID.randomUUID());
         Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+      if (conditional && etag != null) {
+        try (OutputStream out = (OutputStream) fs.createFile(path).overwrite(true).must(CONDITIONAL_ETAG, etag).build()) {
+          out.write(bytes);
+        } catch (IOException e) {
+          if (preconditionFailed(e)) {
+            LOG.warn("the lease {} changed since it was read; not renewed this time", path);
+            return;
+          }
+          throw e;
+        }
         return;
       }
       try (OutputStream out = fs.create(path, true)) {
@@ -422,15 +486,18 @@ public final class RunLock implements AutoCloseable {
       for (int i = 0; i < 10; i++) {
         String raw;
         long modified;
+        String etag;
         try {
-          modified = fs.getFileStatus(path).getModificationTime();
+          org.apache.hadoop.fs.FileStatus status = fs.getFileStatus(path);
+          modified = status.getModificationTime();
+          etag = status instanceof org.apache.hadoop.fs.EtagSource e ? e.getEtag() : null;
           try (InputStream in = fs.open(path)) {
             raw = new String(in.readAllBytes(), StandardCharsets.UTF_8);
           }
         } catch (FileNotFoundException e) {
           return null;
         }
-        o = new Observed(Lease.parse(raw), raw, modified);
+        o = new Observed(Lease.parse(raw), raw, modified, etag);
         if (o.lease() != null) {
           return o;
         }

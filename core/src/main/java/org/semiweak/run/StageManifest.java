@@ -32,6 +32,9 @@ import org.semiweak.util.Json;
  * @param files every file the stage folder holds, with sizes, Parquet row counts and checksums:
  *     readers check the folder against it before their first job; null in manifests written before
  *     semiweak listed files (those folders are not checked)
+ * @param data the folder inside the stage folder that holds the files, on stores where a commit
+ *     publishes by manifest instead of renaming ({@code _data-<id>}, {@link RunDir#dataPath}); null
+ *     when the files are in the stage folder itself
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StageManifest(
@@ -48,7 +51,16 @@ public record StageManifest(
     String finishedAt,
     double seconds,
     String commit,
-    List<StageFile> files) {
+    List<StageFile> files,
+    String data) {
+
+  /** A manifest whose files are in the stage folder itself (a commit by rename). */
+  public StageManifest(int formatVersion, String stage, String kind, String semiweakVersion, String fingerprint,
+      Map<String, Object> options, List<Input> inputs, Map<String, Long> counts, JsonNode result, String startedAt,
+      String finishedAt, double seconds, String commit, List<StageFile> files) {
+    this(formatVersion, stage, kind, semiweakVersion, fingerprint, options, inputs, counts, result, startedAt,
+        finishedAt, seconds, commit, files, null);
+  }
 
   /**
    * One input of a stage: a committed stage or an external file, and its fingerprint.

@@ -73,7 +73,8 @@ public final class StageWriter implements AutoCloseable {
       StageManifest manifest = new StageManifest(RunDir.FORMAT_VERSION, stage.path(), stage.kind().command(),
           Versions.semiweak(), plan.fingerprint(), plan.options(), inputsWithCommits(plan), output.counts(),
           Json.MAPPER.valueToTree(output.result()), startedAt.toString(), end.toString(),
-          Duration.between(startedAt, end).toMillis() / 1000.0, UUID.randomUUID().toString(), files);
+          Duration.between(startedAt, end).toMillis() / 1000.0, UUID.randomUUID().toString(), files,
+          run.publishesByManifest() ? tempDir.getName() : null);
       run.commit(this, manifest);
       done = true;
       LOG.info("committed stage {} at {}", stage, run.stagePath(stage));

@@ -41,7 +41,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>{@code
  * StageId stage = RunLayout.scores("semi-weak");
- * ParquetInput scores = new ParquetInput(run.stagePath(stage), ScoreSchema.SCHEMA, "ScoreSchema", stage);
+ * ParquetInput scores = new ParquetInput(run.dataPath(stage), ScoreSchema.SCHEMA, "ScoreSchema", stage);
  * Dataset<Row> df = scores.read(spark);   // checks every file first
  * }</pre>
  */

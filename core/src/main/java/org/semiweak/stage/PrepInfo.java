@@ -44,11 +44,15 @@ public final class PrepInfo {
   private static PrepInfo read(RunDir run, String neededBy) {
     StageManifest m = run.require(RunLayout.prep(), neededBy);
     try {
-      Vocabulary v = Vocabulary.fromJson(run.readString(run.layout().vocabulary()));
+      Vocabulary v = Vocabulary.fromJson(run.readString(vocabularyPath(run, m)));
       return new PrepInfo(run, m, m.result(PrepResult.class), v);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the vocabulary of " + run.layout().vocabulary() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read the vocabulary of " + vocabularyPath(run, m) + ": " + e.getMessage(), e);
     }
+  }
+
+  private static org.apache.hadoop.fs.Path vocabularyPath(RunDir run, StageManifest prep) {
+    return new org.apache.hadoop.fs.Path(run.dataPath(prep), RunLayout.VOCABULARY_FILE);
   }
 
   public StageManifest manifest() {
@@ -85,6 +89,7 @@ public final class PrepInfo {
 
   /** One split as a checked stage input. */
   public ParquetInput input(Split split) {
-    return new ParquetInput(run.layout().split(split), ImageSchema.SCHEMA, "ImageSchema", RunLayout.prep());
+    return new ParquetInput(new org.apache.hadoop.fs.Path(run.dataPath(manifest), split.dirName()), ImageSchema.SCHEMA,
+        "ImageSchema", RunLayout.prep());
   }
 }

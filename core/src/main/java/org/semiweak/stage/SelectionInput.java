@@ -65,11 +65,11 @@ public final class SelectionInput {
     try {
       schema = SelectionSchema.schema(version);
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException(run.stagePath(stage) + ": its manifest says " + e.getMessage()
+      throw new IllegalStateException(run.dataPath(stage) + ": its manifest says " + e.getMessage()
           + ". Read it with that semiweak, or select again with this one.", e);
     }
     String name = version == SelectionSchema.VERSION ? "SelectionSchema" : "SelectionSchema (version " + version + ")";
-    Dataset<Row> rows = new ParquetInput(run.stagePath(stage), schema, name, stage).read(spark);
+    Dataset<Row> rows = new ParquetInput(run.dataPath(stage), schema, name, stage).read(spark);
     if (version == SelectionSchema.VERSION) {
       return rows;
     }

@@ -149,7 +149,7 @@ final class ExportCommand {
     if (ModelDescription.EXTERNAL.equals(description.architecture()) || "torchscript".equals(description.type())) {
       throw new ConfigException("export: " + stage + " is a TorchScript teacher (imported from "
           + description.importedFrom() + "): it is already a PyTorch model. Use its TorchScript file "
-          + new Path(run.stagePath(stage), StageModel.TORCHSCRIPT_FILE) + " with torch.jit.load; semiweak has no"
+          + new Path(run.dataPath(stage), StageModel.TORCHSCRIPT_FILE) + " with torch.jit.load; semiweak has no"
           + " weights of its own for it to export");
     }
     StageModel model = StageModel.read(run, stage);

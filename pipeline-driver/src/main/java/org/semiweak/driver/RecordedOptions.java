@@ -27,19 +27,19 @@ final class RecordedOptions {
       // fall through to the plan beside the manifest
     }
     try {
-      Map<?, ?> plan = Json.read(run.readString(run.layout().plan(id)), Map.class);
+      Map<?, ?> plan = Json.read(run.readString(run.planPath(id)), Map.class);
       if (plan.get("options") instanceof Map<?, ?> options) {
         Map<String, Object> out = new LinkedHashMap<>();
         options.forEach((k, v) -> out.put(String.valueOf(k), v));
         return out;
       }
-      throw new ConfigException(run.layout().plan(id) + " holds no options");
+      throw new ConfigException(run.planPath(id) + " holds no options");
     } catch (FileNotFoundException e) {
       throw new ConfigException("stage " + id + " in " + run.root() + " has neither a readable manifest nor a recorded"
           + " plan, so its options are unknown: run it with its stage command and options (semiweak help "
           + id.kind().command() + ") and --force, or with semiweak run CONFIG --from " + id.kind().command());
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("the plan of stage " + id + " (" + run.layout().plan(id) + ") is unreadable: "
+      throw new ConfigException("the plan of stage " + id + " (" + run.planPath(id) + ") is unreadable: "
           + e.getMessage() + "; run it with semiweak run CONFIG --from " + id.kind().command());
     }
   }

@@ -397,7 +397,7 @@ public final class SemiweakCli {
 
   /** The report page of a run: a plain path on a local file system (what a browser opens), else its URI. */
   static String reportLocation(RunDir run) {
-    java.net.URI uri = run.layout().reportPage().toUri();
+    java.net.URI uri = new org.apache.hadoop.fs.Path(run.dataPath(RunLayout.report()), RunLayout.REPORT_PAGE).toUri();
     return uri.getScheme() == null || uri.getScheme().equals("file") ? uri.getPath() : uri.toString();
   }
 

@@ -79,7 +79,7 @@ import org.semiweak.util.Json;
  *
  * <pre>{@code
  * Stage report = StageCatalog.REPORT.create(run, Map.of());
- * StageExecution.planAndRun(run, spark, report);   // run.layout().reportPage()
+ * StageExecution.planAndRun(run, spark, report);   // index.html in run.dataPath(RunLayout.report())
  * }</pre>
  */
 public final class RunReport implements Stage {
@@ -242,7 +242,7 @@ public final class RunReport implements Stage {
    */
   private Map<String, double[]> validationPerClass(SparkSession spark, int numClasses) {
     Map<String, double[]> out = new TreeMap<>();
-    Path dir = new Path(run.stagePath(RunLayout.evaluate()), MetricsSchema.PER_CLASS_DIR);
+    Path dir = new Path(run.dataPath(RunLayout.evaluate()), MetricsSchema.PER_CLASS_DIR);
     try {
       if (!run.fs().exists(dir)) {
         return out;
@@ -377,7 +377,7 @@ public final class RunReport implements Stage {
           Fingerprint.shortForm(r.model().fingerprint()), r.pmax(), r.hasLogits() ? ", with logits" : "",
           r.imagesPerSecond(), r.executors() == null ? 0 : r.executors().size()));
       SparkJobs.describe(spark, "report: top-1 probability histogram of " + id);
-      Dataset<Row> s = new ParquetInput(run.stagePath(id), ScoreSchema.SCHEMA, "ScoreSchema", id).read(spark)
+      Dataset<Row> s = new ParquetInput(run.dataPath(id), ScoreSchema.SCHEMA, "ScoreSchema", id).read(spark)
           .where(size(col(ScoreSchema.PROBS)).gt(0));
       org.apache.spark.sql.Column top = element_at(col(ScoreSchema.PROBS), 1);
       List<Row> bins = s.where(not(isnan(top)))
@@ -535,7 +535,7 @@ public final class RunReport implements Stage {
     StageId scores = RunLayout.scores(selection.teacher());
     SparkJobs.describe(spark, "report: precision per class of " + selection);
     Dataset<Row> sel = SelectionInput.require(run, selection, id()).read(spark);
-    Dataset<Row> labels = new ParquetInput(run.stagePath(scores), ScoreSchema.SCHEMA, "ScoreSchema", scores)
+    Dataset<Row> labels = new ParquetInput(run.dataPath(scores), ScoreSchema.SCHEMA, "ScoreSchema", scores)
         .read(spark).select(ScoreSchema.IMAGE_ID, ScoreSchema.LABEL).where(col(ScoreSchema.LABEL).isNotNull());
     List<Row> rows = sel.join(labels, SelectionSchema.IMAGE_ID).groupBy(col(SelectionSchema.CLASS_INDEX))
         .agg(count(lit(1)).as("known"),
@@ -653,7 +653,7 @@ public final class RunReport implements Stage {
     page.table(List.of("reason", "records"), reasons.entrySet().stream()
         .map(e -> List.of(e.getKey(), num(e.getValue()))).toList());
     SparkJobs.describe(spark, "report: quarantine examples");
-    List<Row> examples = new ParquetInput(run.layout().quarantine(), ImageSchema.QUARANTINE_SCHEMA,
+    List<Row> examples = new ParquetInput(new Path(run.dataPath(RunLayout.prep()), RunLayout.QUARANTINE), ImageSchema.QUARANTINE_SCHEMA,
         "ImageSchema.QUARANTINE_SCHEMA", RunLayout.prep()).read(spark)
         .select(ImageSchema.REASON, ImageSchema.SOURCE_FILE, ImageSchema.SOURCE_ENTRY, ImageSchema.DETAIL)
         .orderBy(ImageSchema.REASON, ImageSchema.SOURCE_FILE, ImageSchema.SOURCE_ENTRY).limit(10).collectAsList();

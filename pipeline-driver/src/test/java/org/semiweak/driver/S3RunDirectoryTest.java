@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
+import org.semiweak.run.RunLock;
+import org.semiweak.run.RunLockedException;
 import org.semiweak.run.StageId;
 import org.semiweak.run.StageManifest;
 import org.semiweak.run.StageStatus;
@@ -27,8 +29,9 @@ import org.semiweak.testing.cluster.S3Server;
 /**
  * A run directory on an S3-compatible object store (S3Proxy on loopback, through {@code s3a://}
  * and the hadoop-aws + AWS SDK that semiweak bundles): the pipeline runs prep -> train-teacher ->
- * score -> select there; a process that dies before its commit leaves nothing a reader or
- * {@code status} takes for output; the rerun commits.
+ * score -> select there, every commit published by its manifest without a rename; a process that
+ * dies before its commit leaves nothing a reader or {@code status} takes for output; the rerun
+ * commits and removes what it superseded.
  */
 class S3RunDirectoryTest {
   @TempDir static Path tmp;
@@ -82,6 +85,10 @@ class S3RunDirectoryTest {
     assertThat(run.committed(SELECTION).orElseThrow().count("in")).isEqualTo(scores.count("scored"));
     assertThat(run.status(SELECTION, true).orElseThrow().state()).as("checksums of the files as read back from S3")
         .isEqualTo(StageStatus.State.COMMITTED);
+    assertThat(run.publishesByManifest()).as("S3 has no atomic rename: commits publish by manifest").isTrue();
+    assertThat(run.listCommitted()).as("every stage's files are in the data folder its manifest names")
+        .allSatisfy(m -> assertThat(m.data()).startsWith(RunLayout.DATA_PREFIX));
+    assertThat(files(run, run.layout().tmpRoot())).as("no stage wrote under _tmp to be renamed").isEmpty();
 
     // A rerun of select that dies after writing its output, before its commit (nothing cleans up after it).
     StageWriter dying = run.begin(SELECTION);
@@ -94,7 +101,7 @@ class S3RunDirectoryTest {
         .isEqualTo(before);
     assertThat(reader.status(SELECTION, true).orElseThrow().state()).as("whose files are exactly those it committed")
         .isEqualTo(StageStatus.State.COMMITTED);
-    assertThat(files(run, run.stagePath(SELECTION))).as("nothing of the dead attempt in the stage folder")
+    assertThat(files(run, reader.dataPath(SELECTION))).as("nothing of the dead attempt among the committed files")
         .noneMatch(f -> f.contains("dead"));
     assertThat(states(reader)).as("status shows the same stages, all committed").isEqualTo(states);
 
@@ -107,7 +114,52 @@ class S3RunDirectoryTest {
     Map<String, String> after = new java.util.TreeMap<>(states);
     after.put("report", "stale"); // it showed the replaced selection: stale until the next run or 'semiweak report'
     assertThat(states(run)).as("after the rerun").isEqualTo(after);
-    assertThat(files(run, run.layout().replacedRoot())).as("the replaced output removed after the commit").isEmpty();
+    assertThat(files(run, run.layout().replacedRoot())).as("nothing moved aside").isEmpty();
+    assertThat(files(run, run.stagePath(SELECTION))).as("the previous commit's files and the dead attempt's removed")
+        .allMatch(f -> f.endsWith("/" + RunLayout.MANIFEST) || f.contains("/" + replaced.data() + "/"))
+        .anyMatch(f -> f.contains("/" + replaced.data() + "/"));
+  }
+
+  @Test
+  void ofSeveralProcessesTakingTheLeaseAtOnceOnS3ExactlyOneGetsIt() throws Exception {
+    Configuration conf = s3.configure(new Configuration());
+    // One S3 client per taker, as separate processes would have.
+    conf.setBoolean("fs.s3a.impl.disable.cache", true);
+    String first = s3.uri() + "/runs/lease-0";
+    assertThat(RunDir.open(first, conf).fs().hasPathCapability(new org.apache.hadoop.fs.Path(first),
+        "fs.option.create.conditional.overwrite")).as("S3A asks the store for conditional writes").isTrue();
+    int takers = 4;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(takers);
+    try {
+      for (int round = 0; round < 3; round++) {
+        String runDir = s3.uri() + "/runs/lease-" + round;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(takers);
+        java.util.List<java.util.concurrent.Future<RunLock>> attempts = new java.util.ArrayList<>();
+        for (int i = 0; i < takers; i++) {
+          int taker = i;
+          attempts.add(pool.submit(() -> {
+            RunDir run = RunDir.open(runDir, conf);
+            together.await();
+            try {
+              return run.lock("taker " + taker);
+            } catch (RunLockedException e) {
+              return null;
+            }
+          }));
+        }
+        java.util.List<RunLock> held = new java.util.ArrayList<>();
+        for (var a : attempts) {
+          RunLock lock = a.get(2, java.util.concurrent.TimeUnit.MINUTES);
+          if (lock != null) {
+            held.add(lock);
+          }
+        }
+        assertThat(held).as("round %d: takers holding the lease of %s", round, runDir).hasSize(1);
+        held.forEach(RunLock::close);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   private static Map<String, String> states(RunDir run) {

@@ -191,7 +191,7 @@ public final class DistillStudent extends TrainingStage {
     try {
       if (!run.fs().exists(new Path(dir, "_SUCCESS"))) {
         SparkJobs.describe(spark, "materialize the soft targets (T = " + temperature + ") of " + id());
-        Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.WITH_LOGITS,
+        Dataset<Row> scores = new ParquetInput(run.dataPath(scoresStage()), ScoreSchema.WITH_LOGITS,
             "ScoreSchema.WITH_LOGITS", scoresStage()).read(spark)
             .select(ScoreSchema.IMAGE_ID, ScoreSchema.CLASSES, ScoreSchema.LOGITS);
         Dataset<Row> images = prep.read(spark, split).select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE);

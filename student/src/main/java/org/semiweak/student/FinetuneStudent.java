@@ -58,7 +58,7 @@ public final class FinetuneStudent extends TrainingStage {
 
   @Override
   protected StageModel produce(SparkSession spark, PrepInfo prep, Phases phases, StagePlan plan) {
-    ModelIO.Loaded pretrained = ModelIO.read(run.fs(), run.stagePath(pretrainStage()));
+    ModelIO.Loaded pretrained = ModelIO.read(run.fs(), run.dataPath(pretrainStage()));
     Dataset<Row> labeled = labeledExamples(spark, prep);
     long examples = labeledCount(labeled, prep);
     ModelWeights weights = phases.train("labeled", labeled, examples, pretrained.spec(), pretrained.weights(),

@@ -136,7 +136,7 @@ public final class SelectPseudoLabels implements Stage {
   @Override
   public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
     PrepInfo prep = PrepInfo.require(run, id());
-    Dataset<Row> scores = new ParquetInput(run.stagePath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
+    Dataset<Row> scores = new ParquetInput(run.dataPath(scoresStage()), ScoreSchema.SCHEMA, "ScoreSchema",
         scoresStage()).read(spark);
     try (TopKResult result = SelectTopK.withOptions(select).execute(scores, prep.vocabulary().classes())) {
       SparkJobs.describe(spark, "write selection " + id());
