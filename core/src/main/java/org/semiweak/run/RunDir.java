@@ -51,10 +51,6 @@ public final class RunDir {
   /** Hadoop configuration key choosing how commits publish: {@code auto} (by file system), {@code rename}, {@code manifest}. */
   public static final String COMMIT_MODE_KEY = "semiweak.commit.mode";
 
-  /** File systems without an atomic directory rename: commits publish by manifest there. */
-  private static final java.util.Set<String> OBJECT_STORES =
-      java.util.Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "oss", "cos", "cosn", "obs");
-
   /** Version of the run-directory layout. A run written by a newer version is refused; 2 added typed results. */
   public static final int FORMAT_VERSION = 2;
 
@@ -88,7 +84,7 @@ public final class RunDir {
     return switch (mode) {
       case "manifest" -> true;
       case "rename" -> false;
-      case "auto" -> OBJECT_STORES.contains(fs.getScheme());
+      case "auto" -> HadoopFiles.isObjectStore(fs); // no atomic directory rename there
       default -> throw new org.semiweak.config.ConfigException(COMMIT_MODE_KEY + " is '" + mode
           + "'; use auto (rename on local disks and HDFS, manifest on object stores), rename or manifest");
     };
@@ -170,7 +166,11 @@ public final class RunDir {
     }
   }
 
-  /** Creates the folder and its {@code _RUN.json} unless they exist: before the first write. */
+  /**
+   * Creates the folder and its {@code _RUN.json} unless they exist: before the first write. Of several
+   * processes starting on one new run directory, the first to create it stands (the others' files would
+   * differ only in their time).
+   */
   private synchronized void create() {
     Path runFile = layout.runFile();
     try {
@@ -178,24 +178,12 @@ public final class RunDir {
         return;
       }
       fs.mkdirs(root);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create run directory " + root + ": " + e.getMessage(), e);
-    }
-    try {
-      writeAtomically(runFile, Json.write(Map.of(
+      HadoopFiles.createIfAbsent(metaFs, runFile, Json.write(Map.of(
           "formatVersion", FORMAT_VERSION,
           "semiweakVersion", Versions.semiweak(),
-          "createdAt", Instant.now().toString())));
-    } catch (UncheckedIOException e) {
-      // Another process starting on the same new run directory wrote it first: that one stands.
-      try {
-        if (fs.exists(runFile)) {
-          return;
-        }
-      } catch (IOException ignored) {
-        // report the write's failure
-      }
-      throw e;
+          "createdAt", Instant.now().toString())).getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create run directory " + root + ": " + e.getMessage(), e);
     }
   }
 

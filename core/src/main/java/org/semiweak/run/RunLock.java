@@ -18,10 +18,10 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.semiweak.util.HadoopFiles;
 import org.semiweak.util.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * container, a preempted pod) does not block its retries. {@link Options#breakLock()} takes over a
  * fresh lease too, for a person who knows its holder is gone.
  *
- * <p>Guarantees. The lease is created exclusively: {@code O_EXCL} on a local file system,
- * {@code create(overwrite=false)} on HDFS, whose NameNode makes it atomic, and on an object store
+ * <p>Guarantees. The lease is created exclusively: a hard link on a local file system, a
+ * rename on HDFS, whose NameNode refuses it if the name exists, and on an object store
  * that offers conditional writes (S3A since Hadoop 3.5: {@code If-None-Match: *}) a conditional
  * create; there a renewal also rewrites the lease only if it is still the version it read
  * ({@code If-Match: <etag>}). On a store with neither, the lease is advisory. Of several processes that take over one stale lease at once, exactly one
@@ -361,8 +361,6 @@ public final class RunLock implements AutoCloseable {
 
   /** The file operations of the lease, exclusive where the file system allows it. */
   static final class LeaseFile {
-    /** Hadoop's createFile() option for a create that fails if the file exists (S3's If-None-Match: *). */
-    static final String CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite";
     /** The createFile() option for an overwrite only of the version with this etag (S3's If-Match). */
     static final String CONDITIONAL_ETAG = "fs.option.create.conditional.overwrite.etag";
 
@@ -374,76 +372,12 @@ public final class RunLock implements AutoCloseable {
     LeaseFile(FileSystem fs, Path path) {
       this.fs = fs;
       this.path = path;
-      boolean c;
-      try {
-        c = !(fs instanceof RawLocalFileSystem) && fs.hasPathCapability(path, CONDITIONAL_CREATE);
-      } catch (IOException e) {
-        c = false;
-      }
-      this.conditional = c;
+      this.conditional = HadoopFiles.supportsConditionalCreate(fs, path);
     }
 
-    /** Whether creates and renewals are conditional writes on the store (exclusive on S3). */
-    boolean conditional() {
-      return conditional;
-    }
-
-    /** A 412 from the store: the condition of a conditional write did not hold. */
-    private static boolean preconditionFailed(IOException e) {
-      for (Throwable t = e; t != null; t = t.getCause()) {
-        String m = t.getClass().getSimpleName() + ": " + t.getMessage();
-        if (m.contains("RemoteFileChangedException") || m.contains("Status Code: 412")
-            || m.contains("PreconditionFailed") || m.contains("preconditions you specified did not hold")) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    /**
-     * Creates {@code p} with {@code content} unless it exists; false if it does. On a local file system
-     * {@code O_EXCL} (Hadoop's local create checks, then creates: two processes could both succeed).
-     */
+    /** Creates {@code p} with {@code content} unless it exists; false if it does (see {@link HadoopFiles#createIfAbsent}). */
     boolean createExclusive(Path p, String content) throws IOException {
-      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-      if (fs instanceof RawLocalFileSystem local) {
-        try {
-          Files.write(local.pathToFile(p).toPath(), bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          return true;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-          return false;
-        }
-      }
-      if (conditional) {
-        // S3A checks for the file, then uploads; the upload's If-None-Match makes the store refuse it
-        // (412 at close) when another process created the file in between.
-        try (OutputStream out = (OutputStream) fs.createFile(p).overwrite(false).must(CONDITIONAL_CREATE, true).build()) {
-          out.write(bytes);
-          return true;
-        } catch (FileAlreadyExistsException e) {
-          return false;
-        } catch (IOException e) {
-          if (preconditionFailed(e)) {
-            return false;
-          }
-          throw e;
-        }
-      }
-      try (OutputStream out = fs.create(p, false)) {
-        out.write(bytes);
-        return true;
-      } catch (FileAlreadyExistsException e) {
-        return false;
-      } catch (IOException e) {
-        // HDFS: AlreadyBeingCreatedException while another client still writes the file (its
-        // creation, or the holder's heartbeat): it exists.
-        String m = e.getClass().getSimpleName() + ": " + e.getMessage();
-        if (m.contains("already exists") || m.contains("AlreadyExists") || m.contains("AlreadyBeingCreated")
-            || m.contains("is currently owned by")) {
-          return false;
-        }
-        throw e;
-      }
+      return HadoopFiles.createIfAbsent(fs, p, content.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -464,7 +398,7 @@ public final class RunLock implements AutoCloseable {
         try (OutputStream out = (OutputStream) fs.createFile(path).overwrite(true).must(CONDITIONAL_ETAG, etag).build()) {
           out.write(bytes);
         } catch (IOException e) {
-          if (preconditionFailed(e)) {
+          if (HadoopFiles.preconditionFailed(e)) {
             LOG.warn("the lease {} changed since it was read; not renewed this time", path);
             return;
           }

@@ -34,7 +34,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -964,6 +963,13 @@ public final class PrepareImages implements Stage {
    */
   private static void writeShards(String what, Dataset<Row> rows, StructType schema, long count, int shardRecords,
       Column[] by, Path dir) {
+    if (count == 0) {
+      // One empty file keeps the schema readable without Spark and without a schema hint. Written
+      // directly: a write of empty partitions may leave no file at all (adaptive execution drops
+      // them), and a job that wrote nothing commits from a folder that only a directory marker holds.
+      rows.sparkSession().createDataFrame(List.<Row>of(), schema).write().parquet(dir.toString());
+      return;
+    }
     int files = (int) Math.max(1, Math.min(100_000, (count + shardRecords - 1) / shardRecords));
     Dataset<Row> ordered = rows.select(columns(schema.fieldNames()))
         .repartition(files, by)
@@ -978,17 +984,6 @@ public final class PrepareImages implements Stage {
           .write()
           .option("maxRecordsPerFile", shardRecords)
           .parquet(dir.toString());
-    }
-    if (count == 0) {
-      // An empty result may be written as no file at all (adaptive execution drops empty partitions);
-      // one empty file keeps the schema readable without Spark and without a schema hint.
-      try {
-        if (countParts(dir.getFileSystem(rows.sparkSession().sparkContext().hadoopConfiguration()), dir) == 0) {
-          rows.sparkSession().createDataFrame(List.<Row>of(), schema).write().mode(SaveMode.Overwrite).parquet(dir.toString());
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
-      }
     }
   }
 

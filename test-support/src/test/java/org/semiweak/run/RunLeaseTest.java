@@ -206,6 +206,85 @@ class RunLeaseTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"local", "hdfs"})
+  void ofSeveralProcessesStartingOnOneNewRunDirectoryAtOnceOneHoldsItAndTheOthersAreToldWho(String fs)
+      throws Exception {
+    int takers = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(takers);
+    try {
+      for (int round = 0; round < 4; round++) {
+        String uri = newRun(fs);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<RunLock>> attempts = new ArrayList<>();
+        for (int i = 0; i < takers; i++) {
+          RunDir run = process(uri);
+          attempts.add(pool.submit(() -> {
+            start.await();
+            try {
+              return run.lock("taker", timeout(Duration.ofMinutes(10)));
+            } catch (RunLockedException refused) {
+              assertThat(refused).hasMessageContaining("taker");
+              return null;
+            }
+          }));
+        }
+        start.countDown();
+        List<RunLock> holders = new ArrayList<>();
+        for (Future<RunLock> f : attempts) {
+          RunLock l = f.get(2, TimeUnit.MINUTES); // neither the run file nor the lease may fail to be written
+          if (l != null) {
+            holders.add(l);
+          }
+        }
+        assertThat(holders).as("round %d: processes holding the lease of the new %s", round, uri).hasSize(1);
+        RunDir reader = RunDir.openExisting(uri, new Configuration());
+        assertThat(reader.readString(reader.layout().runFile())).as("the run file, written whole once")
+            .contains("\"formatVersion\"");
+        holders.forEach(RunLock::close);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "hdfs"})
+  void aWholeFileCreatedIfAbsentByManyAtOnceHasExactlyOneCreatorAndIsNeverSeenHalfWritten(String fs)
+      throws Exception {
+    RunDir run = process(newRun(fs));
+    org.apache.hadoop.fs.FileSystem files = run.fs() instanceof org.apache.hadoop.fs.ChecksumFileSystem c
+        ? c.getRawFileSystem() : run.fs();
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(run.root(), "created-once.json");
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Boolean>> attempts = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        byte[] content = ("writer " + i + " ").repeat(20_000).getBytes(StandardCharsets.UTF_8);
+        attempts.add(pool.submit(() -> {
+          start.await();
+          return org.semiweak.util.HadoopFiles.createIfAbsent(files, target, content);
+        }));
+      }
+      start.countDown();
+      List<Integer> creators = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        if (attempts.get(i).get(2, TimeUnit.MINUTES)) {
+          creators.add(i);
+        }
+      }
+      assertThat(creators).as("writers told they created %s", target).hasSize(1);
+      assertThat(run.readString(target)).as("the file holds exactly the creator's bytes")
+          .isEqualTo(("writer " + creators.get(0) + " ").repeat(20_000));
+      assertThat(files.listStatus(run.root())).as("no temporary file left beside it")
+          .extracting(st -> st.getPath().getName()).containsExactly("created-once.json");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"local", "hdfs"})
   void breakLockTakesALiveLeaseAndTheFormerHolderStopsBeforeItsNextCommit(String fs) throws Exception {
     String uri = newRun(fs);
     RunDir first = process(uri);

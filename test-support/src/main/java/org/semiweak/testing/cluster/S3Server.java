@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,9 +14,16 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * An S3-compatible object store on 127.0.0.1: S3Proxy (Maven Central's {@code
- * org.gaul:s3proxy:jar-with-dependencies}) with its file-system backend, in its own JVM, one
+ * org.gaul:s3proxy:jar-with-dependencies}) with its in-memory backend, in its own JVM, one
  * bucket. Like S3, it has no directory rename: S3A copies every object of a renamed folder and
  * deletes the originals.
+ *
+ * <p>In memory, not on disk: S3Proxy's file-system backend keeps a directory marker ({@code
+ * dir/_temporary/0/}, which Spark's job committer makes and then lists) as a folder tagged with a
+ * user extended attribute. On a disk without user xattrs a marker with nothing under it is not
+ * listed, and a Spark job whose tasks wrote no file fails its commit with "No such file or
+ * directory" (seen once in CI). S3 keeps markers as objects; the in-memory backend
+ * (a Jimfs with user attributes) does too, on any machine.
  *
  * <pre>{@code
  * try (S3Server s3 = S3Server.start(jar, tmp.resolve("s3"), "runs")) {
@@ -41,8 +49,9 @@ public final class S3Server implements AutoCloseable {
   }
 
   /**
-   * Starts S3Proxy from {@code s3proxyJar} storing under {@code dir}, with an empty {@code bucket},
-   * and waits until it answers HTTP (a few seconds).
+   * Starts S3Proxy from {@code s3proxyJar}, keeping its configuration and log under {@code dir} and
+   * its objects in its memory, waits until it answers HTTP (a few seconds) and creates an empty
+   * {@code bucket}.
    */
   public static S3Server start(Path s3proxyJar, Path dir, String bucket) {
     if (!Files.isRegularFile(s3proxyJar)) {
@@ -50,31 +59,57 @@ public final class S3Server implements AutoCloseable {
           + " org.gaul:s3proxy:jar-with-dependencies there)");
     }
     int port = ClusterProcesses.freePort();
-    Path data = dir.resolve("data").toAbsolutePath();
     Path conf = dir.resolve("s3proxy.conf").toAbsolutePath();
     Path log = dir.resolve("s3proxy.log").toAbsolutePath();
     try {
-      // The file-system backend keeps a bucket as a folder.
-      Files.createDirectories(data.resolve(bucket));
+      Files.createDirectories(dir);
       Files.writeString(conf, String.join("\n",
           "s3proxy.endpoint=http://127.0.0.1:" + port,
           "s3proxy.authorization=aws-v2-or-v4",
           "s3proxy.identity=" + ACCESS_KEY,
           "s3proxy.credential=" + SECRET_KEY,
-          "jclouds.provider=filesystem",
-          "jclouds.filesystem.basedir=" + data,
+          "jclouds.provider=transient",
           ""));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare S3Proxy under " + dir, e);
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = ClusterProcesses.start(
-        List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
+        List.of(java, "-Xmx768m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
             s3proxyJar.toAbsolutePath().toString(), "--properties", conf.toString()),
         Map.of(), log);
     S3Server server = new S3Server(p, port, bucket, log);
     server.awaitHttp(Duration.ofSeconds(60));
+    server.createBucket();
     return server;
+  }
+
+  /** PUT /bucket, signed with AWS signature version 2 (which S3Proxy accepts beside version 4). */
+  private void createBucket() {
+    String date = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA1");
+      mac.init(new javax.crypto.spec.SecretKeySpec(SECRET_KEY.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+      String signature = java.util.Base64.getEncoder().encodeToString(
+          mac.doFinal(("PUT\n\n\n" + date + "\n/" + bucket).getBytes(StandardCharsets.UTF_8)));
+      HttpURLConnection c = (HttpURLConnection) URI.create(endpoint() + "/" + bucket).toURL().openConnection();
+      c.setRequestMethod("PUT");
+      c.setRequestProperty("Date", date);
+      c.setRequestProperty("Authorization", "AWS " + ACCESS_KEY + ":" + signature);
+      c.setDoOutput(true);
+      c.setFixedLengthStreamingMode(0);
+      c.getOutputStream().close();
+      int status = c.getResponseCode();
+      if (status != 200) {
+        java.io.InputStream err = c.getErrorStream();
+        String body = err == null ? "" : new String(err.readAllBytes(), StandardCharsets.UTF_8);
+        throw new IllegalStateException("S3Proxy refused to create bucket " + bucket + ": HTTP " + status + " " + body
+            + "; " + ClusterProcesses.tail(log, 30));
+      }
+    } catch (java.security.GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot create bucket " + bucket + " on " + endpoint() + ": " + e, e);
+    }
   }
 
   private void awaitHttp(Duration timeout) {
