@@ -125,11 +125,10 @@ public final class HadoopFiles {
     if (fs.rename(tmp, target)) {
       return true;
     }
+    // The source exists and its folder too (both just written): the name was taken. It may be gone
+    // again by now (a lock's takeover marker lives for milliseconds), so it is not looked up.
     fs.delete(tmp, false);
-    if (fs.exists(target)) {
-      return false;
-    }
-    throw new IOException("cannot create " + target + ": the rename of " + tmp + " returned false");
+    return false;
   }
 
   private static boolean createLocalIfAbsent(java.nio.file.Path file, byte[] bytes) throws IOException {

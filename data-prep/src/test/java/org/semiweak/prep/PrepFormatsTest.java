@@ -22,10 +22,13 @@ import org.semiweak.util.Json;
  * three inputs in one prep.
  */
 class PrepFormatsTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
 
   @Test
   void theExamplesAsWrittenMakeOnePrepAndTheThreeVocabulariesAreOne() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-formats");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-formats");
     java.nio.file.Path root = tmp.resolve("shop");
     List<Object> shard = new ArrayList<>();
     int seed = 100;

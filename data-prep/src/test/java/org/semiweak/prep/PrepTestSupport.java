@@ -170,9 +170,10 @@ final class PrepTestSupport {
     return out;
   }
 
-  static java.nio.file.Path tempDir(String name) {
+  /** A new folder {@code name} under a test's {@code @TempDir}. */
+  static java.nio.file.Path tempDir(java.nio.file.Path scratch, String name) {
     try {
-      return Files.createTempDirectory(name);
+      return Files.createDirectories(scratch.resolve(name));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

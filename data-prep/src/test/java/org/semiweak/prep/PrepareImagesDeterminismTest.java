@@ -24,6 +24,9 @@ import org.semiweak.run.StageManifest;
  * resolved the documented way (test before train, then smallest id).
  */
 class PrepareImagesDeterminismTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
   private static final int TRAIN = 1_500;
   private static final int TEST = 300;
 
@@ -74,7 +77,7 @@ class PrepareImagesDeterminismTest {
 
   @Test
   void oneOrFourPartitionsGiveIdenticalRows() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-determinism");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-determinism");
     java.nio.file.Path idx = smallIdx(tmp.resolve("mini-fmnist"));
     Map<String, String> common = Map.of("input", idx.toString(), "labeled-per-class", "10", "seed", "7",
         "shard-records", "500");

@@ -30,11 +30,14 @@ import org.semiweak.run.StageManifest;
 
 /** The real Fashion-MNIST (60,000 train + 10,000 test IDX records) through the idx source. */
 class PrepareImagesFashionMnistTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
 
   @Test
   void preparesTheRealFashionMnistWithoutLosingARecord() throws IOException {
     String dir = PrepTestSupport.fashionMnistDir();
-    RunDir run = PrepTestSupport.newRun(PrepTestSupport.tempDir("prep-fmnist"));
+    RunDir run = PrepTestSupport.newRun(PrepTestSupport.tempDir(scratch, "prep-fmnist"));
     PrepTestSupport.spark();
     long t0 = System.nanoTime();
     double cpu0 = PrepTestSupport.processCpuSeconds();

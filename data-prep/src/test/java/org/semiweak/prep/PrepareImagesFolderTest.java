@@ -22,6 +22,9 @@ import org.semiweak.run.StageManifest;
 
 /** The folder source on images written from Fashion-MNIST pixels, with every kind of broken input. */
 class PrepareImagesFolderTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
   private static PrepTestSupport.Idx test;
 
   @BeforeAll
@@ -41,7 +44,7 @@ class PrepareImagesFolderTest {
 
   @Test
   void csvMetadataQuarantinesEveryKindOfBadRecordAndAccountsForAll() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-folder");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-folder");
     java.nio.file.Path images = tmp.resolve("images");
     // Good images in several encodings, all from Fashion-MNIST test pixels.
     write(images, "labeled/a0.png", TestImages.grayPng(px(0), 28, 28));
@@ -149,7 +152,7 @@ class PrepareImagesFolderTest {
 
   @Test
   void jsonLinesMetadataAndUnlistedFilesAsUnlabeled() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-jsonl");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-jsonl");
     java.nio.file.Path images = tmp.resolve("images");
     write(images, "a.png", TestImages.grayPng(px(20), 28, 28));
     write(images, "b.png", TestImages.grayPng(px(21), 28, 28));
@@ -183,7 +186,7 @@ class PrepareImagesFolderTest {
 
   @Test
   void webPAndCmykJpegFilesArePreparedLikeAnyOtherImage() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-web");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-web");
     java.nio.file.Path images = tmp.resolve("images");
     // Not lossless.webp: its pixels are those of animated.webp's first frame, so prep would drop it as a duplicate.
     for (String name : List.of("lossy.webp", "alpha-lossless.webp", "alpha-lossy.webp", "animated.webp", "cmyk.jpg", "ycck.jpg")) {

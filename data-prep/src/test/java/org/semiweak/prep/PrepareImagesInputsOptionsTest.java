@@ -22,8 +22,13 @@ import org.semiweak.run.result.Publication;
  * not say where their records go, options of another source.
  */
 class PrepareImagesInputsOptionsTest {
-  private final java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-inputs-options");
-  private final RunDir run = PrepTestSupport.newRun(tmp);
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp;
+  private RunDir run;
+
+  @org.junit.jupiter.api.BeforeEach
+  void newRun() {
+    run = PrepTestSupport.newRun(tmp);
+  }
 
   private StagePlan plan(Map<String, ?> raw) {
     return PrepTestSupport.stage(run, raw).plan(new Upstream(run));

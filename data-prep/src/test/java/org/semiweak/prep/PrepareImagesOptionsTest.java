@@ -15,8 +15,13 @@ import org.semiweak.run.RunDir;
 
 /** Option and input validation: every mistake is reported before any Spark job, with a message that says what to do. */
 class PrepareImagesOptionsTest {
-  private final java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-options");
-  private final RunDir run = PrepTestSupport.newRun(tmp);
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp;
+  private RunDir run;
+
+  @org.junit.jupiter.api.BeforeEach
+  void newRun() {
+    run = PrepTestSupport.newRun(tmp);
+  }
 
   private void assertPlanFails(Map<String, ?> raw, String... messageParts) {
     assertThatThrownBy(() -> PrepTestSupport.stage(run, raw).plan(new Upstream(run)))

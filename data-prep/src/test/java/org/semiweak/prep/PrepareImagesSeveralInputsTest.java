@@ -24,6 +24,9 @@ import org.semiweak.run.result.PrepResult;
  * a vocabulary CSV with a tag,class_name header; broken entries planted in each input.
  */
 class PrepareImagesSeveralInputsTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
 
   /** A distinct 28x28 gray picture per seed. */
   static byte[] picture(int seed) {
@@ -50,7 +53,7 @@ class PrepareImagesSeveralInputsTest {
 
   @Test
   void tarShardsALabeledFolderAndATestFolderBecomeOnePrepWithEveryRecordAccountedPerInput() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-inputs");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-inputs");
     java.nio.file.Path shards = tmp.resolve("shards");
     java.nio.file.Path labeled = tmp.resolve("labeled");
     java.nio.file.Path test = tmp.resolve("test");

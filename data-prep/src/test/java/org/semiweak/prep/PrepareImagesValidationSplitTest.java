@@ -30,6 +30,9 @@ import org.semiweak.util.SeededRandom;
  * {@code val}), with a label like labeled and test images.
  */
 class PrepareImagesValidationSplitTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
   private static final int CLASSES = 10;
   private static final int LABELED_PER_CLASS = 10;
   private static final int VALIDATION_PER_CLASS = 5;
@@ -37,7 +40,7 @@ class PrepareImagesValidationSplitTest {
 
   @Test
   void idxDrawsTheValidationSplitAfterAnUnchangedLabeledSubsetAndTakesItOutOfUnlabeled() throws IOException {
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-held-out");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-held-out");
     // 1,500 train images of Fashion-MNIST with a train copy of a test image and two equal train images.
     java.nio.file.Path idx = PrepareImagesDeterminismTest.smallIdx(tmp.resolve("mini-fmnist"));
     RunDir without = PrepTestSupport.newRun(tmp.resolve("without"));
@@ -123,7 +126,7 @@ class PrepareImagesValidationSplitTest {
   @Test
   void metadataNamesTheValidationSplitAndItsImagesNeedALabel() throws IOException {
     PrepTestSupport.Idx test = PrepTestSupport.loadIdx(PrepTestSupport.fashionMnistDir(), "t10k");
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-held-out-folder");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-held-out-folder");
     java.nio.file.Path images = tmp.resolve("images");
     for (int i = 0; i < 8; i++) {
       PrepareImagesFolderTest.write(images, "i" + i + ".png", TestImages.grayPng(test.images()[i], 28, 28));

@@ -21,6 +21,9 @@ import org.semiweak.run.StageManifest;
 
 /** The webdataset source on tar shards built here, with unsafe names, non-images and samples without image. */
 class PrepareImagesWebDatasetTest {
+  /** Removed after each test, as every test's files are. */
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path scratch;
+
 
   /** Writes a tar; entry names are kept exactly as given (absolute ones too). */
   static void tar(java.nio.file.Path file, Object... nameAndBytes) throws IOException {
@@ -45,7 +48,7 @@ class PrepareImagesWebDatasetTest {
   @Test
   void tarShardsBecomeRowsAndBadSamplesAreQuarantined() throws IOException {
     PrepTestSupport.Idx fm = PrepTestSupport.loadIdx(PrepTestSupport.fashionMnistDir(), "t10k");
-    java.nio.file.Path tmp = PrepTestSupport.tempDir("prep-wds");
+    java.nio.file.Path tmp = PrepTestSupport.tempDir(scratch, "prep-wds");
     java.nio.file.Path shards = tmp.resolve("shards");
     tar(shards.resolve("shard-000.tar"),
         "s1.png", TestImages.grayPng(fm.images()[0], 28, 28),
