@@ -88,8 +88,9 @@ public final class Pipeline {
 
   /**
    * Adds the stages that learn from {@code scores/<teacher>}: select, pretrain and finetune, and with a
-   * distill section distill and its finetune; returns the student that teaches the next generation
-   * (the distilled one's finetune when there is one, else the fine-tuned student of the selection).
+   * distill section distill and its finetune; returns the student that teaches the next generation:
+   * with a distill section its finetune, or the distilled student itself when it trained jointly on
+   * labeled images ({@code labeled-per-batch}); else the fine-tuned student of the selection.
    */
   private static StageId students(RunConfig config, RunDir run, String teacher, List<Stage> out, List<StageId> models) {
     Map<String, Object> sel = config.section(StageKind.SELECT);
@@ -111,7 +112,10 @@ public final class Pipeline {
       out.add(distill);
       // Evaluated before and after its finetune: validation chooses between them (docs/ACCURACY.md).
       models.add(distill.id());
-      next = finetune(config, run, teacher, distill.name(), out, models);
+      StageId finetuned = finetune(config, run, teacher, distill.name(), out, models);
+      // Joint training already learned the labeled images in every batch, as Noisy Student's students
+      // do: that student teaches, not its finetune, which validation puts lower (docs/ACCURACY.md).
+      next = distill.joint() ? distill.id() : finetuned;
     }
     return next;
   }

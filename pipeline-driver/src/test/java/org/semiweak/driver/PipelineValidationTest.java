@@ -181,6 +181,25 @@ class PipelineValidationTest {
   }
 
   @Test
+  void aJointlyTrainedDistilledStudentTeachesTheNextGenerationItselfNotItsFinetune() {
+    RunDir run = RunDir.open(tmp.resolve("generations-joint").toUri().toString(), new Configuration());
+    RunConfig config = RunConfig.parse(String.join("\n", "generations: 2", "teachers: [semi-weak]",
+        "prep: {source: idx, input: " + data + ", labeled-per-class: 5}", "select: {k: 10, p: 2}",
+        "distill: {labeled-per-batch: 8}") + "\n", "generations", StageCatalog.commands());
+    List<org.semiweak.run.Stage> stages = Pipeline.build(config, run);
+    List<org.semiweak.run.StagePlan> plans = new PipelineRunner(run, () -> {
+      throw new AssertionError("planning starts no Spark session");
+    }, System.out).check(stages);
+    List<String> order = stages.stream().map(s -> s.id().path()).toList();
+    assertThat(plans.get(order.indexOf("scores/semi-weak-gen2")).options().get("model"))
+        .as("the model that scores for the second generation").isEqualTo("student/semi-weak/distill-t2/distill");
+    assertThat(order).as("its finetune is still run and evaluated")
+        .contains("student/semi-weak/distill-t2/finetune", "student/semi-weak-gen2/distill-t2/finetune");
+    assertThat(plans.get(order.indexOf("evaluate")).options().get("models").toString().split(","))
+        .contains("student/semi-weak/distill-t2/distill", "student/semi-weak/distill-t2/finetune");
+  }
+
+  @Test
   void helpPrepShowsTheInputFormatsByExample() throws Exception {
     String[] r = PipelineTest.cli("help", "prep");
     assertThat(r[0]).isEqualTo("0");

@@ -151,6 +151,11 @@ public final class DistillStudent extends TrainingStage {
     return StageModel.of(id().path(), spec, weights);
   }
 
+  /** Whether the student trains on labeled images too, in every batch ({@code labeled-per-batch} above 0). */
+  public boolean joint() {
+    return labeledPerBatch() > 0;
+  }
+
   private int labeledPerBatch() {
     return options.getOr(LABELED_PER_BATCH, 0);
   }
