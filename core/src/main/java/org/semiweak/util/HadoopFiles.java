@@ -46,11 +46,10 @@ public final class HadoopFiles {
     try {
       // Only the raw local file system: through the checksummed one the file's .crc must follow it.
       if (fs instanceof RawLocalFileSystem local) {
-        java.nio.file.Path file = local.pathToFile(target).toPath();
-        java.nio.file.Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + UUID.randomUUID());
-        Files.createDirectories(file.getParent());
-        Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Path tmp = sibling(target, ".tmp-");
+        write(fs, tmp, bytes);
+        Files.move(local.pathToFile(tmp).toPath(), local.pathToFile(target).toPath(), StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
         return;
       }
       if (isObjectStore(fs)) {
@@ -60,10 +59,8 @@ public final class HadoopFiles {
         }
         return;
       }
-      Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
-      try (OutputStream out = fs.create(tmp, false)) {
-        out.write(bytes);
-      }
+      Path tmp = sibling(target, ".tmp-");
+      write(fs, tmp, bytes);
       try {
         // HDFS renames over the target atomically in its NameNode; the checksummed local one moves the .crc too.
         FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
@@ -97,7 +94,7 @@ public final class HadoopFiles {
   public static boolean createIfAbsent(FileSystem fs, Path target, byte[] bytes) throws IOException {
     RawLocalFileSystem local = rawLocal(fs);
     if (local != null) {
-      return createLocalIfAbsent(local.pathToFile(target).toPath(), bytes);
+      return createLocalIfAbsent(local, target, bytes);
     }
     if (supportsConditionalCreate(fs, target)) {
       // S3A checks for the file, then uploads; the upload's If-None-Match makes the store refuse it
@@ -118,10 +115,8 @@ public final class HadoopFiles {
     if (fs.exists(target)) {
       return false;
     }
-    Path tmp = new Path(target.getParent(), "." + target.getName() + ".new-" + UUID.randomUUID());
-    try (OutputStream out = fs.create(tmp, false)) {
-      out.write(bytes);
-    }
+    Path tmp = sibling(target, ".new-");
+    write(fs, tmp, bytes);
     if (fs.rename(tmp, target)) {
       return true;
     }
@@ -131,12 +126,12 @@ public final class HadoopFiles {
     return false;
   }
 
-  private static boolean createLocalIfAbsent(java.nio.file.Path file, byte[] bytes) throws IOException {
-    Files.createDirectories(file.getParent());
-    java.nio.file.Path tmp = file.resolveSibling("." + file.getFileName() + ".new-" + UUID.randomUUID());
-    Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  private static boolean createLocalIfAbsent(RawLocalFileSystem local, Path target, byte[] bytes) throws IOException {
+    Path tmp = sibling(target, ".new-");
+    write(local, tmp, bytes);
+    java.nio.file.Path file = local.pathToFile(target).toPath();
     try {
-      Files.createLink(file, tmp);
+      Files.createLink(file, local.pathToFile(tmp).toPath());
       return true;
     } catch (java.nio.file.FileAlreadyExistsException e) {
       return false;
@@ -149,7 +144,19 @@ public final class HadoopFiles {
         return false;
       }
     } finally {
-      Files.deleteIfExists(tmp);
+      local.delete(tmp, false);
+    }
+  }
+
+  /** A new hidden name beside {@code target}, for a file written whole before it takes its name. */
+  private static Path sibling(Path target, String kind) {
+    return new Path(target.getParent(), "." + target.getName() + kind + UUID.randomUUID());
+  }
+
+  /** Writes a new file through {@code fs} (its create makes the missing folders). */
+  private static void write(FileSystem fs, Path p, byte[] bytes) throws IOException {
+    try (OutputStream out = fs.create(p, false)) {
+      out.write(bytes);
     }
   }
 
