@@ -232,7 +232,8 @@ public final class SemiweakCli {
     sb.append("                            generation scores for the next (scores/RECIPE-gen2, ...); config\n");
     sb.append("                            key generations, default 1\n");
     sb.append("                            [--dry-run] says which stages would run, be skipped or refused,\n");
-    sb.append("                            and why, without running anything or creating the run directory\n");
+    sb.append("                            and why, without running anything or creating the run directory;\n");
+    sb.append("                            with --seeds, for each seed's directory and options\n");
     sb.append("  status RUN_DIR            every stage: committed, stale, damaged (with the repair) or leftover;\n");
     sb.append("                            [--verify] also checks each file's checksum; [--json] for machines\n");
     sb.append("  rerun RUN_DIR STAGE       runs one committed stage again with the options it was run with\n");
@@ -373,11 +374,8 @@ public final class SemiweakCli {
 
   private int runPipeline(RunConfig cfg, Args a) {
     if (a.global.containsKey("seeds")) {
-      if (a.flags.contains("dry-run")) {
-        throw new ConfigException("--dry-run checks one run directory: leave out --seeds, and give --run-dir"
-            + " RUN_DIR/seed-N to check one seed's");
-      }
-      return runSeeds(cfg, a, parseSeeds(a.global.get("seeds")));
+      List<Long> seeds = parseSeeds(a.global.get("seeds"));
+      return a.flags.contains("dry-run") ? dryRunSeeds(cfg, a, seeds) : runSeeds(cfg, a, seeds);
     }
     if (a.flags.contains("dry-run")) {
       return dryRun(cfg, a);
@@ -490,12 +488,8 @@ public final class SemiweakCli {
     }
   }
 
-  /**
-   * The pipeline once per seed, each in its own run directory {@code RUN_DIR/seed-N} with the seed of
-   * every model stage (initialization, order and augmentation) set to N; the data preparation stays
-   * the same. Prints and writes {@code RUN_DIR/seeds-summary.txt}: mean ± std of every row.
-   */
-  private int runSeeds(RunConfig cfg, Args a, List<Long> seeds) {
+  /** The folder that holds one run directory per seed: the config's run directory, itself not a run. */
+  private static String seedsRoot(RunConfig cfg) {
     String root = cfg.runDir();
     if (root == null || root.isBlank()) {
       throw new ConfigException("--seeds needs a run directory (run-dir in the config or --run-dir)");
@@ -509,18 +503,52 @@ public final class SemiweakCli {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot check " + runFile + ": " + e.getMessage(), e);
     }
+    return root;
+  }
+
+  /**
+   * Points the config at seed N's run directory, {@code ROOT/seed-N}, with the seed of every model stage
+   * (initialization, order and augmentation) set to N; the data preparation stays the same.
+   */
+  private static void useSeed(RunConfig cfg, String root, long seed) {
+    cfg.set(RunConfig.RUN_DIR, new org.apache.hadoop.fs.Path(root, "seed-" + seed).toString());
+    for (StageKind kind : List.of(StageKind.TRAIN_TEACHER, StageKind.PRETRAIN, StageKind.FINETUNE,
+        StageKind.BASELINE)) {
+      cfg.set(kind.command(), "seed", seed);
+    }
+    if (cfg.hasSection(StageKind.DISTILL)) {
+      // Only when asked for: setting an option creates the section, which turns distillation on.
+      cfg.set(StageKind.DISTILL.command(), "seed", seed);
+    }
+    cfg.set(StageKind.TRAIN_TEACHER.command(), "weak-seed", seed);
+  }
+
+  /**
+   * {@code run --seeds N --dry-run}: the dry run of each seed's directory with that seed's options (a dry
+   * run of {@code --run-dir ROOT/seed-N} alone would plan the config's seed and call every stage stale).
+   * Exit code 2 when any seed's run would be refused.
+   */
+  private int dryRunSeeds(RunConfig cfg, Args a, List<Long> seeds) {
+    String root = seedsRoot(cfg);
+    int code = OK;
+    for (long seed : seeds) {
+      useSeed(cfg, root, seed);
+      out.printf("semiweak: seed %d of %s%n", seed, seeds);
+      code = Math.max(code, dryRun(cfg, a));
+    }
+    return code;
+  }
+
+  /**
+   * The pipeline once per seed, each in its own run directory {@code RUN_DIR/seed-N} with the seed of
+   * every model stage (initialization, order and augmentation) set to N; the data preparation stays
+   * the same. Prints and writes {@code RUN_DIR/seeds-summary.txt}: mean ± std of every row.
+   */
+  private int runSeeds(RunConfig cfg, Args a, List<Long> seeds) {
+    String root = seedsRoot(cfg);
     Map<Long, List<StageOutcome>> runs = new LinkedHashMap<>();
     for (long seed : seeds) {
-      cfg.set(RunConfig.RUN_DIR, new org.apache.hadoop.fs.Path(root, "seed-" + seed).toString());
-      for (StageKind kind : List.of(StageKind.TRAIN_TEACHER, StageKind.PRETRAIN, StageKind.FINETUNE,
-          StageKind.BASELINE)) {
-        cfg.set(kind.command(), "seed", seed);
-      }
-      if (cfg.hasSection(StageKind.DISTILL)) {
-        // Only when asked for: setting an option creates the section, which turns distillation on.
-        cfg.set(StageKind.DISTILL.command(), "seed", seed);
-      }
-      cfg.set(StageKind.TRAIN_TEACHER.command(), "weak-seed", seed);
+      useSeed(cfg, root, seed);
       out.printf("semiweak: seed %d of %s%n", seed, seeds);
       runs.put(seed, runOnce(cfg, a));
     }

@@ -90,6 +90,17 @@ class SeedSummaryTest {
     assertThat(summary).as("written beside the runs").contains("teacher/semi-supervised")
         .contains("student/semi-supervised/k20-p2/finetune").contains("baseline")
         .contains("selection/semi-supervised/k20-p2");
+
+    String[] dry = PipelineTest.cli("run", config.toString(), "--seeds", "3", "--dry-run");
+    assertThat(dry[0]).as("exit code; stderr: %s", dry[2]).isEqualTo("0");
+    assertThat(dry[1]).as("seeds 1 and 2 are planned with their own seeds: nothing of theirs is stale")
+        .contains("semiweak: seed 1 of [1, 2, 3]").contains("semiweak: seed 2 of [1, 2, 3]")
+        .doesNotContain("inputs or options changed");
+    String seed3 = dry[1].substring(dry[1].indexOf("semiweak: seed 3 of"));
+    assertThat(dry[1].substring(0, dry[1].indexOf("semiweak: seed 3 of")))
+        .containsPattern("0 of \\d+ stages would run");
+    assertThat(seed3).contains("the run directory does not exist yet").doesNotContain("0 of ");
+    assertThat(Files.exists(root.resolve("seed-3"))).as("a dry run creates nothing").isFalse();
   }
 
   @Test
