@@ -225,13 +225,20 @@ public final class ModelWeights implements Serializable {
    * of spec, seed and scheme.
    */
   public static ModelWeights initial(ModelSpec spec, long seed, Init init) {
+    return initial(spec.newBlock(), spec.inputShape(1), seed, init);
+  }
+
+  /**
+   * {@link #initial(ModelSpec, long, Init)} for any new block of convolutions, BatchNorms and linear
+   * layers (e.g. a {@link ProjectionNet}), initialized for {@code inputShape}.
+   */
+  static ModelWeights initial(Block block, Shape inputShape, long seed, Init init) {
     Engines.configure();
     Builder b = builder();
     try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-      Block block = spec.newBlock();
       // Zeros avoid drawing random numbers from the engine's (unseeded) generator; values are ours.
       block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
-      block.initialize(manager, DataType.FLOAT32, spec.inputShape(1));
+      block.initialize(manager, DataType.FLOAT32, inputShape);
       long lastFanIn = 1;
       for (Pair<String, Parameter> p : block.getParameters()) {
         String name = p.getKey();
@@ -256,7 +263,7 @@ public final class ModelWeights implements Serializable {
             }
             break;
           case BIAS:
-            // The only bias is the linear head's, right after its weight (convolutions have none).
+            // Only linear layers have a bias, right after their weight (convolutions have none).
             if (init == Init.PYTORCH) {
               uniform(v, 1.0 / Math.sqrt(lastFanIn), rng);
             }

@@ -216,8 +216,9 @@ public final class TrainingOptionSpecs {
         .optWorkers(workerCount)
         .optSyncSteps(Math.round(total * o.get(syncFraction)))
         .optSeed(o.get(seed))
-        .optCropPadding(o.get(cropPadding))
-        .optHorizontalFlip(o.get(flip))
+        // A phase without the augmentation options (see optimization()) trains on the images as they are.
+        .optCropPadding(o.has(cropPadding) ? o.get(cropPadding) : 0)
+        .optHorizontalFlip(o.has(flip) && o.get(flip))
         .optCutout(o.getOr(cutout, 0))
         .optRandAugment(ops, ops == 0 ? 0 : o.getOr(randAugmentMagnitude, RAND_AUGMENT_MAGNITUDE_DEFAULT))
         .optDropout(o.getOr(dropout, 0.0))
@@ -230,6 +231,15 @@ public final class TrainingOptionSpecs {
     List<OptionSpec<?>> out = new java.util.ArrayList<>(List.of(leading));
     out.addAll(all());
     return List.copyOf(out);
+  }
+
+  /**
+   * The optimizer, schedule, data-parallel and seed options, without the architecture, augmentation
+   * and noise ones: for a phase that makes its own views of the images (self-supervised training).
+   */
+  public List<OptionSpec<?>> optimization() {
+    return List.of(epochs, batchSize, learningRate, momentum, nesterov, weightDecay, warmupEpochs, workers, localSteps,
+        syncFraction, seed);
   }
 
   public List<OptionSpec<?>> all() {

@@ -93,6 +93,14 @@ public abstract class TrainingStage implements Stage {
       this.spark = spark;
     }
 
+    /** The phase trained last. */
+    public TrainingPhase last() {
+      if (done.isEmpty()) {
+        throw new IllegalStateException(id() + ": no phase has trained yet (a bug)");
+      }
+      return done.get(done.size() - 1);
+    }
+
     /** Records a count of the stage's manifest beside the training examples (e.g. images left out, and why). */
     public void count(String name, long value) {
       counts.put(name, value);

@@ -15,12 +15,14 @@ import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.semiweak.model.ContrastiveViews;
 import org.semiweak.model.Devices;
 import org.semiweak.model.ImageTensors;
 import org.semiweak.model.Inference;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
 import org.semiweak.model.NoGrad;
+import org.semiweak.model.ProjectionNet;
 import org.semiweak.model.TrainingNoise;
 
 /**
@@ -116,6 +118,49 @@ public final class LocalTrainer {
   }
 
   /**
+   * SimCLR's NT-Xent loss, averaged over the {@code 2B} views: {@code z} holds the projections of
+   * {@code B} images' first views (rows {@code 0..B-1}) then of their second views (rows {@code
+   * B..2B-1}); each view's logits are the cosine similarities to the other {@code 2B - 1} views
+   * divided by {@code temperature}, and its target is its partner (row {@code i + B} or {@code i - B}).
+   */
+  static NDArray ntXentLoss(NDArray z, double temperature) {
+    long views = z.getShape().get(0);
+    if (views % 2 != 0 || views < 4) {
+      throw new IllegalArgumentException("NT-Xent needs two views of at least 2 images, found " + views + " rows");
+    }
+    long b = views / 2;
+    NDManager m = z.getManager();
+    NDArray unit = z.div(z.norm(new int[] {1}, true).maximum(1e-12f));
+    NDArray eye = m.eye((int) views);
+    // The similarity of a view with itself is excluded by pushing it far below every other logit.
+    NDArray logits = unit.matMul(unit.transpose()).div((float) temperature).sub(eye.mul(1e9f));
+    NDArray partners = m.eye((int) views).concat(m.eye((int) views), 1)
+        .get(new ai.djl.ndarray.index.NDIndex(":, " + b + ":" + (b + views)));
+    return logits.logSoftmax(1).mul(partners).sum(new int[] {1}).neg().mean();
+  }
+
+  /**
+   * How many of the {@code B} images' first views (rows {@code 0..B-1} of {@code z}) are most similar
+   * to their own second view among the other {@code 2B - 1}: the contrastive task's top-1 accuracy,
+   * what self-supervised training reports as its training accuracy.
+   */
+  static int countPartnersFound(NDArray z) {
+    try (NoGrad off = NoGrad.enter(); NDManager scratch = z.getManager().newSubManager()) {
+      long views = z.getShape().get(0);
+      long b = views / 2;
+      NDArray unit = z.div(z.norm(new int[] {1}, true).maximum(1e-12f));
+      unit.attach(scratch);
+      NDArray similar = unit.matMul(unit.transpose()).sub(scratch.eye((int) views).mul(1e9f));
+      long[] best = similar.argMax(1).toLongArray();
+      int found = 0;
+      for (int i = 0; i < b; i++) {
+        found += best[i] == i + b ? 1 : 0;
+      }
+      return found;
+    }
+  }
+
+  /**
    * How many images of a batch the model's top-1 class gets right: with hard labels, the images
    * whose largest logit is at their label; with soft targets, those whose largest logit is at a
    * class of largest target weight (the argmax of a teacher's distribution; any of an image's k
@@ -165,10 +210,13 @@ public final class LocalTrainer {
     boolean augment = options.cropPadding() > 0 || options.horizontalFlip() || options.cutout() > 0
         || options.randAugmentOps() > 0;
     boolean modelNoise = options.dropout() > 0 || options.stochasticDepth() > 0;
+    SelfSupervised selfSupervised = options.selfSupervised();
+    // Self-supervised: two views of each image, rows 0..B-1 and B..2B-1 of the batch tensor.
+    int views = selfSupervised == null ? 1 : 2;
     BatchSlots slots = BatchSlots.of(shard, options, workerIndex);
     SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
     Sgd sgd = new Sgd(options);
-    float[] images = new float[batchSize * values];
+    float[] images = new float[views * batchSize * values];
     long[] labels = new long[batchSize];
     boolean soft = shard.hasSoftTargets();
     int classes = spec.numClasses();
@@ -177,7 +225,9 @@ public final class LocalTrainer {
     long correct = 0;
 
     try (NDManager manager = NDManager.newBaseManager(device)) {
-      Block block = Inference.newInitializedBlock(spec, manager);
+      Block block = selfSupervised == null ? Inference.newInitializedBlock(spec, manager)
+          : ProjectionNet.newInitializedBlock(spec, selfSupervised.projectionHidden(), selfSupervised.projectionDim(),
+              manager);
       weights.copyInto(block);
       List<String> names = new ArrayList<>();
       List<Parameter> trainable = new ArrayList<>();
@@ -200,7 +250,13 @@ public final class LocalTrainer {
           if (soft) {
             shard.softTarget(index, softTargets, slot * classes, classes);
           }
-          if (augment) {
+          if (selfSupervised != null) {
+            for (int view = 0; view < 2; view++) {
+              ContrastiveViews.view(shard.pixelsView(index), spec, selfSupervised.minCropScale(),
+                  SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, view * batchSize + slot), images,
+                  (view * batchSize + slot) * values);
+            }
+          } else if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
             ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
                 options.cutout(), options.randAugmentOps(), options.randAugmentMagnitude(), seed, images,
@@ -210,7 +266,7 @@ public final class LocalTrainer {
           }
         }
         try (NDManager batch = manager.newSubManager()) {
-          NDArray x = batch.create(images, spec.inputShape(batchSize));
+          NDArray x = batch.create(images, spec.inputShape((long) views * batchSize));
           NDArray y = soft ? batch.create(softTargets, new ai.djl.ndarray.types.Shape(batchSize, classes))
               : batch.create(labels);
           float loss;
@@ -227,13 +283,15 @@ public final class LocalTrainer {
                     spec.residualBlocks(), SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, -1))
                     : null) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-              NDArray lossArray = soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
+              NDArray lossArray = selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
+                  : soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
               // serialize Spark tasks sharing an executor.
               JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
               loss = lossArray.getFloat();
               // From the logits this step trained on: no second forward pass.
-              batchCorrect = countCorrect(logits, labels, softTargets, classes);
+              batchCorrect = selfSupervised != null ? countPartnersFound(logits)
+                  : countCorrect(logits, labels, softTargets, classes);
             }
             if (!Float.isFinite(loss)) {
               throw new NonFiniteLossException(String.format(Locale.ROOT,

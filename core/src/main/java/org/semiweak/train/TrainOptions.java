@@ -69,6 +69,7 @@ public final class TrainOptions implements Serializable {
   private final double dropout;
   private final double stochasticDepth;
   private final int labeledPerBatch;
+  private final SelfSupervised selfSupervised;
 
   /** All fields; prefer {@link #builder()}. Validated. */
   @JsonCreator
@@ -91,7 +92,8 @@ public final class TrainOptions implements Serializable {
       @JsonProperty(value = "randAugmentMagnitude") int randAugmentMagnitude,
       @JsonProperty(value = "dropout") double dropout,
       @JsonProperty(value = "stochasticDepth") double stochasticDepth,
-      @JsonProperty(value = "labeledPerBatch") int labeledPerBatch) {
+      @JsonProperty(value = "labeledPerBatch") int labeledPerBatch,
+      @JsonProperty(value = "selfSupervised") SelfSupervised selfSupervised) {
     this.batchSize = batchSize;
     this.baseLearningRate = baseLearningRate;
     this.momentum = momentum;
@@ -111,6 +113,7 @@ public final class TrainOptions implements Serializable {
     this.dropout = dropout;
     this.stochasticDepth = stochasticDepth;
     this.labeledPerBatch = labeledPerBatch;
+    this.selfSupervised = selfSupervised;
     validate();
   }
 
@@ -136,6 +139,12 @@ public final class TrainOptions implements Serializable {
     require(stochasticDepth >= 0 && stochasticDepth < 1, "stochasticDepth must be in [0, 1), found " + stochasticDepth);
     require(labeledPerBatch >= 0 && labeledPerBatch < batchSize, "labeledPerBatch must be in [0, batchSize="
         + batchSize + "), found " + labeledPerBatch);
+    if (selfSupervised != null) {
+      // Its views replace the classifier's augmentation, and it has no labels to mix in.
+      require(cutout == 0 && randAugmentOps == 0 && labeledPerBatch == 0, "self-supervised training makes its own"
+          + " views: cutout, randAugmentOps and labeledPerBatch must be 0, found " + cutout + ", " + randAugmentOps
+          + " and " + labeledPerBatch);
+    }
   }
 
   private static void require(boolean ok, String message) {
@@ -170,6 +179,7 @@ public final class TrainOptions implements Serializable {
     b.dropout = dropout;
     b.stochasticDepth = stochasticDepth;
     b.labeledPerBatch = labeledPerBatch;
+    b.selfSupervised = selfSupervised;
     return b;
   }
 
@@ -194,6 +204,7 @@ public final class TrainOptions implements Serializable {
     private double dropout = 0;
     private double stochasticDepth = 0;
     private int labeledPerBatch = 0;
+    private SelfSupervised selfSupervised = null;
 
     private Builder() {}
 
@@ -224,11 +235,13 @@ public final class TrainOptions implements Serializable {
      * from the rest (default 0: one pool, see {@link ExampleShard#LABELED_POOL}).
      */
     public Builder optLabeledPerBatch(int v) { labeledPerBatch = v; return this; }
+    /** Self-supervised training with this objective instead of classification (default null: classify). */
+    public Builder optSelfSupervised(SelfSupervised v) { selfSupervised = v; return this; }
 
     public TrainOptions build() {
       return new TrainOptions(batchSize, baseLearningRate, momentum, nesterov, weightDecay, totalSteps,
           warmupSteps, localStepsPerRound, workers, seed, cropPadding, horizontalFlip, syncSteps, cutout,
-          randAugmentOps, randAugmentMagnitude, dropout, stochasticDepth, labeledPerBatch);
+          randAugmentOps, randAugmentMagnitude, dropout, stochasticDepth, labeledPerBatch, selfSupervised);
     }
   }
 
@@ -333,6 +346,11 @@ public final class TrainOptions implements Serializable {
   @JsonProperty("labeledPerBatch")
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
   public int labeledPerBatch() { return labeledPerBatch; }
+
+  /** The self-supervised objective, or null for classification (then absent from the JSON). */
+  @JsonProperty("selfSupervised")
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public SelfSupervised selfSupervised() { return selfSupervised; }
 
   @Override
   public boolean equals(Object o) {

@@ -10,6 +10,8 @@ public enum TeacherRecipe {
   SEMI_SUPERVISED("semi-supervised"),
   /** Pretrained on the weak tags of the unlabeled set, then fine-tuned on the labeled set. */
   SEMI_WEAK("semi-weak"),
+  /** Pretrained without labels or tags on the unlabeled set (SimCLR), then fine-tuned on the labeled set. */
+  SELF_SUPERVISED("self-supervised"),
   /** A user's TorchScript file, imported after a shape check. */
   TORCHSCRIPT("torchscript");
 

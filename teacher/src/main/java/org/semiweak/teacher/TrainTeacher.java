@@ -23,6 +23,7 @@ import org.semiweak.config.Options;
 import org.semiweak.data.ImageSchema;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
+import org.semiweak.model.ProjectionNet;
 import org.semiweak.model.StageModel;
 import org.semiweak.run.RunDir;
 import org.semiweak.run.RunLayout;
@@ -34,6 +35,8 @@ import org.semiweak.run.result.Publication;
 import org.semiweak.stage.PrepInfo;
 import org.semiweak.stage.TrainingOptionSpecs;
 import org.semiweak.stage.TrainingStage;
+import org.semiweak.train.SelfSupervised;
+import org.semiweak.train.TrainOptions;
 
 /**
  * Makes a teacher by one of the {@link TeacherRecipe}s and commits it as {@code teacher/<recipe>}.
@@ -44,6 +47,10 @@ import org.semiweak.stage.TrainingStage;
  *       through the vocabulary; an image with several tag classes takes one of them, chosen by a
  *       seeded hash of its id), then fine-tuned on the labeled set with the {@code finetune-*}
  *       options.
+ *   <li>{@code self-supervised}: the encoder pretrained on the unlabeled images alone, without labels
+ *       or tags, by SimCLR ({@link SelfSupervised}: two views of each image, a projection head,
+ *       NT-Xent), then, with the projection head replaced by a classifier, fine-tuned on the labeled
+ *       set with the {@code finetune-*} options.
  *   <li>{@code torchscript}: the user's TorchScript file ({@link TorchScriptImport}).
  * </ul>
  */
@@ -51,7 +58,8 @@ public final class TrainTeacher extends TrainingStage {
   public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", TeacherRecipe.SEMI_WEAK.command(),
       TeacherRecipe.names(),
       "semi-supervised (labeled set only), semi-weak (weak tags of the unlabeled set, then the labeled set),"
-          + " or torchscript (import the user's own TorchScript teacher from model-file)");
+          + " self-supervised (SimCLR on the unlabeled images, then the labeled set) or torchscript (import the"
+          + " user's own TorchScript teacher from model-file)");
 
   public static final OptionSpec<String> MODEL_FILE = OptionSpec.stringOption("model-file", "",
       "torchscript recipe: the TorchScript file (torch.jit.save) taking (batch, channels, size, size) float images"
@@ -75,10 +83,33 @@ public final class TrainTeacher extends TrainingStage {
   public static final TrainingOptionSpecs WEAK = new TrainingOptionSpecs("weak-",
       new TrainingOptionSpecs.Defaults(null, null, 3, 64, 0.1, 5e-4, 0, 50), false);
 
+  /**
+   * The self-supervised phase of a self-supervised teacher (SimCLR). Its defaults are a start, not
+   * tuned: SimCLR's own runs take hundreds of epochs with batches of 512 and more.
+   */
+  public static final TrainingOptionSpecs SSL = new TrainingOptionSpecs("ssl-",
+      new TrainingOptionSpecs.Defaults(null, null, 20, 256, 0.1, 1e-4, 1, 50), false);
+
+  public static final OptionSpec<String> SSL_METHOD = OptionSpec.choiceOption("ssl-method", SelfSupervised.SIMCLR,
+      List.of(SelfSupervised.SIMCLR), "self-supervised recipe: the method; simclr (two views, projection head,"
+          + " NT-Xent); BYOL and SwAV are not built yet");
+  public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", 0.5, 0.001, 100,
+      "self-supervised recipe: NT-Xent's temperature (SimCLR: 0.1 to 0.5)");
+  public static final OptionSpec<Integer> SSL_PROJECTION_HIDDEN = OptionSpec.intOption("ssl-projection-hidden", 256,
+      1, 65_536, "self-supervised recipe: units of the projection head's hidden layer (the head is dropped before"
+          + " fine-tuning)");
+  public static final OptionSpec<Integer> SSL_PROJECTION_DIM = OptionSpec.intOption("ssl-projection-dim", 128, 1,
+      65_536, "self-supervised recipe: units of the projection, where the loss compares the two views");
+  public static final OptionSpec<Double> SSL_MIN_CROP_SCALE = OptionSpec.doubleOption("ssl-min-crop-scale", 0.2,
+      0.01, 1, "self-supervised recipe: smallest area of a view's random crop, as a fraction of the image"
+          + " (SimCLR: 0.08 on 224 px images)");
+
   public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", 30, 1, 100_000,
-      "semi-weak recipe: epochs on the labeled set after the weak-tag phase");
+      "semi-weak and self-supervised recipes: epochs on the labeled set after the weak-tag or self-supervised"
+          + " phase");
   public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
-      0.01, 0, 100, "semi-weak recipe: peak learning rate on the labeled set after the weak-tag phase");
+      0.01, 0, 100, "semi-weak and self-supervised recipes: peak learning rate on the labeled set after the"
+          + " weak-tag or self-supervised phase");
   public static final OptionSpec<String> WEAK_TARGETS = OptionSpec.choiceOption("weak-targets", "all-tags",
       List.of("all-tags", "one-tag"), "semi-weak recipe: an image whose tags map to k classes trains against all of"
           + " them with weight 1/k each (all-tags, a soft target, as hashtag pretraining does), or against one of"
@@ -88,9 +119,16 @@ public final class TrainTeacher extends TrainingStage {
   static final List<OptionSpec<?>> TORCHSCRIPT_OPTIONS =
       List.of(MODEL_FILE, LABELED.normMean, LABELED.normStd, OUTPUTS, CLASSES_FILE);
 
+  /** The self-supervised phase's own options (the recipe also takes the labeled phase's and finetune-*). */
+  static final List<OptionSpec<?>> SELF_SUPERVISED_OPTIONS;
+
   public static final List<OptionSpec<?>> OPTIONS;
 
   static {
+    List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_PROJECTION_HIDDEN,
+        SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
+    ssl.addAll(SSL.optimization());
+    SELF_SUPERVISED_OPTIONS = List.copyOf(ssl);
     List<OptionSpec<?>> all = new ArrayList<>();
     all.add(RECIPE);
     all.addAll(LABELED.all());
@@ -98,6 +136,7 @@ public final class TrainTeacher extends TrainingStage {
     all.add(FINETUNE_EPOCHS);
     all.add(FINETUNE_LEARNING_RATE);
     all.add(WEAK_TARGETS);
+    all.addAll(SELF_SUPERVISED_OPTIONS);
     all.addAll(List.of(MODEL_FILE, OUTPUTS, CLASSES_FILE));
     OPTIONS = List.copyOf(all);
   }
@@ -120,6 +159,12 @@ public final class TrainTeacher extends TrainingStage {
         out.add(FINETUNE_EPOCHS);
         out.add(FINETUNE_LEARNING_RATE);
         out.add(WEAK_TARGETS);
+      }
+      case SELF_SUPERVISED -> {
+        out.addAll(LABELED.all());
+        out.addAll(SELF_SUPERVISED_OPTIONS);
+        out.add(FINETUNE_EPOCHS);
+        out.add(FINETUNE_LEARNING_RATE);
       }
       case TORCHSCRIPT -> out.addAll(TORCHSCRIPT_OPTIONS);
     }
@@ -164,6 +209,9 @@ public final class TrainTeacher extends TrainingStage {
       if (recipe == TeacherRecipe.SEMI_WEAK) {
         WEAK.schedule(options, 1);
         LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
+      } else if (recipe == TeacherRecipe.SELF_SUPERVISED) {
+        selfSupervisedSchedule(1);
+        LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
       } else {
         LABELED.schedule(options, 1);
       }
@@ -197,9 +245,49 @@ public final class TrainTeacher extends TrainingStage {
       labeledEpochs = options.get(FINETUNE_EPOCHS);
       labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
     }
+    if (recipe == TeacherRecipe.SELF_SUPERVISED) {
+      // Every unlabeled image, tagged or not: the label column is unused (SimCLR needs no labels).
+      Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED)
+          .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), lit(0).as(ImageSchema.LABEL));
+      long unlabeledCount = unlabeled.count();
+      SelfSupervised objective = selfSupervised();
+      ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
+          ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), options.get(SSL.seed)),
+          selfSupervisedSchedule(unlabeledCount), options.get(SSL.epochs));
+      warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount));
+      // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
+      weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
+      labeledEpochs = options.get(FINETUNE_EPOCHS);
+      labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
+    }
     weights = phases.train("labeled", labeled, labeledCount, spec, weights,
         LABELED.schedule(options, labeledCount, labeledEpochs, labeledLearningRate), labeledEpochs);
     return StageModel.of(id().path(), spec, weights);
+  }
+
+  /**
+   * NT-Xent at chance, {@code log(2b - 1)} for {@code b} images per worker, means the views were not
+   * told apart: the projections collapsed (a learning rate too high for the batch, often) or the
+   * phase was too short. The teacher is still committed, with a warning in the log.
+   */
+  private void warnIfAtChance(org.semiweak.run.result.TrainingPhase phase, TrainOptions schedule) {
+    double chance = Math.log(2.0 * schedule.batchSize() - 1);
+    if (phase.finalLoss() > 0.98 * chance) {
+      org.slf4j.LoggerFactory.getLogger(TrainTeacher.class).warn("{}: the self-supervised loss ended at {}, chance level"
+          + " ({} = log of the {} other views): the encoder learned little; lower ssl-learning-rate or train more"
+          + " ssl-epochs", id(), String.format(java.util.Locale.ROOT, "%.3f", phase.finalLoss()),
+          String.format(java.util.Locale.ROOT, "%.3f", chance), 2 * schedule.batchSize() - 1);
+    }
+  }
+
+  private SelfSupervised selfSupervised() {
+    return new SelfSupervised(options.get(SSL_METHOD), options.get(SSL_TEMPERATURE), options.get(SSL_PROJECTION_HIDDEN),
+        options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE));
+  }
+
+  /** The self-supervised phase's schedule for {@code examples} images: its views replace crop and flip. */
+  private TrainOptions selfSupervisedSchedule(long examples) {
+    return SSL.schedule(options, examples).toBuilder().optSelfSupervised(selfSupervised()).build();
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */

@@ -120,6 +120,32 @@ class TrainTeacherTest {
     assertEvaluatedModel(m, r);
   }
 
+  @Test
+  void aSelfSupervisedTeacherPretrainsOnEveryUnlabeledImageWithoutLabelsThenOnTheLabeledSplit() {
+    TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised",
+        "ssl-epochs", "2", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "5",
+        "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "finetune-epochs", "1"));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    assertThat(m.stage()).isEqualTo("teacher/self-supervised");
+    ModelResult r = m.result(ModelResult.class);
+    assertThat(r.phaseNames()).as("a self-supervised phase, then a labeled phase")
+        .containsExactly("self-supervised", "labeled");
+    assertTrained("self-supervised", r.phase("self-supervised"), prepared.count(Split.UNLABELED), 2, 32, 2);
+    assertThat(m.count("training-examples.self-supervised")).as("every unlabeled image, with a known tag or not")
+        .isEqualTo(prepared.count(Split.UNLABELED)).isGreaterThan(prepared.taggedUnlabeled());
+    assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 1, 32, 2);
+    assertThat(r.phase("self-supervised").learningCurve()).as("NT-Xent of 2 x 16 views: at most log(31) by chance,"
+        + " and the contrastive accuracy of each round")
+        .allSatisfy(p -> {
+          assertThat(p.loss()).isPositive().isFinite();
+          assertThat(p.trainAccuracy()).isBetween(0.0, 1.0);
+        });
+    assertEvaluatedModel(m, r);
+    assertThat(m.options()).as("the recipe's options identify it").containsEntry("ssl-method", "simclr")
+        .containsEntry("ssl-temperature", 0.5).doesNotContainKeys("weak-epochs", "ssl-crop-padding");
+  }
+
   static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
     Map<String, Integer> out = new HashMap<>();
     Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, seed, false);

@@ -1,0 +1,88 @@
+package org.semiweak.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.initializer.Initializer;
+import java.util.List;
+
+/**
+ * The network that self-supervised training trains: a classifier's encoder (a {@link ModelSpec}'s
+ * ResNet up to its global pooling) with SimCLR's projection head in place of the classifier,
+ * {@code Linear(features, hidden) - ReLU - Linear(hidden, dim)}.
+ *
+ * <p>It is built as the spec's network with {@code hidden} "classes" (whose linear head is the
+ * projection's first layer), followed by a ReLU and the second layer. So the encoder's parameters are
+ * the classifier's under the prefix {@link #ENCODER_PREFIX}, and {@link #classifierWeights} takes them
+ * over to fine-tune, with a new classifier.
+ */
+public final class ProjectionNet {
+  private ProjectionNet() {}
+
+  /** What the encoder's parameter names start with inside this network. */
+  static final String ENCODER_PREFIX = "01SequentialBlock_";
+
+  /** A new, uninitialized block for {@code spec}'s encoder and a projection head of {@code hidden} and {@code dim} units. */
+  public static Block newBlock(ModelSpec spec, int hidden, int dim) {
+    return new SequentialBlock()
+        .add(spec.withNumClasses(hidden).newBlock())
+        .add(Activation.reluBlock())
+        .add(Linear.builder().setUnits(dim).build());
+  }
+
+  /** {@link #newBlock}, initialized (to zeros: the values come from {@link #initial} or a checkpoint). */
+  public static Block newInitializedBlock(ModelSpec spec, int hidden, int dim, NDManager manager) {
+    Engines.configure();
+    Block block = newBlock(spec, hidden, dim);
+    block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
+    block.initialize(manager, DataType.FLOAT32, spec.inputShape(1));
+    return block;
+  }
+
+  /** Deterministic initial weights, drawn as {@link ModelWeights#initial(ModelSpec, long)} draws a classifier's. */
+  public static ModelWeights initial(ModelSpec spec, int hidden, int dim, long seed) {
+    return ModelWeights.initial(newBlock(spec, hidden, dim), spec.inputShape(1), seed, ModelWeights.INIT_DEFAULT);
+  }
+
+  /**
+   * A classifier of {@code spec} with the encoder of {@code trained} (weights of this network for the
+   * same spec) and the classifier of {@link ModelWeights#initial(ModelSpec, long) initial(spec,
+   * seed)}: the projection head is dropped, as SimCLR does before fine-tuning.
+   *
+   * @throws IllegalArgumentException if {@code trained} lacks an encoder tensor of {@code spec} or has
+   *     it in another shape (weights of another architecture)
+   */
+  public static ModelWeights classifierWeights(ModelWeights trained, ModelSpec spec, long seed) {
+    ModelWeights fresh = ModelWeights.initial(spec, seed);
+    List<String> names = fresh.names();
+    // The classifier is the network's only linear layer, its last two tensors.
+    String head = names.get(names.size() - 2);
+    if (!head.endsWith("Linear_weight")) {
+      throw new IllegalStateException("expected the classifier's linear weight last but one, found " + head + " (a bug)");
+    }
+    ModelWeights.Builder out = ModelWeights.builder();
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      if (i >= names.size() - 2) {
+        out.addOwned(name, fresh.shape(name), fresh.values(name));
+        continue;
+      }
+      String encoderName = ENCODER_PREFIX + name;
+      if (!trained.contains(encoderName)) {
+        throw new IllegalArgumentException("the self-supervised weights have no tensor '" + encoderName + "': they were"
+            + " not trained for " + spec);
+      }
+      if (!java.util.Arrays.equals(trained.shape(encoderName), fresh.shape(name))) {
+        throw new IllegalArgumentException("the self-supervised tensor '" + encoderName + "' has shape "
+            + java.util.Arrays.toString(trained.shape(encoderName)) + ", the classifier's " + java.util.Arrays.toString(
+                fresh.shape(name)) + ": they were not trained for " + spec);
+      }
+      out.addOwned(name, fresh.shape(name), trained.values(encoderName));
+    }
+    return out.build();
+  }
+}

@@ -1,0 +1,62 @@
+package org.semiweak.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import org.junit.jupiter.api.Test;
+
+/** SimCLR's network: the classifier's encoder with a projection head, and back to a classifier. */
+class ProjectionNetTest {
+  private static final ModelSpec SPEC = ModelSpec.smallResNet(1, 16, 4, 1, 16, 32);
+
+  @Test
+  void theNetworkProjectsEachImageToDimValues() {
+    ModelWeights w = ProjectionNet.initial(SPEC, 24, 8, 5);
+    assertThat(w).as("a pure function of spec, head and seed").isEqualTo(ProjectionNet.initial(SPEC, 24, 8, 5));
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+      Block block = ProjectionNet.newInitializedBlock(SPEC, 24, 8, m);
+      w.copyInto(block);
+      NDArray out = block.forward(new ParameterStore(m, false), new NDList(m.ones(SPEC.inputShape(3))), false)
+          .singletonOrThrow();
+      assertThat(out.getShape().getShape()).containsExactly(3, 8);
+    }
+  }
+
+  @Test
+  void theClassifierKeepsTheEncoderAndGetsAFreshHead() {
+    ModelWeights trained = ProjectionNet.initial(SPEC, 24, 8, 5);
+    ModelWeights classifier = ProjectionNet.classifierWeights(trained, SPEC, 9);
+    ModelWeights fresh = ModelWeights.initial(SPEC, 9);
+    assertThat(classifier.names()).as("exactly the classifier's tensors").isEqualTo(fresh.names());
+    int n = fresh.names().size();
+    for (int i = 0; i < n; i++) {
+      String name = fresh.names().get(i);
+      if (i < n - 2) {
+        assertThat(classifier.values(name)).as("%s comes from the self-supervised encoder", name)
+            .containsExactly(trained.values(ProjectionNet.ENCODER_PREFIX + name));
+      } else {
+        assertThat(name).containsPattern("Linear_(weight|bias)$");
+        assertThat(classifier.values(name)).as("%s: the new classifier", name).containsExactly(fresh.values(name));
+      }
+    }
+    // The projection head's tensors are not carried over (the encoder's own last linear layer and the second one).
+    assertThat(trained.names().size()).isEqualTo(n + 2);
+    try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+      classifier.copyInto(Inference.newInitializedBlock(SPEC, m));
+    }
+  }
+
+  @Test
+  void weightsOfAnotherArchitectureAreRefusedByName() {
+    ModelWeights other = ProjectionNet.initial(ModelSpec.smallResNet(1, 16, 4, 1, 16, 48), 24, 8, 5);
+    assertThatThrownBy(() -> ProjectionNet.classifierWeights(other, SPEC, 9))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has shape")
+        .hasMessageContaining("they were not trained for " + SPEC);
+  }
+}
