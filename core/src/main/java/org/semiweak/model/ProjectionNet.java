@@ -7,18 +7,23 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.initializer.Initializer;
 import java.util.List;
 
 /**
- * The network that self-supervised training trains: a classifier's encoder (a {@link ModelSpec}'s
- * ResNet up to its global pooling) with SimCLR's projection head in place of the classifier,
- * {@code Linear(features, hidden) - ReLU - Linear(hidden, dim)}.
+ * The networks that self-supervised training trains: a classifier's encoder (a {@link ModelSpec}'s
+ * ResNet up to its global pooling) with a projection head in place of the classifier, {@code
+ * Linear(features, hidden) - BN - ReLU - Linear(hidden, dim)} (SimCLR's head with SimCLRv2's and
+ * BYOL's batch normalization), and for BYOL a predictor after it, {@code Linear(dim, hidden) - BN -
+ * ReLU - Linear(hidden, dim)}.
  *
- * <p>It is built as the spec's network with {@code hidden} "classes" (whose linear head is the
- * projection's first layer), followed by a ReLU and the second layer. So the encoder's parameters are
- * the classifier's under the prefix {@link #ENCODER_PREFIX}, and {@link #classifierWeights} takes them
- * over to fine-tune, with a new classifier.
+ * <p>It is one flat sequence: the spec's network with {@code hidden} "classes" (whose linear head is
+ * the projection's first layer), BN, ReLU, the projection's second layer, then the predictor's four
+ * layers. So the encoder's parameters are the classifier's under the prefix {@link #ENCODER_PREFIX}
+ * (and {@link #classifierWeights} takes them over to fine-tune, with a new classifier), and the
+ * network without predictor (BYOL's target) has the same parameter names as the first part of the
+ * network with it (BYOL's online network).
  */
 public final class ProjectionNet {
   private ProjectionNet() {}
@@ -26,32 +31,44 @@ public final class ProjectionNet {
   /** What the encoder's parameter names start with inside this network. */
   static final String ENCODER_PREFIX = "01SequentialBlock_";
 
-  /** A new, uninitialized block for {@code spec}'s encoder and a projection head of {@code hidden} and {@code dim} units. */
-  public static Block newBlock(ModelSpec spec, int hidden, int dim) {
-    return new SequentialBlock()
+  /**
+   * A new, uninitialized network for {@code spec}'s encoder and a projection head of {@code hidden}
+   * and {@code dim} units, with a predictor of the same sizes when {@code predictor}.
+   */
+  public static Block newBlock(ModelSpec spec, int hidden, int dim, boolean predictor) {
+    SequentialBlock net = new SequentialBlock()
         .add(spec.withNumClasses(hidden).newBlock())
+        .add(BatchNorm.builder().build())
         .add(Activation.reluBlock())
         .add(Linear.builder().setUnits(dim).build());
+    if (predictor) {
+      net.add(Linear.builder().setUnits(hidden).build())
+          .add(BatchNorm.builder().build())
+          .add(Activation.reluBlock())
+          .add(Linear.builder().setUnits(dim).build());
+    }
+    return net;
   }
 
   /** {@link #newBlock}, initialized (to zeros: the values come from {@link #initial} or a checkpoint). */
-  public static Block newInitializedBlock(ModelSpec spec, int hidden, int dim, NDManager manager) {
+  public static Block newInitializedBlock(ModelSpec spec, int hidden, int dim, boolean predictor, NDManager manager) {
     Engines.configure();
-    Block block = newBlock(spec, hidden, dim);
+    Block block = newBlock(spec, hidden, dim, predictor);
     block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
     block.initialize(manager, DataType.FLOAT32, spec.inputShape(1));
     return block;
   }
 
   /** Deterministic initial weights, drawn as {@link ModelWeights#initial(ModelSpec, long)} draws a classifier's. */
-  public static ModelWeights initial(ModelSpec spec, int hidden, int dim, long seed) {
-    return ModelWeights.initial(newBlock(spec, hidden, dim), spec.inputShape(1), seed, ModelWeights.INIT_DEFAULT);
+  public static ModelWeights initial(ModelSpec spec, int hidden, int dim, boolean predictor, long seed) {
+    return ModelWeights.initial(newBlock(spec, hidden, dim, predictor), spec.inputShape(1), seed,
+        ModelWeights.INIT_DEFAULT);
   }
 
   /**
    * A classifier of {@code spec} with the encoder of {@code trained} (weights of this network for the
-   * same spec) and the classifier of {@link ModelWeights#initial(ModelSpec, long) initial(spec,
-   * seed)}: the projection head is dropped, as SimCLR does before fine-tuning.
+   * same spec, with or without predictor) and the classifier of {@link ModelWeights#initial(ModelSpec,
+   * long) initial(spec, seed)}: the heads are dropped, as SimCLR and BYOL do before fine-tuning.
    *
    * @throws IllegalArgumentException if {@code trained} lacks an encoder tensor of {@code spec} or has
    *     it in another shape (weights of another architecture)

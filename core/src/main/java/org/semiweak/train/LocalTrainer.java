@@ -140,17 +140,48 @@ public final class LocalTrainer {
   }
 
   /**
+   * BYOL's loss over the {@code 2B} views: {@code predictions} are the online network's of the first
+   * views (rows {@code 0..B-1}) then of the second views, {@code targets} the target network's
+   * projections in the same order. Each view's prediction is compared with the target projection of
+   * its partner view: {@code 2 - 2 cos}, averaged over the {@code B} images for each direction and
+   * summed over the two directions, as BYOL's symmetrized loss.
+   */
+  static NDArray byolLoss(NDArray predictions, NDArray targets) {
+    long views = predictions.getShape().get(0);
+    if (views % 2 != 0 || views < 2 || !predictions.getShape().equals(targets.getShape())) {
+      throw new IllegalArgumentException("BYOL needs two views per image and a target for each prediction, found "
+          + predictions.getShape() + " and " + targets.getShape());
+    }
+    long b = views / 2;
+    NDArray p = predictions.div(predictions.norm(new int[] {1}, true).maximum(1e-12f));
+    NDArray z = targets.div(targets.norm(new int[] {1}, true).maximum(1e-12f));
+    NDArray partners = z.get(b + ":").concat(z.get(":" + b), 0);
+    return p.mul(partners).sum(new int[] {1}).mul(-2).add(2).mean().mul(2);
+  }
+
+  /**
    * How many of the {@code B} images' first views (rows {@code 0..B-1} of {@code z}) are most similar
    * to their own second view among the other {@code 2B - 1}: the contrastive task's top-1 accuracy,
    * what self-supervised training reports as its training accuracy.
    */
   static int countPartnersFound(NDArray z) {
-    try (NoGrad off = NoGrad.enter(); NDManager scratch = z.getManager().newSubManager()) {
-      long views = z.getShape().get(0);
+    return countPartnersFound(z, z);
+  }
+
+  /**
+   * {@link #countPartnersFound(NDArray)} between two sets of rows: how many of rows {@code 0..B-1} of
+   * {@code queries} are most similar to row {@code i + B} of {@code keys} among its rows other than
+   * {@code i} (BYOL: a view's prediction against the target projections of the other views).
+   */
+  static int countPartnersFound(NDArray queries, NDArray keys) {
+    try (NoGrad off = NoGrad.enter(); NDManager scratch = queries.getManager().newSubManager()) {
+      long views = queries.getShape().get(0);
       long b = views / 2;
-      NDArray unit = z.div(z.norm(new int[] {1}, true).maximum(1e-12f));
+      NDArray unit = queries.div(queries.norm(new int[] {1}, true).maximum(1e-12f));
       unit.attach(scratch);
-      NDArray similar = unit.matMul(unit.transpose()).sub(scratch.eye((int) views).mul(1e9f));
+      NDArray keyUnit = keys.div(keys.norm(new int[] {1}, true).maximum(1e-12f));
+      keyUnit.attach(scratch);
+      NDArray similar = unit.matMul(keyUnit.transpose()).sub(scratch.eye((int) views).mul(1e9f));
       long[] best = similar.argMax(1).toLongArray();
       int found = 0;
       for (int i = 0; i < b; i++) {
@@ -227,7 +258,7 @@ public final class LocalTrainer {
     try (NDManager manager = NDManager.newBaseManager(device)) {
       Block block = selfSupervised == null ? Inference.newInitializedBlock(spec, manager)
           : ProjectionNet.newInitializedBlock(spec, selfSupervised.projectionHidden(), selfSupervised.projectionDim(),
-              manager);
+              selfSupervised.hasTarget(), manager);
       weights.copyInto(block);
       List<String> names = new ArrayList<>();
       List<Parameter> trainable = new ArrayList<>();
@@ -240,7 +271,31 @@ public final class LocalTrainer {
           runningStats.add(p.getValue());
         }
       }
-      List<NDArray> buffers = momentumBuffers(optimizerState, names, trainable, manager);
+      List<NDArray> buffers = momentumBuffers(withoutTarget(optimizerState), names, trainable, manager);
+      // BYOL: the moving-average target network, kept in the optimizer state (see SelfSupervised).
+      Block target = null;
+      List<String> targetNames = new ArrayList<>();
+      List<Parameter> targetParams = new ArrayList<>();
+      List<Parameter> targetSources = new ArrayList<>();
+      if (selfSupervised != null && selfSupervised.hasTarget()) {
+        target = ProjectionNet.newInitializedBlock(spec, selfSupervised.projectionHidden(),
+            selfSupervised.projectionDim(), false, manager);
+        ModelWeights online = ModelWeights.fromBlock(block);
+        ModelWeights.Builder initialTarget = ModelWeights.builder();
+        java.util.Map<String, Parameter> onlineByName = new java.util.HashMap<>();
+        block.getParameters().forEach(p -> onlineByName.put(p.getKey(), p.getValue()));
+        for (Pair<String, Parameter> p : target.getParameters()) {
+          String name = p.getKey();
+          targetNames.add(name);
+          targetParams.add(p.getValue());
+          targetSources.add(onlineByName.get(name));
+          // A fresh run starts the target at the online network's values.
+          String stored = TARGET_PREFIX + name;
+          initialTarget.addOwned(name, optimizerState.contains(stored) ? optimizerState.shape(stored) : online.shape(name),
+              optimizerState.contains(stored) ? optimizerState.values(stored) : online.values(name));
+        }
+        initialTarget.build().copyInto(target);
+      }
       ParameterStore parameterStore = new ParameterStore(manager, false);
 
       for (long step = fromGlobalStep; step < fromGlobalStep + steps; step++) {
@@ -283,14 +338,22 @@ public final class LocalTrainer {
                     spec.residualBlocks(), SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, -1))
                     : null) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-              NDArray lossArray = selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
+              NDArray targetProjections = null;
+              if (target != null) {
+                try (NoGrad off = NoGrad.enter()) {
+                  targetProjections = target.forward(parameterStore, new NDList(x), true).singletonOrThrow();
+                }
+              }
+              NDArray lossArray = target != null ? byolLoss(logits, targetProjections)
+                  : selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
                   : soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
               // serialize Spark tasks sharing an executor.
               JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
               loss = lossArray.getFloat();
               // From the logits this step trained on: no second forward pass.
-              batchCorrect = selfSupervised != null ? countPartnersFound(logits)
+              batchCorrect = target != null ? countPartnersFound(logits, targetProjections)
+                  : selfSupervised != null ? countPartnersFound(logits)
                   : countCorrect(logits, labels, softTargets, classes);
             }
             if (!Float.isFinite(loss)) {
@@ -321,11 +384,25 @@ public final class LocalTrainer {
           correct += batchCorrect;
           try (NoGrad off = NoGrad.enter()) {
             sgd.step(trainable, buffers, (float) options.learningRate(step), batch);
+            if (target != null) {
+              float rate = (float) selfSupervised.targetMomentumAt(step, options.totalSteps());
+              for (int i = 0; i < targetParams.size(); i++) {
+                NDArray moved = targetSources.get(i).getArray().mul(1 - rate);
+                moved.attach(batch);
+                targetParams.get(i).getArray().muli(rate).addi(moved);
+              }
+            }
           }
         }
       }
       ModelWeights newWeights = ModelWeights.fromBlock(block);
-      ModelWeights newState = ModelWeights.fromArrays(names, buffers);
+      List<String> stateNames = new ArrayList<>(names);
+      List<NDArray> stateArrays = new ArrayList<>(buffers);
+      for (int i = 0; i < targetParams.size(); i++) {
+        stateNames.add(TARGET_PREFIX + targetNames.get(i));
+        stateArrays.add(targetParams.get(i).getArray());
+      }
+      ModelWeights newState = ModelWeights.fromArrays(stateNames, stateArrays);
       // Weights read back from libtorch must be finite; with finite losses and gradients they are,
       // so this is a backstop that the attempt retry of trainSteps handles like a NaN loss.
       requireFinite(newWeights, "weights", fromGlobalStep + steps, workerIndex);
@@ -336,6 +413,23 @@ public final class LocalTrainer {
   }
 
   private static final int GRADIENT_PASSES = 3;
+
+  /** What BYOL's target tensors are named by in the optimizer state, before the target's parameter names. */
+  static final String TARGET_PREFIX = "target/";
+
+  /** The optimizer state without BYOL's target tensors: the momentum buffers. */
+  private static ModelWeights withoutTarget(ModelWeights state) {
+    if (state.names().stream().noneMatch(n -> n.startsWith(TARGET_PREFIX))) {
+      return state;
+    }
+    ModelWeights.Builder b = ModelWeights.builder();
+    for (String n : state.names()) {
+      if (!n.startsWith(TARGET_PREFIX)) {
+        b.addOwned(n, state.shape(n), state.values(n));
+      }
+    }
+    return b.build();
+  }
 
 
   /** Copies of the parameters' arrays (libtorch-owned clones) attached to {@code manager}. */

@@ -46,7 +46,7 @@ class SelfSupervisedTrainingTest {
     TrainOptions options = TrainOptions.builder().setTotalSteps(60).optBatchSize(64).optBaseLearningRate(0.05)
         .optWeightDecay(1e-4).optWarmupSteps(5).optCropPadding(0).optHorizontalFlip(false).optSeed(3)
         .optSelfSupervised(simclr).build();
-    ModelWeights weights = ProjectionNet.initial(SPEC, 64, 32, 3);
+    ModelWeights weights = ProjectionNet.initial(SPEC, 64, 32, false, 3);
     ModelWeights state = ModelWeights.empty();
     double[] meanLoss = new double[3];
     double[] partnersFound = new double[3];

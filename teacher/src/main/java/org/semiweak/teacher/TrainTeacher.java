@@ -91,10 +91,14 @@ public final class TrainTeacher extends TrainingStage {
       new TrainingOptionSpecs.Defaults(null, null, 20, 256, 0.1, 1e-4, 1, 50), false);
 
   public static final OptionSpec<String> SSL_METHOD = OptionSpec.choiceOption("ssl-method", SelfSupervised.SIMCLR,
-      List.of(SelfSupervised.SIMCLR), "self-supervised recipe: the method; simclr (two views, projection head,"
-          + " NT-Xent); BYOL and SwAV are not built yet");
+      List.of(SelfSupervised.SIMCLR, SelfSupervised.BYOL), "self-supervised recipe: the method; simclr (two views,"
+          + " projection head, NT-Xent against the other views of the worker's batch) or byol (an online network"
+          + " predicts a moving-average target's projection of the other view; no negatives); SwAV is not built yet");
   public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", 0.5, 0.001, 100,
-      "self-supervised recipe: NT-Xent's temperature (SimCLR: 0.1 to 0.5)");
+      "self-supervised recipe, simclr: NT-Xent's temperature (SimCLR: 0.1 to 0.5)");
+  public static final OptionSpec<Double> SSL_TARGET_MOMENTUM = OptionSpec.doubleOption("ssl-target-momentum", 0.99,
+      0.5, 0.99999, "self-supervised recipe, byol: the target network's moving-average rate at the start, rising to 1"
+          + " along a cosine (BYOL: 0.996 on ImageNet, 0.99 for short runs)");
   public static final OptionSpec<Integer> SSL_PROJECTION_HIDDEN = OptionSpec.intOption("ssl-projection-hidden", 256,
       1, 65_536, "self-supervised recipe: units of the projection head's hidden layer (the head is dropped before"
           + " fine-tuning)");
@@ -125,8 +129,8 @@ public final class TrainTeacher extends TrainingStage {
   public static final List<OptionSpec<?>> OPTIONS;
 
   static {
-    List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_PROJECTION_HIDDEN,
-        SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
+    List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_TARGET_MOMENTUM,
+        SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
     ssl.addAll(SSL.optimization());
     SELF_SUPERVISED_OPTIONS = List.copyOf(ssl);
     List<OptionSpec<?>> all = new ArrayList<>();
@@ -252,9 +256,12 @@ public final class TrainTeacher extends TrainingStage {
       long unlabeledCount = unlabeled.count();
       SelfSupervised objective = selfSupervised();
       ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
-          ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), options.get(SSL.seed)),
+          ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), objective.hasTarget(),
+              options.get(SSL.seed)),
           selfSupervisedSchedule(unlabeledCount), options.get(SSL.epochs));
-      warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount));
+      if (!objective.hasTarget()) {
+        warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount));
+      }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
       labeledEpochs = options.get(FINETUNE_EPOCHS);
@@ -281,8 +288,11 @@ public final class TrainTeacher extends TrainingStage {
   }
 
   private SelfSupervised selfSupervised() {
-    return new SelfSupervised(options.get(SSL_METHOD), options.get(SSL_TEMPERATURE), options.get(SSL_PROJECTION_HIDDEN),
-        options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE));
+    return options.get(SSL_METHOD).equals(SelfSupervised.BYOL)
+        ? SelfSupervised.byol(options.get(SSL_TARGET_MOMENTUM), options.get(SSL_PROJECTION_HIDDEN),
+            options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE))
+        : SelfSupervised.simclr(options.get(SSL_TEMPERATURE), options.get(SSL_PROJECTION_HIDDEN),
+            options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE));
   }
 
   /** The self-supervised phase's schedule for {@code examples} images: its views replace crop and flip. */

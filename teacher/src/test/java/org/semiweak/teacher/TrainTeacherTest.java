@@ -146,6 +146,23 @@ class TrainTeacherTest {
         .containsEntry("ssl-temperature", 0.5).doesNotContainKeys("weak-epochs", "ssl-crop-padding");
   }
 
+  @Test
+  void aByolTeacherKeepsItsMovingAverageTargetAcrossRoundsOfTwoWorkers() {
+    TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "ssl-method", "byol",
+        "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "3",
+        "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "finetune-epochs", "1"));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    assertThat(m.stage()).isEqualTo("teacher/self-supervised");
+    ModelResult r = m.result(ModelResult.class);
+    assertThat(r.phaseNames()).containsExactly("self-supervised", "labeled");
+    assertTrained("self-supervised", r.phase("self-supervised"), prepared.count(Split.UNLABELED), 1, 32, 2);
+    assertThat(r.phase("self-supervised").learningCurve()).as("2 - 2 cos in both directions: in [0, 8]")
+        .allSatisfy(p -> assertThat(p.loss()).isBetween(0.0, 8.0));
+    assertEvaluatedModel(m, r);
+    assertThat(m.options()).containsEntry("ssl-method", "byol").containsEntry("ssl-target-momentum", 0.99);
+  }
+
   static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
     Map<String, Integer> out = new HashMap<>();
     Dataset<Row> weak = TrainTeacher.weaklyLabeled(unlabeled, seed, false);
