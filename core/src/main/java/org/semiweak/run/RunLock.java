@@ -6,9 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -20,7 +17,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.semiweak.util.HadoopFiles;
 import org.semiweak.util.Json;
 import org.slf4j.Logger;
@@ -381,22 +377,15 @@ public final class RunLock implements AutoCloseable {
     }
 
     /**
-     * Replaces the lease's content: a rename over it locally, an overwriting create (atomic on HDFS)
-     * elsewhere; on a conditional store only if the lease is still the version {@code etag} that was
-     * read (else it changed hands in between: not renewed, and the next beat reads who holds it).
+     * Replaces the lease's content so that readers see the old or the new one whole ({@link
+     * HadoopFiles#writeAtomically}); on a conditional store only if the lease is still the version
+     * {@code etag} that was read (else it changed hands in between: not renewed, and the next beat
+     * reads who holds it).
      */
     void overwrite(String content, String etag) throws IOException {
-      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-      if (fs instanceof RawLocalFileSystem local) {
-        java.nio.file.Path target = local.pathToFile(path).toPath();
-        java.nio.file.Path tmp = target.resolveSibling("." + target.getFileName() + ".beat-" + UUID.randomUUID());
-        Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return;
-      }
       if (conditional && etag != null) {
         try (OutputStream out = (OutputStream) fs.createFile(path).overwrite(true).must(CONDITIONAL_ETAG, etag).build()) {
-          out.write(bytes);
+          out.write(content.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
           if (HadoopFiles.preconditionFailed(e)) {
             LOG.warn("the lease {} changed since it was read; not renewed this time", path);
@@ -406,8 +395,10 @@ public final class RunLock implements AutoCloseable {
         }
         return;
       }
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(bytes);
+      try {
+        HadoopFiles.writeAtomically(fs, path, content);
+      } catch (java.io.UncheckedIOException e) {
+        throw e.getCause();
       }
     }
 

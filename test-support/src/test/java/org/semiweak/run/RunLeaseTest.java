@@ -161,6 +161,37 @@ class RunLeaseTest {
     assertThat(next.fs().exists(next.layout().lockFile())).isFalse();
   }
 
+  /**
+   * {@code takers} processes lock {@code uri} for "taker" at the same moment; returns the locks taken.
+   * A process refused must be told {@code refusal}; none may fail otherwise (neither the run file
+   * nor the lease may fail to be written).
+   */
+  private List<RunLock> lockAtOnce(ExecutorService pool, String uri, int takers, String refusal) throws Exception {
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<RunLock>> attempts = new ArrayList<>();
+    for (int i = 0; i < takers; i++) {
+      RunDir run = process(uri);
+      attempts.add(pool.submit(() -> {
+        start.await();
+        try {
+          return run.lock("taker", timeout(Duration.ofMinutes(10)));
+        } catch (RunLockedException refused) {
+          assertThat(refused).hasMessageContaining(refusal);
+          return null;
+        }
+      }));
+    }
+    start.countDown();
+    List<RunLock> taken = new ArrayList<>();
+    for (Future<RunLock> f : attempts) {
+      RunLock l = f.get(2, TimeUnit.MINUTES);
+      if (l != null) {
+        taken.add(l);
+      }
+    }
+    return taken;
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"local", "hdfs"})
   void ofSeveralProcessesTakingOverOneStaleLeaseAtOnceExactlyOneWins(String fs) throws Exception {
@@ -172,27 +203,7 @@ class RunLeaseTest {
         RunLock dead = process(uri).lock("killed", timeout(Duration.ofSeconds(1)));
         dead.abandon();
         Thread.sleep(1500); // the lease is stale now: every taker sees it so
-        CountDownLatch start = new CountDownLatch(1);
-        List<Future<RunLock>> attempts = new ArrayList<>();
-        for (int i = 0; i < takers; i++) {
-          RunDir run = process(uri);
-          attempts.add(pool.submit(() -> {
-            start.await();
-            try {
-              return run.lock("taker", timeout(Duration.ofMinutes(10)));
-            } catch (RunLockedException refused) {
-              return null;
-            }
-          }));
-        }
-        start.countDown();
-        List<RunLock> winners = new ArrayList<>();
-        for (Future<RunLock> f : attempts) {
-          RunLock l = f.get(2, TimeUnit.MINUTES);
-          if (l != null) {
-            winners.add(l);
-          }
-        }
+        List<RunLock> winners = lockAtOnce(pool, uri, takers, "is in use by another semiweak process");
         assertThat(winners).as("round %d: exactly one process takes over the stale lease", round).hasSize(1);
         RunLock winner = winners.get(0);
         winner.verifyHeld();
@@ -213,28 +224,7 @@ class RunLeaseTest {
     try {
       for (int round = 0; round < 4; round++) {
         String uri = newRun(fs);
-        CountDownLatch start = new CountDownLatch(1);
-        List<Future<RunLock>> attempts = new ArrayList<>();
-        for (int i = 0; i < takers; i++) {
-          RunDir run = process(uri);
-          attempts.add(pool.submit(() -> {
-            start.await();
-            try {
-              return run.lock("taker", timeout(Duration.ofMinutes(10)));
-            } catch (RunLockedException refused) {
-              assertThat(refused).hasMessageContaining("taker");
-              return null;
-            }
-          }));
-        }
-        start.countDown();
-        List<RunLock> holders = new ArrayList<>();
-        for (Future<RunLock> f : attempts) {
-          RunLock l = f.get(2, TimeUnit.MINUTES); // neither the run file nor the lease may fail to be written
-          if (l != null) {
-            holders.add(l);
-          }
-        }
+        List<RunLock> holders = lockAtOnce(pool, uri, takers, "taker");
         assertThat(holders).as("round %d: processes holding the lease of the new %s", round, uri).hasSize(1);
         RunDir reader = RunDir.openExisting(uri, new Configuration());
         assertThat(reader.readString(reader.layout().runFile())).as("the run file, written whole once")
