@@ -16,7 +16,9 @@ import java.util.List;
  * ResNet up to its global pooling) with a projection head in place of the classifier, {@code
  * Linear(features, hidden) - BN - ReLU - Linear(hidden, dim)} (SimCLR's head with SimCLRv2's and
  * BYOL's batch normalization), and for BYOL a predictor after it, {@code Linear(dim, hidden) - BN -
- * ReLU - Linear(hidden, dim)}.
+ * ReLU - Linear(hidden, dim)}, or for SwAV its prototypes after it: the projection L2-normalized,
+ * then {@code Linear(dim, prototypes)} without bias, whose rows the trainer keeps at unit length, so
+ * the outputs are cosine similarities to the prototypes.
  *
  * <p>It is one flat sequence: the spec's network with {@code hidden} "classes" (whose linear head is
  * the projection's first layer), BN, ReLU, the projection's second layer, then the predictor's four
@@ -36,6 +38,14 @@ public final class ProjectionNet {
    * and {@code dim} units, with a predictor of the same sizes when {@code predictor}.
    */
   public static Block newBlock(ModelSpec spec, int hidden, int dim, boolean predictor) {
+    return newBlock(spec, hidden, dim, predictor, 0);
+  }
+
+  /** {@link #newBlock(ModelSpec, int, int, boolean)} with {@code prototypes} SwAV prototypes after the projection (0: none). */
+  public static Block newBlock(ModelSpec spec, int hidden, int dim, boolean predictor, int prototypes) {
+    if (predictor && prototypes > 0) {
+      throw new IllegalArgumentException("a predictor (BYOL) or prototypes (SwAV), not both");
+    }
     SequentialBlock net = new SequentialBlock()
         .add(spec.withNumClasses(hidden).newBlock())
         .add(BatchNorm.builder().build())
@@ -47,13 +57,28 @@ public final class ProjectionNet {
           .add(Activation.reluBlock())
           .add(Linear.builder().setUnits(dim).build());
     }
+    if (prototypes > 0) {
+      net.add(ai.djl.nn.LambdaBlock.singleton(ProjectionNet::unitRows, "l2normalize"))
+          .add(Linear.builder().setUnits(prototypes).optBias(false).build());
+    }
     return net;
+  }
+
+  /** Each row of {@code x} divided by its L2 norm (at least 1e-12). */
+  public static ai.djl.ndarray.NDArray unitRows(ai.djl.ndarray.NDArray x) {
+    return x.div(x.norm(new int[] {1}, true).maximum(1e-12f));
   }
 
   /** {@link #newBlock}, initialized (to zeros: the values come from {@link #initial} or a checkpoint). */
   public static Block newInitializedBlock(ModelSpec spec, int hidden, int dim, boolean predictor, NDManager manager) {
+    return newInitializedBlock(spec, hidden, dim, predictor, 0, manager);
+  }
+
+  /** The same with SwAV's prototypes. */
+  public static Block newInitializedBlock(ModelSpec spec, int hidden, int dim, boolean predictor, int prototypes,
+      NDManager manager) {
     Engines.configure();
-    Block block = newBlock(spec, hidden, dim, predictor);
+    Block block = newBlock(spec, hidden, dim, predictor, prototypes);
     block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
     block.initialize(manager, DataType.FLOAT32, spec.inputShape(1));
     return block;
@@ -61,7 +86,12 @@ public final class ProjectionNet {
 
   /** Deterministic initial weights, drawn as {@link ModelWeights#initial(ModelSpec, long)} draws a classifier's. */
   public static ModelWeights initial(ModelSpec spec, int hidden, int dim, boolean predictor, long seed) {
-    return ModelWeights.initial(newBlock(spec, hidden, dim, predictor), spec.inputShape(1), seed,
+    return initial(spec, hidden, dim, predictor, 0, seed);
+  }
+
+  /** The same with SwAV's prototypes (their rows drawn like a linear layer's, then made unit length by training). */
+  public static ModelWeights initial(ModelSpec spec, int hidden, int dim, boolean predictor, int prototypes, long seed) {
+    return ModelWeights.initial(newBlock(spec, hidden, dim, predictor, prototypes), spec.inputShape(1), seed,
         ModelWeights.INIT_DEFAULT);
   }
 

@@ -140,6 +140,59 @@ public final class LocalTrainer {
   }
 
   /**
+   * Sinkhorn-Knopp's codes for {@code scores} {@code (B, K)}, the similarities of {@code B} views to
+   * {@code K} prototypes: {@code Q = exp(scores / epsilon)}, then {@code iterations} times scaled so
+   * that every prototype gets {@code 1/K} of the total and then every view {@code 1/B}; returned
+   * scaled so each view's row sums to 1 (its soft assignment). Computed without gradient.
+   */
+  static NDArray sinkhorn(NDArray scores, double epsilon, int iterations) {
+    try (NoGrad off = NoGrad.enter()) {
+      long b = scores.getShape().get(0);
+      long k = scores.getShape().get(1);
+      // Shifted by the largest score first: the same codes, without overflow at small epsilon.
+      NDArray q = scores.sub(scores.max()).div((float) epsilon).exp();
+      q = q.div(q.sum());
+      for (int i = 0; i < iterations; i++) {
+        q = q.div(q.sum(new int[] {0}, true)).div((float) k);
+        q = q.div(q.sum(new int[] {1}, true)).div((float) b);
+      }
+      return q.mul((float) b);
+    }
+  }
+
+  /**
+   * SwAV's swapped prediction over the {@code 2B} views: {@code scores} are the similarities of the
+   * first views (rows {@code 0..B-1}) then of the second views to the prototypes. Each half gets its
+   * Sinkhorn codes; each view's softmax of its scores at {@code temperature} predicts its partner's
+   * code (cross-entropy); the mean over the views of both halves.
+   */
+  static NDArray swavLoss(NDArray scores, double temperature, double epsilon) {
+    long views = scores.getShape().get(0);
+    if (views % 2 != 0 || views < 4) {
+      throw new IllegalArgumentException("SwAV needs two views of at least 2 images, found " + views + " rows");
+    }
+    long b = views / 2;
+    NDArray first = scores.get(":" + b);
+    NDArray second = scores.get(b + ":");
+    NDArray codes = sinkhorn(second, epsilon, SelfSupervised.SINKHORN_ITERATIONS)
+        .concat(sinkhorn(first, epsilon, SelfSupervised.SINKHORN_ITERATIONS), 0);
+    return scores.div((float) temperature).logSoftmax(1).mul(codes).sum(new int[] {1}).neg().mean();
+  }
+
+  /** How many of the {@code B} images' two views have their largest score at the same prototype. */
+  static int countSamePrototype(NDArray scores) {
+    try (NoGrad off = NoGrad.enter()) {
+      long[] best = scores.argMax(1).toLongArray();
+      int b = best.length / 2;
+      int same = 0;
+      for (int i = 0; i < b; i++) {
+        same += best[i] == best[i + b] ? 1 : 0;
+      }
+      return same;
+    }
+  }
+
+  /**
    * BYOL's loss over the {@code 2B} views: {@code predictions} are the online network's of the first
    * views (rows {@code 0..B-1}) then of the second views, {@code targets} the target network's
    * projections in the same order. Each view's prediction is compared with the target projection of
@@ -258,7 +311,7 @@ public final class LocalTrainer {
     try (NDManager manager = NDManager.newBaseManager(device)) {
       Block block = selfSupervised == null ? Inference.newInitializedBlock(spec, manager)
           : ProjectionNet.newInitializedBlock(spec, selfSupervised.projectionHidden(), selfSupervised.projectionDim(),
-              selfSupervised.hasTarget(), manager);
+              selfSupervised.hasTarget(), selfSupervised.prototypeCount(), manager);
       weights.copyInto(block);
       List<String> names = new ArrayList<>();
       List<Parameter> trainable = new ArrayList<>();
@@ -272,6 +325,12 @@ public final class LocalTrainer {
         }
       }
       List<NDArray> buffers = momentumBuffers(withoutTarget(optimizerState), names, trainable, manager);
+      // SwAV: the prototypes (the last layer's weight) are kept at unit length, before and after every step.
+      Parameter prototypes = selfSupervised != null && selfSupervised.prototypeCount() > 0
+          ? trainable.get(trainable.size() - 1) : null;
+      if (prototypes != null) {
+        normalizeRows(prototypes, manager);
+      }
       // BYOL: the moving-average target network, kept in the optimizer state (see SelfSupervised).
       Block target = null;
       List<String> targetNames = new ArrayList<>();
@@ -345,6 +404,8 @@ public final class LocalTrainer {
                 }
               }
               NDArray lossArray = target != null ? byolLoss(logits, targetProjections)
+                  : prototypes != null
+                      ? swavLoss(logits, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon())
                   : selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
                   : soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
@@ -353,6 +414,7 @@ public final class LocalTrainer {
               loss = lossArray.getFloat();
               // From the logits this step trained on: no second forward pass.
               batchCorrect = target != null ? countPartnersFound(logits, targetProjections)
+                  : prototypes != null ? countSamePrototype(logits)
                   : selfSupervised != null ? countPartnersFound(logits)
                   : countCorrect(logits, labels, softTargets, classes);
             }
@@ -384,6 +446,9 @@ public final class LocalTrainer {
           correct += batchCorrect;
           try (NoGrad off = NoGrad.enter()) {
             sgd.step(trainable, buffers, (float) options.learningRate(step), batch);
+            if (prototypes != null) {
+              normalizeRows(prototypes, batch);
+            }
             if (target != null) {
               float rate = (float) selfSupervised.targetMomentumAt(step, options.totalSteps());
               for (int i = 0; i < targetParams.size(); i++) {
@@ -416,6 +481,16 @@ public final class LocalTrainer {
 
   /** What BYOL's target tensors are named by in the optimizer state, before the target's parameter names. */
   static final String TARGET_PREFIX = "target/";
+
+  /** Scales each row of a parameter (SwAV's prototypes) to unit L2 length, in place. */
+  private static void normalizeRows(Parameter p, NDManager scratch) {
+    try (NoGrad off = NoGrad.enter(); NDManager temporaries = scratch.newSubManager()) {
+      NDArray w = p.getArray();
+      NDArray norms = w.norm(new int[] {1}, true).maximum(1e-12f);
+      norms.attach(temporaries);
+      w.divi(norms);
+    }
+  }
 
   /** The optimizer state without BYOL's target tensors: the momentum buffers. */
   private static ModelWeights withoutTarget(ModelWeights state) {

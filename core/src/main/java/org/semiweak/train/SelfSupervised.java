@@ -26,15 +26,24 @@ import java.io.Serializable;
  *       directions. The target is a moving average of the online network, its rate rising from
  *       {@link #targetMomentum()} to 1 along a cosine over the run. It is kept in the optimizer state,
  *       so rounds average it across workers like the momentum buffers, and checkpoints keep it.
+ *   <li><b>SwAV</b> (Caron et al. 2020): the projections are compared with {@link #prototypes()}
+ *       learned unit vectors; each view's soft assignment to them (its code) is computed by
+ *       Sinkhorn-Knopp over the worker's batch (3 iterations at {@link #sinkhornEpsilon()}, so that
+ *       the batch spreads evenly over the prototypes), and each view predicts its partner's code from
+ *       its own similarities at {@link #temperature()} (swapped prediction, cross-entropy). Codes come
+ *       from the worker's batch only; there is no queue and no multi-crop yet.
  * </ul>
  *
  * @param method {@code simclr} or {@code byol}
- * @param temperature SimCLR: NT-Xent's temperature, > 0 (0.1 to 0.5); BYOL: 0
+ * @param temperature SimCLR: NT-Xent's temperature, > 0 (0.1 to 0.5); SwAV: the prediction's (0.1);
+ *     BYOL: 0
  * @param projectionHidden units of the projection head's (and predictor's) hidden layer
  * @param projectionDim units of the projection, where the loss compares views
  * @param minCropScale smallest area of a view's crop, as a fraction of the image (SimCLR: 0.08)
  * @param targetMomentum BYOL: the target's moving-average rate at the start, in (0, 1) (0.996 for
- *     ImageNet, 0.99 for short runs); SimCLR: 0
+ *     ImageNet, 0.99 for short runs); SimCLR and SwAV: 0
+ * @param prototypes SwAV: the number of prototypes, >= 2; SimCLR and BYOL: 0
+ * @param sinkhornEpsilon SwAV: the entropy weight of Sinkhorn-Knopp's codes, > 0 (0.05); SimCLR and BYOL: 0
  */
 @JsonPropertyOrder(alphabetic = true)
 public record SelfSupervised(
@@ -43,21 +52,31 @@ public record SelfSupervised(
     @JsonProperty(value = "projectionHidden", required = true) int projectionHidden,
     @JsonProperty(value = "projectionDim", required = true) int projectionDim,
     @JsonProperty(value = "minCropScale", required = true) double minCropScale,
-    @JsonProperty("targetMomentum") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double targetMomentum)
+    @JsonProperty("targetMomentum") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double targetMomentum,
+    @JsonProperty("prototypes") @JsonInclude(JsonInclude.Include.NON_DEFAULT) int prototypes,
+    @JsonProperty("sinkhornEpsilon") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double sinkhornEpsilon)
     implements Serializable {
 
   public static final String SIMCLR = "simclr";
   public static final String BYOL = "byol";
+  public static final String SWAV = "swav";
+
+  /** Sinkhorn-Knopp iterations per batch, as SwAV's. */
+  public static final int SINKHORN_ITERATIONS = 3;
 
   @JsonCreator
   public SelfSupervised {
-    if (SIMCLR.equals(method)) {
+    if (SIMCLR.equals(method) || SWAV.equals(method)) {
       if (!(temperature > 0) || !Double.isFinite(temperature)) {
-        throw new IllegalArgumentException("simclr: temperature must be > 0, found " + temperature);
+        throw new IllegalArgumentException(method + ": temperature must be > 0, found " + temperature);
       }
       if (targetMomentum != 0) {
-        throw new IllegalArgumentException("simclr has no target network: targetMomentum must be 0, found "
+        throw new IllegalArgumentException(method + " has no target network: targetMomentum must be 0, found "
             + targetMomentum);
+      }
+      if (SWAV.equals(method) && (prototypes < 2 || !(sinkhornEpsilon > 0) || !Double.isFinite(sinkhornEpsilon))) {
+        throw new IllegalArgumentException("swav: prototypes must be >= 2 and sinkhornEpsilon > 0, found " + prototypes
+            + " and " + sinkhornEpsilon);
       }
     } else if (BYOL.equals(method)) {
       if (!(targetMomentum > 0 && targetMomentum < 1)) {
@@ -67,8 +86,12 @@ public record SelfSupervised(
         throw new IllegalArgumentException("byol has no temperature: it must be 0, found " + temperature);
       }
     } else {
-      throw new IllegalArgumentException("self-supervised method must be \"" + SIMCLR + "\" or \"" + BYOL
-          + "\" (SwAV is not built yet), found " + (method == null ? "null" : "\"" + method + "\""));
+      throw new IllegalArgumentException("self-supervised method must be \"" + SIMCLR + "\", \"" + BYOL + "\" or \""
+          + SWAV + "\", found " + (method == null ? "null" : "\"" + method + "\""));
+    }
+    if (!SWAV.equals(method) && (prototypes != 0 || sinkhornEpsilon != 0)) {
+      throw new IllegalArgumentException(method + " has no prototypes: prototypes and sinkhornEpsilon must be 0, found "
+          + prototypes + " and " + sinkhornEpsilon);
     }
     if (projectionHidden < 1 || projectionDim < 1) {
       throw new IllegalArgumentException("projectionHidden and projectionDim must be >= 1, found " + projectionHidden
@@ -81,12 +104,24 @@ public record SelfSupervised(
 
   /** SimCLR with the given temperature, head and crop scale. */
   public static SelfSupervised simclr(double temperature, int projectionHidden, int projectionDim, double minCropScale) {
-    return new SelfSupervised(SIMCLR, temperature, projectionHidden, projectionDim, minCropScale, 0);
+    return new SelfSupervised(SIMCLR, temperature, projectionHidden, projectionDim, minCropScale, 0, 0, 0);
   }
 
   /** BYOL with the given starting target momentum, heads and crop scale. */
   public static SelfSupervised byol(double targetMomentum, int projectionHidden, int projectionDim, double minCropScale) {
-    return new SelfSupervised(BYOL, 0, projectionHidden, projectionDim, minCropScale, targetMomentum);
+    return new SelfSupervised(BYOL, 0, projectionHidden, projectionDim, minCropScale, targetMomentum, 0, 0);
+  }
+
+  /** SwAV with the given prototypes, Sinkhorn epsilon, prediction temperature, head and crop scale. */
+  public static SelfSupervised swav(int prototypes, double sinkhornEpsilon, double temperature, int projectionHidden,
+      int projectionDim, double minCropScale) {
+    return new SelfSupervised(SWAV, temperature, projectionHidden, projectionDim, minCropScale, 0, prototypes,
+        sinkhornEpsilon);
+  }
+
+  /** The prototypes after the projection: SwAV's count, else 0. */
+  public int prototypeCount() {
+    return SWAV.equals(method) ? prototypes : 0;
   }
 
   /** Whether the trained network has a predictor and a moving-average target (BYOL). */

@@ -91,14 +91,22 @@ public final class TrainTeacher extends TrainingStage {
       new TrainingOptionSpecs.Defaults(null, null, 20, 256, 0.1, 1e-4, 1, 50), false);
 
   public static final OptionSpec<String> SSL_METHOD = OptionSpec.choiceOption("ssl-method", SelfSupervised.SIMCLR,
-      List.of(SelfSupervised.SIMCLR, SelfSupervised.BYOL), "self-supervised recipe: the method; simclr (two views,"
-          + " projection head, NT-Xent against the other views of the worker's batch) or byol (an online network"
-          + " predicts a moving-average target's projection of the other view; no negatives); SwAV is not built yet");
-  public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", 0.5, 0.001, 100,
-      "self-supervised recipe, simclr: NT-Xent's temperature (SimCLR: 0.1 to 0.5)");
-  public static final OptionSpec<Double> SSL_TARGET_MOMENTUM = OptionSpec.doubleOption("ssl-target-momentum", 0.99,
+      List.of(SelfSupervised.SIMCLR, SelfSupervised.BYOL, SelfSupervised.SWAV), "self-supervised recipe: the method;"
+          + " simclr (two views, projection head, NT-Xent against the other views of the worker's batch), byol (an"
+          + " online network predicts a moving-average target's projection of the other view; no negatives) or swav"
+          + " (each view predicts the Sinkhorn code of the other over learned prototypes; no multi-crop yet)");
+  // No default value: each method has its own (simclr 0.5, swav 0.1).
+  public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", null, 0.001, 100,
+      "self-supervised recipe: simclr's NT-Xent temperature (absent: 0.5) or swav's prediction temperature (absent:"
+          + " 0.1)").optional();
+  public static final OptionSpec<Integer> SSL_PROTOTYPES = OptionSpec.intOption("ssl-prototypes", null, 2, 1_000_000,
+      "self-supervised recipe, swav: the number of prototypes (SwAV: 3000 on ImageNet); absent: 100").optional();
+  public static final OptionSpec<Double> SSL_SINKHORN_EPSILON = OptionSpec.doubleOption("ssl-sinkhorn-epsilon", null,
+      0.001, 10, "self-supervised recipe, swav: entropy weight of the Sinkhorn-Knopp codes; absent: 0.05").optional();
+  // The method-specific options have no default value: only those given identify a teacher.
+  public static final OptionSpec<Double> SSL_TARGET_MOMENTUM = OptionSpec.doubleOption("ssl-target-momentum", null,
       0.5, 0.99999, "self-supervised recipe, byol: the target network's moving-average rate at the start, rising to 1"
-          + " along a cosine (BYOL: 0.996 on ImageNet, 0.99 for short runs)");
+          + " along a cosine (BYOL: 0.996 on ImageNet, 0.99 for short runs); absent: 0.99").optional();
   public static final OptionSpec<Integer> SSL_PROJECTION_HIDDEN = OptionSpec.intOption("ssl-projection-hidden", 256,
       1, 65_536, "self-supervised recipe: units of the projection head's hidden layer (the head is dropped before"
           + " fine-tuning)");
@@ -130,7 +138,7 @@ public final class TrainTeacher extends TrainingStage {
 
   static {
     List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_TARGET_MOMENTUM,
-        SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
+        SSL_PROTOTYPES, SSL_SINKHORN_EPSILON, SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
     ssl.addAll(SSL.optimization());
     SELF_SUPERVISED_OPTIONS = List.copyOf(ssl);
     List<OptionSpec<?>> all = new ArrayList<>();
@@ -257,9 +265,9 @@ public final class TrainTeacher extends TrainingStage {
       SelfSupervised objective = selfSupervised();
       ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
           ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), objective.hasTarget(),
-              options.get(SSL.seed)),
+              objective.prototypeCount(), options.get(SSL.seed)),
           selfSupervisedSchedule(unlabeledCount), options.get(SSL.epochs));
-      if (!objective.hasTarget()) {
+      if (objective.method().equals(SelfSupervised.SIMCLR)) {
         warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount));
       }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
@@ -288,11 +296,16 @@ public final class TrainTeacher extends TrainingStage {
   }
 
   private SelfSupervised selfSupervised() {
-    return options.get(SSL_METHOD).equals(SelfSupervised.BYOL)
-        ? SelfSupervised.byol(options.get(SSL_TARGET_MOMENTUM), options.get(SSL_PROJECTION_HIDDEN),
-            options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE))
-        : SelfSupervised.simclr(options.get(SSL_TEMPERATURE), options.get(SSL_PROJECTION_HIDDEN),
-            options.get(SSL_PROJECTION_DIM), options.get(SSL_MIN_CROP_SCALE));
+    int hidden = options.get(SSL_PROJECTION_HIDDEN);
+    int dim = options.get(SSL_PROJECTION_DIM);
+    double minCropScale = options.get(SSL_MIN_CROP_SCALE);
+    return switch (options.get(SSL_METHOD)) {
+      case SelfSupervised.BYOL -> SelfSupervised.byol(options.getOr(SSL_TARGET_MOMENTUM, 0.99), hidden, dim, minCropScale);
+      case SelfSupervised.SWAV -> SelfSupervised.swav(options.getOr(SSL_PROTOTYPES, 100),
+          options.getOr(SSL_SINKHORN_EPSILON, 0.05),
+          options.getOr(SSL_TEMPERATURE, 0.1), hidden, dim, minCropScale);
+      default -> SelfSupervised.simclr(options.getOr(SSL_TEMPERATURE, 0.5), hidden, dim, minCropScale);
+    };
   }
 
   /** The self-supervised phase's schedule for {@code examples} images: its views replace crop and flip. */

@@ -143,7 +143,7 @@ class TrainTeacherTest {
         });
     assertEvaluatedModel(m, r);
     assertThat(m.options()).as("the recipe's options identify it").containsEntry("ssl-method", "simclr")
-        .containsEntry("ssl-temperature", 0.5).doesNotContainKeys("weak-epochs", "ssl-crop-padding");
+        .doesNotContainKeys("weak-epochs", "ssl-crop-padding", "ssl-temperature");
   }
 
   @Test
@@ -160,7 +160,25 @@ class TrainTeacherTest {
     assertThat(r.phase("self-supervised").learningCurve()).as("2 - 2 cos in both directions: in [0, 8]")
         .allSatisfy(p -> assertThat(p.loss()).isBetween(0.0, 8.0));
     assertEvaluatedModel(m, r);
-    assertThat(m.options()).containsEntry("ssl-method", "byol").containsEntry("ssl-target-momentum", 0.99);
+    assertThat(m.options()).containsEntry("ssl-method", "byol")
+        .as("options of the other methods, and those not given, do not identify it")
+        .doesNotContainKeys("ssl-target-momentum", "ssl-prototypes", "ssl-temperature");
+  }
+
+  @Test
+  void aSwavTeacherTrainsItsPrototypesThenFineTunesItsEncoder() {
+    TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "ssl-method", "swav",
+        "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "3", "ssl-prototypes", "12",
+        "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "finetune-epochs", "1"));
+    StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
+
+    ModelResult r = m.result(ModelResult.class);
+    assertThat(r.phaseNames()).containsExactly("self-supervised", "labeled");
+    assertTrained("self-supervised", r.phase("self-supervised"), prepared.count(Split.UNLABELED), 1, 32, 2);
+    assertThat(r.phase("self-supervised").learningCurve()).as("cross-entropy against codes over 12 prototypes")
+        .allSatisfy(p -> assertThat(p.loss()).isPositive().isFinite());
+    assertEvaluatedModel(m, r);
+    assertThat(m.options()).containsEntry("ssl-method", "swav").containsEntry("ssl-prototypes", 12);
   }
 
   static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
