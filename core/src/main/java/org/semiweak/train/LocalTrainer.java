@@ -332,29 +332,8 @@ public final class LocalTrainer {
         normalizeRows(prototypes, manager);
       }
       // BYOL: the moving-average target network, kept in the optimizer state (see SelfSupervised).
-      Block target = null;
-      List<String> targetNames = new ArrayList<>();
-      List<Parameter> targetParams = new ArrayList<>();
-      List<Parameter> targetSources = new ArrayList<>();
-      if (selfSupervised != null && selfSupervised.hasTarget()) {
-        target = ProjectionNet.newInitializedBlock(spec, selfSupervised.projectionHidden(),
-            selfSupervised.projectionDim(), false, manager);
-        ModelWeights online = ModelWeights.fromBlock(block);
-        ModelWeights.Builder initialTarget = ModelWeights.builder();
-        java.util.Map<String, Parameter> onlineByName = new java.util.HashMap<>();
-        block.getParameters().forEach(p -> onlineByName.put(p.getKey(), p.getValue()));
-        for (Pair<String, Parameter> p : target.getParameters()) {
-          String name = p.getKey();
-          targetNames.add(name);
-          targetParams.add(p.getValue());
-          targetSources.add(onlineByName.get(name));
-          // A fresh run starts the target at the online network's values.
-          String stored = TARGET_PREFIX + name;
-          initialTarget.addOwned(name, optimizerState.contains(stored) ? optimizerState.shape(stored) : online.shape(name),
-              optimizerState.contains(stored) ? optimizerState.values(stored) : online.values(name));
-        }
-        initialTarget.build().copyInto(target);
-      }
+      MovingAverageTarget target = selfSupervised != null && selfSupervised.hasTarget()
+          ? MovingAverageTarget.start(spec, selfSupervised, block, optimizerState, manager) : null;
       ParameterStore parameterStore = new ParameterStore(manager, false);
 
       for (long step = fromGlobalStep; step < fromGlobalStep + steps; step++) {
@@ -397,12 +376,7 @@ public final class LocalTrainer {
                     spec.residualBlocks(), SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, -1))
                     : null) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-              NDArray targetProjections = null;
-              if (target != null) {
-                try (NoGrad off = NoGrad.enter()) {
-                  targetProjections = target.forward(parameterStore, new NDList(x), true).singletonOrThrow();
-                }
-              }
+              NDArray targetProjections = target == null ? null : target.project(parameterStore, x);
               NDArray lossArray = target != null ? byolLoss(logits, targetProjections)
                   : prototypes != null
                       ? swavLoss(logits, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon())
@@ -450,12 +424,7 @@ public final class LocalTrainer {
               normalizeRows(prototypes, batch);
             }
             if (target != null) {
-              float rate = (float) selfSupervised.targetMomentumAt(step, options.totalSteps());
-              for (int i = 0; i < targetParams.size(); i++) {
-                NDArray moved = targetSources.get(i).getArray().mul(1 - rate);
-                moved.attach(batch);
-                targetParams.get(i).getArray().muli(rate).addi(moved);
-              }
+              target.follow(selfSupervised.targetMomentumAt(step, options.totalSteps()), batch);
             }
           }
         }
@@ -463,9 +432,8 @@ public final class LocalTrainer {
       ModelWeights newWeights = ModelWeights.fromBlock(block);
       List<String> stateNames = new ArrayList<>(names);
       List<NDArray> stateArrays = new ArrayList<>(buffers);
-      for (int i = 0; i < targetParams.size(); i++) {
-        stateNames.add(TARGET_PREFIX + targetNames.get(i));
-        stateArrays.add(targetParams.get(i).getArray());
+      if (target != null) {
+        target.addTo(stateNames, stateArrays);
       }
       ModelWeights newState = ModelWeights.fromArrays(stateNames, stateArrays);
       // Weights read back from libtorch must be finite; with finite losses and gradients they are,
@@ -481,6 +449,72 @@ public final class LocalTrainer {
 
   /** What BYOL's target tensors are named by in the optimizer state, before the target's parameter names. */
   static final String TARGET_PREFIX = "target/";
+
+  /**
+   * BYOL's target network: the online network without its predictor, whose parameters (the same
+   * names as the online network's first ones) follow the online network's as a moving average. It
+   * lives in the optimizer state under {@link #TARGET_PREFIX}, so rounds average it and checkpoints
+   * keep it; a fresh run starts it at the online network's values.
+   */
+  private static final class MovingAverageTarget {
+    private final Block block;
+    private final List<String> names = new ArrayList<>();
+    private final List<Parameter> params = new ArrayList<>();
+    private final List<Parameter> online = new ArrayList<>();
+
+    private MovingAverageTarget(Block block) {
+      this.block = block;
+    }
+
+    static MovingAverageTarget start(ModelSpec spec, SelfSupervised objective, Block onlineBlock, ModelWeights state,
+        NDManager manager) {
+      MovingAverageTarget t = new MovingAverageTarget(ProjectionNet.newInitializedBlock(spec,
+          objective.projectionHidden(), objective.projectionDim(), false, manager));
+      java.util.Map<String, Parameter> onlineByName = new java.util.HashMap<>();
+      onlineBlock.getParameters().forEach(p -> onlineByName.put(p.getKey(), p.getValue()));
+      ModelWeights onlineValues = ModelWeights.fromBlock(onlineBlock);
+      ModelWeights.Builder values = ModelWeights.builder();
+      for (Pair<String, Parameter> p : t.block.getParameters()) {
+        String name = p.getKey();
+        t.names.add(name);
+        t.params.add(p.getValue());
+        t.online.add(onlineByName.get(name));
+        ModelWeights from = state.contains(TARGET_PREFIX + name) ? state : onlineValues;
+        String key = from == state ? TARGET_PREFIX + name : name;
+        values.addOwned(name, from.shape(key), from.values(key));
+      }
+      values.build().copyInto(t.block);
+      return t;
+    }
+
+    /**
+     * The target's projections of {@code x}, without gradient, in training mode (batch statistics, as
+     * BYOL's target). A recomputed step (see trainAttempt) updates its BatchNorm statistics twice; they
+     * are averaged with the online network's right after, which the retry does not undo.
+     */
+    NDArray project(ParameterStore parameterStore, NDArray x) {
+      try (NoGrad off = NoGrad.enter()) {
+        return block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
+      }
+    }
+
+    /** {@code target = rate * target + (1 - rate) * online}, for every parameter; gradient recording off. */
+    void follow(double rate, NDManager scratch) {
+      for (int i = 0; i < params.size(); i++) {
+        NDArray moved = online.get(i).getArray().mul((float) (1 - rate));
+        moved.attach(scratch);
+        params.get(i).getArray().muli((float) rate).addi(moved);
+      }
+    }
+
+    /** Appends the target's tensors, named for the optimizer state. */
+    void addTo(List<String> stateNames, List<NDArray> stateArrays) {
+      for (int i = 0; i < params.size(); i++) {
+        stateNames.add(TARGET_PREFIX + names.get(i));
+        stateArrays.add(params.get(i).getArray());
+      }
+    }
+  }
 
   /** Scales each row of a parameter (SwAV's prototypes) to unit L2 length, in place. */
   private static void normalizeRows(Parameter p, NDManager scratch) {
