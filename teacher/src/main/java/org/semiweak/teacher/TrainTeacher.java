@@ -116,6 +116,10 @@ public final class TrainTeacher extends TrainingStage {
       0.01, 1, "self-supervised recipe: smallest area of a view's random crop, as a fraction of the image"
           + " (SimCLR: 0.08 on 224 px images)");
 
+  public static final OptionSpec<Boolean> SSL_WEAK_PHASE = OptionSpec.boolOption("ssl-weak-phase", false,
+      "self-supervised recipe: between the self-supervised and the labeled phase, train on the weak tags as the"
+          + " semi-weak recipe does (its weak-* options): self-supervised + semi-weak");
+
   public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", 30, 1, 100_000,
       "semi-weak and self-supervised recipes: epochs on the labeled set after the weak-tag or self-supervised"
           + " phase");
@@ -138,7 +142,8 @@ public final class TrainTeacher extends TrainingStage {
 
   static {
     List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_TARGET_MOMENTUM,
-        SSL_PROTOTYPES, SSL_SINKHORN_EPSILON, SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE));
+        SSL_PROTOTYPES, SSL_SINKHORN_EPSILON, SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE,
+        SSL_WEAK_PHASE));
     ssl.addAll(SSL.optimization());
     SELF_SUPERVISED_OPTIONS = List.copyOf(ssl);
     List<OptionSpec<?>> all = new ArrayList<>();
@@ -160,8 +165,11 @@ public final class TrainTeacher extends TrainingStage {
     this.recipe = TeacherRecipe.parse(options.get(RECIPE));
   }
 
-  /** The options that make a teacher of {@code recipe}: others do not change it, nor its fingerprint. */
-  static List<OptionSpec<?>> optionsOf(TeacherRecipe recipe) {
+  /**
+   * The options that make a teacher of {@code recipe}: others do not change it, nor its fingerprint.
+   * A self-supervised teacher takes the weak phase's options only when it has one ({@code weakPhase}).
+   */
+  static List<OptionSpec<?>> optionsOf(TeacherRecipe recipe, boolean weakPhase) {
     List<OptionSpec<?>> out = new ArrayList<>(List.of(RECIPE));
     switch (recipe) {
       case SEMI_SUPERVISED -> out.addAll(LABELED.all());
@@ -177,6 +185,10 @@ public final class TrainTeacher extends TrainingStage {
         out.addAll(SELF_SUPERVISED_OPTIONS);
         out.add(FINETUNE_EPOCHS);
         out.add(FINETUNE_LEARNING_RATE);
+        if (weakPhase) {
+          out.addAll(WEAK.all());
+          out.add(WEAK_TARGETS);
+        }
       }
       case TORCHSCRIPT -> out.addAll(TORCHSCRIPT_OPTIONS);
     }
@@ -203,7 +215,7 @@ public final class TrainTeacher extends TrainingStage {
   public StagePlan plan(Upstream upstream) {
     Upstream.Known prep = upstream.require(RunLayout.prep(), id());
     Publication.Images images = upstream.require(RunLayout.prep(), Publication.Images.class, id());
-    Set<String> keys = optionsOf(recipe).stream().map(OptionSpec::key).collect(Collectors.toSet());
+    Set<String> keys = optionsOf(recipe, hasWeakPhase()).stream().map(OptionSpec::key).collect(Collectors.toSet());
     Map<String, Object> effective = new TreeMap<>(options.effective());
     effective.keySet().retainAll(keys);
     StagePlan.Builder plan = StagePlan.builder(id(), effective).input(prep);
@@ -223,6 +235,9 @@ public final class TrainTeacher extends TrainingStage {
         LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
       } else if (recipe == TeacherRecipe.SELF_SUPERVISED) {
         selfSupervisedSchedule(1);
+        if (hasWeakPhase()) {
+          WEAK.schedule(options, 1);
+        }
         LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
       } else {
         LABELED.schedule(options, 1);
@@ -244,16 +259,7 @@ public final class TrainTeacher extends TrainingStage {
     int labeledEpochs = options.get(LABELED.epochs);
     double labeledLearningRate = options.get(LABELED.learningRate);
     if (recipe == TeacherRecipe.SEMI_WEAK) {
-      Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED);
-      Dataset<Row> weak = weaklyLabeled(unlabeled, options.get(WEAK.seed), options.get(WEAK_TARGETS).equals("all-tags"));
-      long weakCount = weak.count();
-      // Images whose tags map to no class cannot train the weak phase: counted, not silently dropped.
-      phases.count("weak-untagged", prep.manifest().count("written." + Split.UNLABELED.dirName()) - weakCount);
-      if (weakCount == 0) {
-        throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the semi-weak recipe needs weak tags");
-      }
-      weights = phases.train("weak", weak, weakCount, spec, weights, WEAK.schedule(options, weakCount),
-          options.get(WEAK.epochs));
+      weights = weakPhase(spark, prep, phases, spec, weights);
       labeledEpochs = options.get(FINETUNE_EPOCHS);
       labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
     }
@@ -272,12 +278,34 @@ public final class TrainTeacher extends TrainingStage {
       }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
+      if (hasWeakPhase()) {
+        weights = weakPhase(spark, prep, phases, spec, weights);
+      }
       labeledEpochs = options.get(FINETUNE_EPOCHS);
       labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
     }
     weights = phases.train("labeled", labeled, labeledCount, spec, weights,
         LABELED.schedule(options, labeledCount, labeledEpochs, labeledLearningRate), labeledEpochs);
     return StageModel.of(id().path(), spec, weights);
+  }
+
+  private boolean hasWeakPhase() {
+    return recipe == TeacherRecipe.SELF_SUPERVISED && options.get(SSL_WEAK_PHASE);
+  }
+
+  /** The weak-tag phase from {@code weights}: the unlabeled images with a tag in the vocabulary, against their tags. */
+  private ModelWeights weakPhase(SparkSession spark, PrepInfo prep, Phases phases, ModelSpec spec, ModelWeights weights) {
+    Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED);
+    Dataset<Row> weak = weaklyLabeled(unlabeled, options.get(WEAK.seed), options.get(WEAK_TARGETS).equals("all-tags"));
+    long weakCount = weak.count();
+    // Images whose tags map to no class cannot train the weak phase: counted, not silently dropped.
+    phases.count("weak-untagged", prep.manifest().count("written." + Split.UNLABELED.dirName()) - weakCount);
+    if (weakCount == 0) {
+      throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the " + recipe
+          + " recipe's weak phase needs weak tags");
+    }
+    return phases.train("weak", weak, weakCount, spec, weights, WEAK.schedule(options, weakCount),
+        options.get(WEAK.epochs));
   }
 
   /**

@@ -143,7 +143,7 @@ class TrainTeacherTest {
         });
     assertEvaluatedModel(m, r);
     assertThat(m.options()).as("the recipe's options identify it").containsEntry("ssl-method", "simclr")
-        .doesNotContainKeys("weak-epochs", "ssl-crop-padding", "ssl-temperature");
+        .containsEntry("ssl-weak-phase", false).doesNotContainKeys("weak-epochs", "ssl-crop-padding", "ssl-temperature");
   }
 
   @Test
@@ -166,19 +166,26 @@ class TrainTeacherTest {
   }
 
   @Test
-  void aSwavTeacherTrainsItsPrototypesThenFineTunesItsEncoder() {
+  void aSwavTeacherWithTheWeakPhaseTrainsOnPrototypesThenWeakTagsThenLabels() {
     TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "ssl-method", "swav",
         "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "3", "ssl-prototypes", "12",
-        "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "finetune-epochs", "1"));
+        "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "ssl-weak-phase", "true",
+        "weak-epochs", "1", "weak-batch-size", "32", "weak-workers", "2", "weak-local-steps", "10",
+        "finetune-epochs", "1"));
     StageManifest m = StageExecution.planAndRun(prepared.run(), spark, stage);
 
     ModelResult r = m.result(ModelResult.class);
-    assertThat(r.phaseNames()).containsExactly("self-supervised", "labeled");
+    assertThat(r.phaseNames()).as("self-supervised + semi-weak: the weak phase between the two")
+        .containsExactlyInAnyOrder("self-supervised", "weak", "labeled");
+    assertTrained("weak", r.phase("weak"), prepared.taggedUnlabeled(), 1, 32, 2);
+    assertThat(m.count("weak-untagged")).isEqualTo(prepared.count(Split.UNLABELED) - prepared.taggedUnlabeled());
     assertTrained("self-supervised", r.phase("self-supervised"), prepared.count(Split.UNLABELED), 1, 32, 2);
     assertThat(r.phase("self-supervised").learningCurve()).as("cross-entropy against codes over 12 prototypes")
         .allSatisfy(p -> assertThat(p.loss()).isPositive().isFinite());
     assertEvaluatedModel(m, r);
-    assertThat(m.options()).containsEntry("ssl-method", "swav").containsEntry("ssl-prototypes", 12);
+    assertThat(m.options()).containsEntry("ssl-method", "swav").containsEntry("ssl-prototypes", 12)
+        .containsEntry("ssl-weak-phase", true).as("with a weak phase, its options identify the teacher too")
+        .containsEntry("weak-epochs", 1);
   }
 
   static Map<String, Integer> weakLabels(Dataset<Row> unlabeled, long seed) {
