@@ -60,7 +60,8 @@ public abstract class TrainingStage implements Stage {
     phases.done.forEach(p -> counts.put("training-examples." + p.name(), p.examples()));
     counts.putAll(phases.counts);
     counts.put("test-images", e.count());
-    return new StageOutput(counts, new ModelResult(model.description(), phases.done, e.top1(), e.top5(), e.count()));
+    return new StageOutput(counts, new ModelResult(model.description(), phases.done, e.top1(), e.top5(), e.count(),
+        phases.linearEvaluation));
   }
 
   /** The labeled split as training examples: image id, image, label. */
@@ -88,9 +89,30 @@ public abstract class TrainingStage implements Stage {
     private final SparkSession spark;
     private final List<TrainingPhase> done = new ArrayList<>();
     private final Map<String, Long> counts = new LinkedHashMap<>();
+    private ModelResult.LinearEvaluation linearEvaluation;
 
     private Phases(SparkSession spark) {
       this.spark = spark;
+    }
+
+    /**
+     * Evaluates {@code encoder} (a classifier of {@code spec} whose head is ignored) linearly: a
+     * linear classifier on its frozen features, fitted on {@code labeled}, evaluated on the test
+     * split; recorded in the stage's result. The labeled images are read to the driver.
+     */
+    public ModelResult.LinearEvaluation evaluateLinearly(PrepInfo prep, Dataset<Row> labeled, ModelSpec spec,
+        ModelWeights encoder) {
+      SparkJobs.describe(spark, "semiweak " + id() + " (linear evaluation)");
+      org.semiweak.train.ExampleShard.Builder b = org.semiweak.train.ExampleShard.builder(spec);
+      labeled.collectAsList().forEach(b::addRow);
+      org.semiweak.train.ExampleShard images = b.build();
+      ModelWeights probe = org.semiweak.train.LinearProbe.fit(spec, encoder, images);
+      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), spec, probe);
+      linearEvaluation = new ModelResult.LinearEvaluation(images.size(), e.top1(), e.count());
+      org.slf4j.LoggerFactory.getLogger(TrainingStage.class).info("{}: linear evaluation: {} top-1 on {} test images,"
+          + " a linear classifier on the frozen encoder trained on {} labeled images", id(),
+          String.format(java.util.Locale.ROOT, "%.2f%%", 100 * e.top1()), e.count(), linearEvaluation.labeledImages());
+      return linearEvaluation;
     }
 
     /** The phase trained last. */

@@ -278,6 +278,7 @@ public final class TrainTeacher extends TrainingStage {
       }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
+      phases.evaluateLinearly(prep, labeled, spec, weights);
       if (hasWeakPhase()) {
         weights = weakPhase(spark, prep, phases, spec, weights);
       }

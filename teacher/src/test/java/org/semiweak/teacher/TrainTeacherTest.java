@@ -86,6 +86,7 @@ class TrainTeacherTest {
     assertThat(m.stage()).as("committed as teacher/<recipe>").isEqualTo("teacher/semi-supervised");
     ModelResult r = m.result(ModelResult.class);
     assertThat(r.phaseNames()).as("one phase, on the labeled split").containsExactly("labeled");
+    assertThat(r.linearEvaluation()).as("linear evaluation is for self-supervised encoders").isNull();
     assertTrained("labeled", r.phase("labeled"), prepared.count(Split.LABELED), 2, 32, 2);
     assertThat(m.count("training-examples.labeled")).as("the manifest counts the labeled examples")
         .isEqualTo(prepared.count(Split.LABELED));
@@ -142,6 +143,11 @@ class TrainTeacherTest {
           assertThat(p.trainAccuracy()).isBetween(0.0, 1.0);
         });
     assertEvaluatedModel(m, r);
+    ModelResult.LinearEvaluation linear = r.linearEvaluation();
+    assertThat(linear).as("the encoder is also evaluated linearly, frozen, after its self-supervised phase").isNotNull();
+    assertThat(linear.labeledImages()).isEqualTo(prepared.count(Split.LABELED));
+    assertThat(linear.testImages()).isEqualTo(prepared.count(Split.TEST));
+    assertThat(linear.testTop1()).isBetween(0.0, 1.0);
     assertThat(m.options()).as("the recipe's options identify it").containsEntry("ssl-method", "simclr")
         .containsEntry("ssl-weak-phase", false).doesNotContainKeys("weak-epochs", "ssl-crop-padding", "ssl-temperature");
   }
