@@ -34,35 +34,51 @@ public final class ContrastiveViews {
    * dest[offset .. offset + spec.imageValues())}.
    */
   public static void view(byte[] pixels, ModelSpec spec, double minCropScale, long seed, float[] dest, int offset) {
-    if (!(minCropScale > 0 && minCropScale <= 1)) {
-      throw new IllegalArgumentException("minCropScale must be in (0, 1], found " + minCropScale);
+    view(pixels, spec, minCropScale, 1, spec.inputSize(), seed, dest, offset);
+  }
+
+  /**
+   * A view whose crop covers {@code minCropScale..maxCropScale} of the image's area, resized to
+   * {@code outSize x outSize} (SwAV's multi-crop: small views of small parts of the image); writes
+   * {@code channels x outSize x outSize} values.
+   */
+  public static void view(byte[] pixels, ModelSpec spec, double minCropScale, double maxCropScale, int outSize,
+      long seed, float[] dest, int offset) {
+    if (!(minCropScale > 0 && minCropScale <= maxCropScale && maxCropScale <= 1)) {
+      throw new IllegalArgumentException("minCropScale must be in (0, 1], found " + minCropScale
+          + (maxCropScale == 1 ? "" : " (max " + maxCropScale + ")"));
+    }
+    if (outSize < 1) {
+      throw new IllegalArgumentException("a view's side must be >= 1, found " + outSize);
     }
     int channels = spec.inputChannels();
-    int size = spec.inputSize();
+    int source = spec.inputSize();
+    int size = outSize;
     int plane = size * size;
     SplittableRandom rng = new SplittableRandom(seed);
 
     // 1. Random resized crop (torchvision's RandomResizedCrop: 10 tries, then the whole image).
-    double cropW = size;
-    double cropH = size;
+    double cropW = source;
+    double cropH = source;
     double left = 0;
     double top = 0;
     for (int attempt = 0; attempt < 10; attempt++) {
-      double area = size * (double) size * (minCropScale + rng.nextDouble() * (1 - minCropScale));
+      double area = source * (double) source * (minCropScale + rng.nextDouble() * (maxCropScale - minCropScale));
       double logRatio = Math.log(3.0 / 4) + rng.nextDouble() * (Math.log(4.0 / 3) - Math.log(3.0 / 4));
       double ratio = Math.exp(logRatio);
       double w = Math.sqrt(area * ratio);
       double h = Math.sqrt(area / ratio);
-      if (w <= size && h <= size) {
+      if (w <= source && h <= source) {
         cropW = w;
         cropH = h;
-        left = rng.nextDouble() * (size - w);
-        top = rng.nextDouble() * (size - h);
+        left = rng.nextDouble() * (source - w);
+        top = rng.nextDouble() * (source - h);
         break;
       }
     }
     boolean flip = rng.nextBoolean();
     float[] v = new float[channels * plane];
+    int sourcePlane = source * source;
     for (int c = 0; c < channels; c++) {
       int base = c * plane;
       for (int y = 0; y < size; y++) {
@@ -71,7 +87,7 @@ public final class ContrastiveViews {
         for (int x = 0; x < size; x++) {
           int outX = flip ? size - 1 - x : x;
           double sx = left + (x + 0.5) * cropW / size - 0.5;
-          v[base + y * size + outX] = bilinear(pixels, base, size, sx, sy) / 255f;
+          v[base + y * size + outX] = bilinear(pixels, c * sourcePlane, source, sx, sy) / 255f;
         }
       }
     }

@@ -167,16 +167,40 @@ public final class LocalTrainer {
    * code (cross-entropy); the mean over the views of both halves.
    */
   static NDArray swavLoss(NDArray scores, double temperature, double epsilon) {
-    long views = scores.getShape().get(0);
-    if (views % 2 != 0 || views < 4) {
-      throw new IllegalArgumentException("SwAV needs two views of at least 2 images, found " + views + " rows");
+    return swavLoss(scores, null, temperature, epsilon);
+  }
+
+  /**
+   * {@link #swavLoss(NDArray, double, double)} with multi-crop: {@code smallScores} (or null) holds the
+   * scores of {@code n} small views of the same {@code B} images, {@code B} rows per small view. Codes
+   * come from the two large views only; the code of each large view is predicted by every other view,
+   * large or small, and the loss is the mean of those cross-entropies (SwAV's multi-crop loss).
+   */
+  static NDArray swavLoss(NDArray scores, NDArray smallScores, double temperature, double epsilon) {
+    long large = scores.getShape().get(0);
+    if (large % 2 != 0 || large < 4) {
+      throw new IllegalArgumentException("SwAV needs two views of at least 2 images, found " + large + " rows");
     }
-    long b = views / 2;
-    NDArray first = scores.get(":" + b);
-    NDArray second = scores.get(b + ":");
-    NDArray codes = sinkhorn(second, epsilon, SelfSupervised.SINKHORN_ITERATIONS)
-        .concat(sinkhorn(first, epsilon, SelfSupervised.SINKHORN_ITERATIONS), 0);
-    return scores.div((float) temperature).logSoftmax(1).mul(codes).sum(new int[] {1}).neg().mean();
+    long b = large / 2;
+    if (smallScores != null && smallScores.getShape().get(0) % b != 0) {
+      throw new IllegalArgumentException("small views must come B = " + b + " rows each, found "
+          + smallScores.getShape().get(0) + " rows");
+    }
+    NDArray all = smallScores == null ? scores : scores.concat(smallScores, 0);
+    long views = all.getShape().get(0) / b;
+    NDArray logProbabilities = all.div((float) temperature).logSoftmax(1);
+    NDArray loss = null;
+    for (long u = 0; u < 2; u++) {
+      NDArray code = sinkhorn(scores.get(u * b + ":" + (u + 1) * b), epsilon, SelfSupervised.SINKHORN_ITERATIONS);
+      for (long v = 0; v < views; v++) {
+        if (v == u) {
+          continue;
+        }
+        NDArray term = logProbabilities.get(v * b + ":" + (v + 1) * b).mul(code).sum(new int[] {1}).neg().mean();
+        loss = loss == null ? term : loss.add(term);
+      }
+    }
+    return loss.div(2f * (views - 1));
   }
 
   /** How many of the {@code B} images' two views have their largest score at the same prototype. */
@@ -301,6 +325,11 @@ public final class LocalTrainer {
     SoftmaxCrossEntropyLoss lossFunction = new SoftmaxCrossEntropyLoss();
     Sgd sgd = new Sgd(options);
     float[] images = new float[views * batchSize * values];
+    // SwAV's multi-crop: small views of smallSize pixels, a second batch tensor of their own.
+    int smallCrops = selfSupervised == null ? 0 : selfSupervised.smallCrops();
+    int smallSize = smallCrops == 0 ? 0 : selfSupervised.smallCropSize();
+    int smallValues = spec.inputChannels() * smallSize * smallSize;
+    float[] smallImages = smallCrops == 0 ? null : new float[smallCrops * batchSize * smallValues];
     long[] labels = new long[batchSize];
     boolean soft = shard.hasSoftTargets();
     int classes = spec.numClasses();
@@ -349,6 +378,12 @@ public final class LocalTrainer {
                   SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, view * batchSize + slot), images,
                   (view * batchSize + slot) * values);
             }
+            for (int view = 0; view < smallCrops; view++) {
+              ContrastiveViews.view(shard.pixelsView(index), spec, SelfSupervised.SMALL_CROP_MIN_SCALE,
+                  selfSupervised.minCropScale(), smallSize,
+                  SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, (2 + view) * batchSize + slot),
+                  smallImages, (view * batchSize + slot) * smallValues);
+            }
           } else if (augment) {
             long seed = SampleSchedule.augmentationSeed(options.seed(), workerIndex, step, slot);
             ImageTensors.augment(shard.pixelsView(index), spec, options.cropPadding(), options.horizontalFlip(),
@@ -377,9 +412,13 @@ public final class LocalTrainer {
                     : null) {
               NDArray logits = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
               NDArray targetProjections = target == null ? null : target.project(parameterStore, x);
+              // Small views go through the network in a pass of their own (their own BatchNorm statistics).
+              NDArray smallScores = smallCrops == 0 ? null : block.forward(parameterStore, new NDList(batch.create(
+                  smallImages, new ai.djl.ndarray.types.Shape((long) smallCrops * batchSize, spec.inputChannels(),
+                      smallSize, smallSize))), true).singletonOrThrow();
               NDArray lossArray = target != null ? byolLoss(logits, targetProjections)
                   : prototypes != null
-                      ? swavLoss(logits, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon())
+                      ? swavLoss(logits, smallScores, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon())
                   : selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
                   : soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would

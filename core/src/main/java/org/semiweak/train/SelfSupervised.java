@@ -31,7 +31,10 @@ import java.io.Serializable;
  *       Sinkhorn-Knopp over the worker's batch (3 iterations at {@link #sinkhornEpsilon()}, so that
  *       the batch spreads evenly over the prototypes), and each view predicts its partner's code from
  *       its own similarities at {@link #temperature()} (swapped prediction, cross-entropy). Codes come
- *       from the worker's batch only; there is no queue and no multi-crop yet.
+ *       from the worker's batch only (there is no queue). With {@link #smallCrops()} > 0, multi-crop:
+ *       each image also gives that many small views of {@link #smallCropSize()} pixels, crops of
+ *       0.05 to {@code minCropScale} of its area, which predict the codes of the two large views
+ *       (codes are computed from the large views only).
  * </ul>
  *
  * @param method {@code simclr} or {@code byol}
@@ -44,6 +47,8 @@ import java.io.Serializable;
  *     ImageNet, 0.99 for short runs); SimCLR and SwAV: 0
  * @param prototypes SwAV: the number of prototypes, >= 2; SimCLR and BYOL: 0
  * @param sinkhornEpsilon SwAV: the entropy weight of Sinkhorn-Knopp's codes, > 0 (0.05); SimCLR and BYOL: 0
+ * @param smallCrops SwAV: small views per image besides the two large ones (multi-crop; SwAV: 6); 0: none
+ * @param smallCropSize the small views' side in pixels, >= 8 when there are small views (SwAV: 96 for 224)
  */
 @JsonPropertyOrder(alphabetic = true)
 public record SelfSupervised(
@@ -54,7 +59,9 @@ public record SelfSupervised(
     @JsonProperty(value = "minCropScale", required = true) double minCropScale,
     @JsonProperty("targetMomentum") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double targetMomentum,
     @JsonProperty("prototypes") @JsonInclude(JsonInclude.Include.NON_DEFAULT) int prototypes,
-    @JsonProperty("sinkhornEpsilon") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double sinkhornEpsilon)
+    @JsonProperty("sinkhornEpsilon") @JsonInclude(JsonInclude.Include.NON_DEFAULT) double sinkhornEpsilon,
+    @JsonProperty("smallCrops") @JsonInclude(JsonInclude.Include.NON_DEFAULT) int smallCrops,
+    @JsonProperty("smallCropSize") @JsonInclude(JsonInclude.Include.NON_DEFAULT) int smallCropSize)
     implements Serializable {
 
   public static final String SIMCLR = "simclr";
@@ -100,23 +107,41 @@ public record SelfSupervised(
     if (!(minCropScale > 0 && minCropScale <= 1)) {
       throw new IllegalArgumentException("minCropScale must be in (0, 1], found " + minCropScale);
     }
+    if (smallCrops < 0 || (smallCrops > 0 && !SWAV.equals(method))) {
+      throw new IllegalArgumentException("small crops (multi-crop) are for swav only and >= 0, found " + smallCrops
+          + " for " + method);
+    }
+    if (smallCrops > 0 && (smallCropSize < 8 || minCropScale <= SMALL_CROP_MIN_SCALE)) {
+      throw new IllegalArgumentException("small crops need a side >= 8 pixels and minCropScale > "
+          + SMALL_CROP_MIN_SCALE + " (they cover " + SMALL_CROP_MIN_SCALE + " to minCropScale of the image), found "
+          + smallCropSize + " and " + minCropScale);
+    }
   }
+
+  /** The smallest area of a small view's crop, as a fraction of the image (SwAV's 0.05). */
+  public static final double SMALL_CROP_MIN_SCALE = 0.05;
 
   /** SimCLR with the given temperature, head and crop scale. */
   public static SelfSupervised simclr(double temperature, int projectionHidden, int projectionDim, double minCropScale) {
-    return new SelfSupervised(SIMCLR, temperature, projectionHidden, projectionDim, minCropScale, 0, 0, 0);
+    return new SelfSupervised(SIMCLR, temperature, projectionHidden, projectionDim, minCropScale, 0, 0, 0, 0, 0);
   }
 
   /** BYOL with the given starting target momentum, heads and crop scale. */
   public static SelfSupervised byol(double targetMomentum, int projectionHidden, int projectionDim, double minCropScale) {
-    return new SelfSupervised(BYOL, 0, projectionHidden, projectionDim, minCropScale, targetMomentum, 0, 0);
+    return new SelfSupervised(BYOL, 0, projectionHidden, projectionDim, minCropScale, targetMomentum, 0, 0, 0, 0);
   }
 
   /** SwAV with the given prototypes, Sinkhorn epsilon, prediction temperature, head and crop scale. */
   public static SelfSupervised swav(int prototypes, double sinkhornEpsilon, double temperature, int projectionHidden,
       int projectionDim, double minCropScale) {
     return new SelfSupervised(SWAV, temperature, projectionHidden, projectionDim, minCropScale, 0, prototypes,
-        sinkhornEpsilon);
+        sinkhornEpsilon, 0, 0);
+  }
+
+  /** This SwAV objective with multi-crop: {@code count} small views of {@code size} pixels per image. */
+  public SelfSupervised withSmallCrops(int count, int size) {
+    return new SelfSupervised(method, temperature, projectionHidden, projectionDim, minCropScale, targetMomentum,
+        prototypes, sinkhornEpsilon, count, count == 0 ? 0 : size);
   }
 
   /** The prototypes after the projection: SwAV's count, else 0. */

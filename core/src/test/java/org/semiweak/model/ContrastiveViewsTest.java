@@ -79,6 +79,19 @@ class ContrastiveViewsTest {
   }
 
   @Test
+  void aSmallViewHasItsOwnSideAndWritesNothingBeyond() {
+    byte[] pixels = gradient(1);
+    float[] out = new float[12 * 12 + 2];
+    java.util.Arrays.fill(out, 99f);
+    ContrastiveViews.view(pixels, GRAY, 0.05, 0.2, 12, 3, out, 1);
+    assertThat(out[0]).isEqualTo(99f);
+    assertThat(out[out.length - 1]).as("12 x 12 values, no more").isEqualTo(99f);
+    for (int i = 1; i <= 144; i++) {
+      assertThat(out[i]).isBetween(-1f, 1f);
+    }
+  }
+
+  @Test
   void theCropScaleIsChecked() {
     assertThatThrownBy(() -> view(GRAY, gradient(1), 0, 1)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("minCropScale must be in (0, 1]");

@@ -47,9 +47,9 @@ class ByolTest {
     assertThat(byol.targetMomentumAt(50, 100)).isCloseTo(0.995, within(1e-12));
     assertThat(byol.targetMomentumAt(100, 100)).isCloseTo(1.0, within(1e-12));
     assertThat(SelfSupervised.simclr(0.5, 8, 4, 0.2).hasTarget()).isFalse();
-    assertThatThrownBy(() -> new SelfSupervised("byol", 0, 8, 4, 0.2, 1.0, 0, 0)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new SelfSupervised("byol", 0, 8, 4, 0.2, 1.0, 0, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("targetMomentum must be in (0, 1)");
-    assertThatThrownBy(() -> new SelfSupervised("dino", 0, 8, 4, 0.2, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new SelfSupervised("dino", 0, 8, 4, 0.2, 0, 0, 0, 0, 0)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must be \"simclr\", \"byol\" or \"swav\"");
   }
 

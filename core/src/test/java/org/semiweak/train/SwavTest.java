@@ -62,6 +62,41 @@ class SwavTest {
     }
   }
 
+  /**
+   * The four rows above plus one small view of the two images, scores (0.5, 0.5, 0) and (0, 0.3, 0.6).
+   * The code of large view 1 is predicted by large view 2 and the small view, the code of large view 2
+   * by large view 1 and the small view: the mean of those four cross-entropies, 1.241994 (computed in
+   * double precision). The small view has no code of its own.
+   */
+  @Test
+  void withMultiCropEverySmallViewAlsoPredictsTheCodesOfBothLargeViews() {
+    Engines.configure();
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray scores = m.create(new float[] {0.9f, 0.1f, 0, 0.8f, 0.2f, 0.1f, 0.7f, 0, 0.3f, 0.1f, 0.9f, 0.2f},
+          new Shape(4, 3));
+      NDArray small = m.create(new float[] {0.5f, 0.5f, 0, 0, 0.3f, 0.6f}, new Shape(2, 3));
+      assertThat(LocalTrainer.swavLoss(scores, small, 0.5, 0.5).getFloat()).isCloseTo(1.241994f, within(1e-5f));
+      assertThat(LocalTrainer.swavLoss(scores, null, 0.5, 0.5).getFloat()).as("without small views, as above")
+          .isCloseTo(1.304293f, within(1e-5f));
+    }
+  }
+
+  @Test
+  void multiCropTrainsOnSmallViewsOfTheirOwnSize() throws IOException {
+    ExampleShard shard = SelfSupervisedTrainingTest.fashionMnist(64);
+    SelfSupervised swav = SelfSupervised.swav(10, 0.05, 0.1, 32, 16, 0.3).withSmallCrops(2, 12);
+    TrainOptions options = TrainOptions.builder().setTotalSteps(2).optBatchSize(16).optBaseLearningRate(0.05)
+        .optCropPadding(0).optHorizontalFlip(false).optSeed(5).optSelfSupervised(swav).build();
+    ModelWeights initial = ProjectionNet.initial(SPEC, 32, 16, false, 10, 5);
+    LocalTrainingOutcome o = LocalTrainer.trainSteps(SPEC, initial, ModelWeights.empty(), shard, 0, 2, options, 0);
+    assertThat(o.meanLoss()).isPositive().isFinite();
+    assertThat(o.examples()).as("images, not views").isEqualTo(32);
+    assertThatThrownBy(() -> SelfSupervised.simclr(0.5, 8, 4, 0.3).withSmallCrops(2, 12))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("for swav only");
+    assertThatThrownBy(() -> swav.withSmallCrops(2, 6)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a side >= 8 pixels");
+  }
+
   @Test
   void trainingKeepsThePrototypesAtUnitLength() throws IOException {
     ExampleShard shard = SelfSupervisedTrainingTest.fashionMnist(128);

@@ -116,6 +116,13 @@ public final class TrainTeacher extends TrainingStage {
       0.01, 1, "self-supervised recipe: smallest area of a view's random crop, as a fraction of the image"
           + " (SimCLR: 0.08 on 224 px images)");
 
+  public static final OptionSpec<Integer> SSL_SMALL_CROPS = OptionSpec.intOption("ssl-small-crops", null, 0, 64,
+      "self-supervised recipe, swav: multi-crop, small views per image besides the two large ones, crops of 5% to"
+          + " ssl-min-crop-scale of the image that predict the large views' codes (SwAV: 6); absent: 0").optional();
+  public static final OptionSpec<Integer> SSL_SMALL_CROP_SIZE = OptionSpec.intOption("ssl-small-crop-size", null, 8,
+      4096, "self-supervised recipe, swav: the small views' side in pixels; absent: 96/224 of the image side, at"
+          + " least 8 (12 for 28 px images)").optional();
+
   public static final OptionSpec<Boolean> SSL_WEAK_PHASE = OptionSpec.boolOption("ssl-weak-phase", false,
       "self-supervised recipe: between the self-supervised and the labeled phase, train on the weak tags as the"
           + " semi-weak recipe does (its weak-* options): self-supervised + semi-weak");
@@ -142,8 +149,8 @@ public final class TrainTeacher extends TrainingStage {
 
   static {
     List<OptionSpec<?>> ssl = new ArrayList<>(List.of(SSL_METHOD, SSL_TEMPERATURE, SSL_TARGET_MOMENTUM,
-        SSL_PROTOTYPES, SSL_SINKHORN_EPSILON, SSL_PROJECTION_HIDDEN, SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE,
-        SSL_WEAK_PHASE));
+        SSL_PROTOTYPES, SSL_SINKHORN_EPSILON, SSL_SMALL_CROPS, SSL_SMALL_CROP_SIZE, SSL_PROJECTION_HIDDEN,
+        SSL_PROJECTION_DIM, SSL_MIN_CROP_SCALE, SSL_WEAK_PHASE));
     ssl.addAll(SSL.optimization());
     SELF_SUPERVISED_OPTIONS = List.copyOf(ssl);
     List<OptionSpec<?>> all = new ArrayList<>();
@@ -223,18 +230,18 @@ public final class TrainTeacher extends TrainingStage {
       return TorchScriptImport.plan(options, images, plan);
     }
     ModelSpec spec = LABELED.modelSpec(options, images);
-    checkSchedules();
+    checkSchedules(spec);
     return plan.publishes(new Publication.Model(spec.inputSize(), spec.inputChannels(), spec.numClasses())).build();
   }
 
   /** The schedule of every phase of this recipe is valid (as built at run time, for one example). */
-  private void checkSchedules() {
+  private void checkSchedules(ModelSpec spec) {
     try {
       if (recipe == TeacherRecipe.SEMI_WEAK) {
         WEAK.schedule(options, 1);
         LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
       } else if (recipe == TeacherRecipe.SELF_SUPERVISED) {
-        selfSupervisedSchedule(1);
+        selfSupervisedSchedule(1, spec.inputSize());
         if (hasWeakPhase()) {
           WEAK.schedule(options, 1);
         }
@@ -268,13 +275,13 @@ public final class TrainTeacher extends TrainingStage {
       Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED)
           .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), lit(0).as(ImageSchema.LABEL));
       long unlabeledCount = unlabeled.count();
-      SelfSupervised objective = selfSupervised();
+      SelfSupervised objective = selfSupervised(spec.inputSize());
       ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
           ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), objective.hasTarget(),
               objective.prototypeCount(), options.get(SSL.seed)),
-          selfSupervisedSchedule(unlabeledCount), options.get(SSL.epochs));
+          selfSupervisedSchedule(unlabeledCount, spec.inputSize()), options.get(SSL.epochs));
       if (objective.method().equals(SelfSupervised.SIMCLR)) {
-        warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount));
+        warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount, spec.inputSize()));
       }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
@@ -324,7 +331,21 @@ public final class TrainTeacher extends TrainingStage {
     }
   }
 
-  private SelfSupervised selfSupervised() {
+  /** The self-supervised objective for images of {@code imageSize} pixels (small views default to 96/224 of it). */
+  private SelfSupervised selfSupervised(int imageSize) {
+    SelfSupervised objective = objectiveWithoutSmallCrops();
+    int smallCrops = options.getOr(SSL_SMALL_CROPS, 0);
+    if (smallCrops == 0) {
+      return objective;
+    }
+    int side = options.getOr(SSL_SMALL_CROP_SIZE, 0);
+    if (side == 0) {
+      side = Math.max(8, (int) Math.round(imageSize * 96.0 / 224));
+    }
+    return objective.withSmallCrops(smallCrops, side);
+  }
+
+  private SelfSupervised objectiveWithoutSmallCrops() {
     int hidden = options.get(SSL_PROJECTION_HIDDEN);
     int dim = options.get(SSL_PROJECTION_DIM);
     double minCropScale = options.get(SSL_MIN_CROP_SCALE);
@@ -338,8 +359,8 @@ public final class TrainTeacher extends TrainingStage {
   }
 
   /** The self-supervised phase's schedule for {@code examples} images: its views replace crop and flip. */
-  private TrainOptions selfSupervisedSchedule(long examples) {
-    return SSL.schedule(options, examples).toBuilder().optSelfSupervised(selfSupervised()).build();
+  private TrainOptions selfSupervisedSchedule(long examples, int imageSize) {
+    return SSL.schedule(options, examples).toBuilder().optSelfSupervised(selfSupervised(imageSize)).build();
   }
 
   /** Unlabeled images with at least one known tag, labeled by one of their tag classes. */

@@ -172,9 +172,10 @@ class TrainTeacherTest {
   }
 
   @Test
-  void aSwavTeacherWithTheWeakPhaseTrainsOnPrototypesThenWeakTagsThenLabels() {
+  void aMultiCropSwavTeacherWithTheWeakPhaseTrainsOnPrototypesThenWeakTagsThenLabels() {
     TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "ssl-method", "swav",
         "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "3", "ssl-prototypes", "12",
+        "ssl-small-crops", "2",
         "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "ssl-weak-phase", "true",
         "weak-epochs", "1", "weak-batch-size", "32", "weak-workers", "2", "weak-local-steps", "10",
         "finetune-epochs", "1"));
