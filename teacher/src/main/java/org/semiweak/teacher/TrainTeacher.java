@@ -58,7 +58,7 @@ public final class TrainTeacher extends TrainingStage {
   public static final OptionSpec<String> RECIPE = OptionSpec.choiceOption("recipe", TeacherRecipe.SEMI_WEAK.command(),
       TeacherRecipe.names(),
       "semi-supervised (labeled set only), semi-weak (weak tags of the unlabeled set, then the labeled set),"
-          + " self-supervised (SimCLR on the unlabeled images, then the labeled set) or torchscript (import the"
+          + " self-supervised (SimCLR, BYOL or SwAV on the unlabeled images, then the labeled set) or torchscript (import the"
           + " user's own TorchScript teacher from model-file)");
 
   public static final OptionSpec<String> MODEL_FILE = OptionSpec.stringOption("model-file", "",
@@ -94,7 +94,8 @@ public final class TrainTeacher extends TrainingStage {
       List.of(SelfSupervised.SIMCLR, SelfSupervised.BYOL, SelfSupervised.SWAV), "self-supervised recipe: the method;"
           + " simclr (two views, projection head, NT-Xent against the other views of the worker's batch), byol (an"
           + " online network predicts a moving-average target's projection of the other view; no negatives) or swav"
-          + " (each view predicts the Sinkhorn code of the other over learned prototypes; no multi-crop yet)");
+          + " (each view predicts the Sinkhorn code of the other over learned prototypes; multi-crop with"
+          + " ssl-small-crops)");
   // No default value: each method has its own (simclr 0.5, swav 0.1).
   public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", null, 0.001, 100,
       "self-supervised recipe: simclr's NT-Xent temperature (absent: 0.5) or swav's prediction temperature (absent:"
