@@ -48,9 +48,10 @@ import org.semiweak.train.TrainOptions;
  *       seeded hash of its id), then fine-tuned on the labeled set with the {@code finetune-*}
  *       options.
  *   <li>{@code self-supervised}: the encoder pretrained on the unlabeled images alone, without labels
- *       or tags, by SimCLR ({@link SelfSupervised}: two views of each image, a projection head,
- *       NT-Xent), then, with the projection head replaced by a classifier, fine-tuned on the labeled
- *       set with the {@code finetune-*} options.
+ *       or tags, by SimCLR, BYOL or SwAV ({@link SelfSupervised}), evaluated linearly (a linear
+ *       classifier on its frozen features), then, with the heads replaced by a classifier, trained on
+ *       the weak tags if {@code ssl-weak-phase} and fine-tuned on the labeled set with the {@code
+ *       finetune-*} options.
  *   <li>{@code torchscript}: the user's TorchScript file ({@link TorchScriptImport}).
  * </ul>
  */
@@ -84,8 +85,8 @@ public final class TrainTeacher extends TrainingStage {
       new TrainingOptionSpecs.Defaults(null, null, 3, 64, 0.1, 5e-4, 0, 50), false);
 
   /**
-   * The self-supervised phase of a self-supervised teacher (SimCLR). Its defaults are a start, not
-   * tuned: SimCLR's own runs take hundreds of epochs with batches of 512 and more.
+   * The self-supervised phase of a self-supervised teacher. Its defaults are a start, not tuned:
+   * SimCLR's, BYOL's and SwAV's own runs take hundreds of epochs with batches of 256 to 4096.
    */
   public static final TrainingOptionSpecs SSL = new TrainingOptionSpecs("ssl-",
       new TrainingOptionSpecs.Defaults(null, null, 20, 256, 0.1, 1e-4, 1, 50), false);
@@ -272,7 +273,7 @@ public final class TrainTeacher extends TrainingStage {
       labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
     }
     if (recipe == TeacherRecipe.SELF_SUPERVISED) {
-      // Every unlabeled image, tagged or not: the label column is unused (SimCLR needs no labels).
+      // Every unlabeled image, tagged or not: the label column is unused (no self-supervised method reads it).
       Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED)
           .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), lit(0).as(ImageSchema.LABEL));
       long unlabeledCount = unlabeled.count();
