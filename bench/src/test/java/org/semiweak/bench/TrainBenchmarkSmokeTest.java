@@ -9,10 +9,14 @@ import org.semiweak.testing.FashionMnist;
 
 /** Runs the training benchmark for a few steps: semiweak, the PyTorch script, and 1 vs 2 workers. */
 class TrainBenchmarkSmokeTest {
+  /**
+   * Widths 16/16: libtorch 2.7.1's CPU convolutions sporadically give NaN gradients for channel counts
+   * that are not a multiple of 16, and with widths 4/8 a CI run once failed all of its retries.
+   */
   static TrainBenchmark.Config tiny(boolean distributed) {
     return new TrainBenchmark.Config(500, 3, distributed ? 0 : 1, 16, 1, 1,
         FashionMnist.dir().toString(), "/usr/bin/python3", distributed,
-        "local[2]", List.of("semiweak", "pytorch"), new int[] {4, 8}, 1);
+        "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 16}, 1);
   }
 
   @Test
