@@ -241,6 +241,17 @@ if [[ "$out" == "spark-submit --class org.semiweak.driver.SemiweakCli --name run
 else
   fail "bin/semiweak-submit with '--' printed '$out'"
 fi
+# A distribution's app/ holds the full jar and the -slim one (natives staged on the cluster): the
+# full one is the default, as the slim one fails on a cluster that has not staged them.
+mkdir -p "$tmp/dist/bin" "$tmp/dist/app" "$tmp/dist/lib"
+cp "$deploy/bin/semiweak-submit" "$deploy/bin/semiweak-env.sh" "$tmp/dist/bin/"
+touch "$tmp/dist/app/semiweak-app-1.0.jar" "$tmp/dist/app/semiweak-app-1.0-slim.jar"
+out=$(SPARK_SUBMIT=spark-submit SEMIWEAK_DRY_RUN=1 "$tmp/dist/bin/semiweak-submit" --master yarn status --run-dir hdfs:///r 2>&1)
+if [[ "$out" == "spark-submit --class org.semiweak.driver.SemiweakCli --master yarn $tmp/dist/app/semiweak-app-1.0.jar status --run-dir hdfs:///r " ]]; then
+  ok "bin/semiweak-submit in a distribution takes app/semiweak-app-VERSION.jar, not the -slim.jar beside it"
+else
+  fail "bin/semiweak-submit in a distribution with both jars printed '$out'"
+fi
 if SPARK_SUBMIT=spark-submit SEMIWEAK_APP_JAR="$tmp/semiweak-app-test.jar" SEMIWEAK_DRY_RUN=1 \
   "$deploy/bin/semiweak-submit" --master yarn >/dev/null 2>"$tmp/err.txt"; then
   fail "bin/semiweak-submit without a subcommand should fail"

@@ -56,6 +56,7 @@ public final class SparkSubmitRunner {
   private Path propertiesFile;
   private String mainClass;
   private Path appJar;
+  private final List<String> jars = new ArrayList<>();
   private String driverHeap = "1g";
   private final List<String> driverJvmOptions = new ArrayList<>();
 
@@ -90,6 +91,12 @@ public final class SparkSubmitRunner {
 
   public SparkSubmitRunner appJar(Path jar) {
     this.appJar = jar;
+    return this;
+  }
+
+  /** {@code --jars}: more jars for the driver and executors, as URIs (e.g. {@code hdfs:///lib/x.jar}). */
+  public SparkSubmitRunner jars(String... uris) {
+    jars.addAll(List.of(uris));
     return this;
   }
 
@@ -139,6 +146,9 @@ public final class SparkSubmitRunner {
     cmd.addAll(List.of("--master", master, "--deploy-mode", deployMode, "--class", mainClass));
     if (propertiesFile != null) {
       cmd.addAll(List.of("--properties-file", propertiesFile.toAbsolutePath().toString()));
+    }
+    if (!jars.isEmpty()) {
+      cmd.addAll(List.of("--jars", String.join(",", jars)));
     }
     conf.forEach((k, v) -> cmd.addAll(List.of("--conf", k + "=" + v)));
     cmd.add(appJar.toAbsolutePath().toString());
