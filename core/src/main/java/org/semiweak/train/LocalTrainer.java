@@ -130,7 +130,7 @@ public final class LocalTrainer {
     }
     long b = views / 2;
     NDManager m = z.getManager();
-    NDArray unit = z.div(z.norm(new int[] {1}, true).maximum(1e-12f));
+    NDArray unit = ProjectionNet.unitRows(z);
     NDArray eye = m.eye((int) views);
     // The similarity of a view with itself is excluded by pushing it far below every other logit.
     NDArray logits = unit.matMul(unit.transpose()).div((float) temperature).sub(eye.mul(1e9f));
@@ -230,8 +230,8 @@ public final class LocalTrainer {
           + predictions.getShape() + " and " + targets.getShape());
     }
     long b = views / 2;
-    NDArray p = predictions.div(predictions.norm(new int[] {1}, true).maximum(1e-12f));
-    NDArray z = targets.div(targets.norm(new int[] {1}, true).maximum(1e-12f));
+    NDArray p = ProjectionNet.unitRows(predictions);
+    NDArray z = ProjectionNet.unitRows(targets);
     NDArray partners = z.get(b + ":").concat(z.get(":" + b), 0);
     return p.mul(partners).sum(new int[] {1}).mul(-2).add(2).mean().mul(2);
   }
@@ -254,9 +254,10 @@ public final class LocalTrainer {
     try (NoGrad off = NoGrad.enter(); NDManager scratch = queries.getManager().newSubManager()) {
       long views = queries.getShape().get(0);
       long b = views / 2;
-      NDArray unit = queries.div(queries.norm(new int[] {1}, true).maximum(1e-12f));
+      NDArray unit = ProjectionNet.unitRows(queries);
       unit.attach(scratch);
-      NDArray keyUnit = keys.div(keys.norm(new int[] {1}, true).maximum(1e-12f));
+      // Contrastive methods compare the views with themselves: one normalization serves both sides.
+      NDArray keyUnit = keys == queries ? unit : ProjectionNet.unitRows(keys);
       keyUnit.attach(scratch);
       NDArray similar = unit.matMul(keyUnit.transpose()).sub(scratch.eye((int) views).mul(1e9f));
       long[] best = similar.argMax(1).toLongArray();
@@ -364,6 +365,7 @@ public final class LocalTrainer {
       MovingAverageTarget target = selfSupervised != null && selfSupervised.hasTarget()
           ? MovingAverageTarget.start(spec, selfSupervised, block, optimizerState, manager) : null;
       ParameterStore parameterStore = new ParameterStore(manager, false);
+      Objective objective = Objective.of(selfSupervised, soft);
 
       for (long step = fromGlobalStep; step < fromGlobalStep + steps; step++) {
         for (int slot = 0; slot < batchSize; slot++) {
@@ -416,20 +418,24 @@ public final class LocalTrainer {
               NDArray smallScores = smallCrops == 0 ? null : block.forward(parameterStore, new NDList(batch.create(
                   smallImages, new ai.djl.ndarray.types.Shape((long) smallCrops * batchSize, spec.inputChannels(),
                       smallSize, smallSize))), true).singletonOrThrow();
-              NDArray lossArray = target != null ? byolLoss(logits, targetProjections)
-                  : prototypes != null
-                      ? swavLoss(logits, smallScores, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon())
-                  : selfSupervised != null ? ntXentLoss(logits, selfSupervised.temperature())
-                  : soft ? softTargetLoss(logits, y) : lossFunction.evaluate(new NDList(y), new NDList(logits));
+              NDArray lossArray = switch (objective) {
+                case BYOL -> byolLoss(logits, targetProjections);
+                case SWAV -> swavLoss(logits, smallScores, selfSupervised.temperature(), selfSupervised.sinkhornEpsilon());
+                case NT_XENT -> ntXentLoss(logits, selfSupervised.temperature());
+                case SOFT_TARGETS -> softTargetLoss(logits, y);
+                case LABELS -> lossFunction.evaluate(new NDList(y), new NDList(logits));
+              };
               // Backward directly: DJL's GradientCollector allows one collector per JVM, which would
               // serialize Spark tasks sharing an executor.
               JniUtils.backward((PtNDArray) lossArray, (PtNDArray) lossArray.onesLike(), false, false);
               loss = lossArray.getFloat();
               // From the logits this step trained on: no second forward pass.
-              batchCorrect = target != null ? countPartnersFound(logits, targetProjections)
-                  : prototypes != null ? countSamePrototype(logits)
-                  : selfSupervised != null ? countPartnersFound(logits)
-                  : countCorrect(logits, labels, softTargets, classes);
+              batchCorrect = switch (objective) {
+                case BYOL -> countPartnersFound(logits, targetProjections);
+                case SWAV -> countSamePrototype(logits);
+                case NT_XENT -> countPartnersFound(logits);
+                case SOFT_TARGETS, LABELS -> countCorrect(logits, labels, softTargets, classes);
+              };
             }
             if (!Float.isFinite(loss)) {
               throw new NonFiniteLossException(String.format(Locale.ROOT,
@@ -552,6 +558,27 @@ public final class LocalTrainer {
         stateNames.add(TARGET_PREFIX + names.get(i));
         stateArrays.add(params.get(i).getArray());
       }
+    }
+  }
+
+  /** What a training step minimizes, and what it counts as a correct training example. */
+  private enum Objective {
+    /** BYOL: predictions against the target's projections; correct = the partner view found. */
+    BYOL,
+    /** SwAV: swapped prediction of Sinkhorn codes; correct = both views at the same prototype. */
+    SWAV,
+    /** SimCLR: NT-Xent; correct = the partner view found among the batch's views. */
+    NT_XENT,
+    /** Cross-entropy against soft targets (distillation); correct = top-1 is the target's top-1. */
+    SOFT_TARGETS,
+    /** Cross-entropy against labels; correct = top-1 is the label. */
+    LABELS;
+
+    static Objective of(SelfSupervised selfSupervised, boolean softTargets) {
+      if (selfSupervised == null) {
+        return softTargets ? SOFT_TARGETS : LABELS;
+      }
+      return selfSupervised.hasTarget() ? BYOL : selfSupervised.prototypeCount() > 0 ? SWAV : NT_XENT;
     }
   }
 

@@ -278,12 +278,13 @@ public final class TrainTeacher extends TrainingStage {
           .select(col(ImageSchema.IMAGE_ID), col(ImageSchema.IMAGE), lit(0).as(ImageSchema.LABEL));
       long unlabeledCount = unlabeled.count();
       SelfSupervised objective = selfSupervised(spec.inputSize());
+      TrainOptions schedule = selfSupervisedSchedule(unlabeledCount, spec.inputSize());
       ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
           ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), objective.hasTarget(),
               objective.prototypeCount(), options.get(SSL.seed)),
-          selfSupervisedSchedule(unlabeledCount, spec.inputSize()), options.get(SSL.epochs));
+          schedule, options.get(SSL.epochs));
       if (objective.method().equals(SelfSupervised.SIMCLR)) {
-        warnIfAtChance(phases.last(), selfSupervisedSchedule(unlabeledCount, spec.inputSize()));
+        warnIfAtChance(phases.last(), schedule);
       }
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
