@@ -27,6 +27,9 @@ public final class Engines {
   public static final String NUM_THREADS = "ai.djl.pytorch.num_threads";
   public static final String NUM_INTEROP_THREADS = "ai.djl.pytorch.num_interop_threads";
 
+  /** A resource every DJL PyTorch native bundle jar (pytorch-native-cpu, -cu*) carries. */
+  static final String NATIVE_BUNDLE_MARKER = "native/lib/pytorch.properties";
+
   private static volatile Engine engine;
 
   private Engines() {}
@@ -44,7 +47,12 @@ public final class Engines {
           setIfAbsent(NUM_THREADS, "1");
           setIfAbsent(NUM_INTEROP_THREADS, "1");
         }
-        engine = Engine.getEngine("PyTorch");
+        try {
+          engine = Engine.getEngine("PyTorch");
+        } catch (RuntimeException failure) {
+          throw new IllegalStateException(libtorchUnavailable(String.valueOf(failure.getMessage()),
+              Engines.class.getClassLoader().getResource(NATIVE_BUNDLE_MARKER) != null), failure);
+        }
         LOG.info(
             "DJL {} engine {} ready: {} GPU(s), threads {} / interop {}",
             engine.getEngineName(),
@@ -55,6 +63,23 @@ public final class Engines {
       }
       return engine;
     }
+  }
+
+  /**
+   * Why libtorch did not load, for the one-line failure: DJL's own message when the native bundle
+   * is missing is about an index file it could not download, which says nothing of the cause here
+   * (a slim application jar on a cluster that did not stage the bundle).
+   */
+  static String libtorchUnavailable(String djlMessage, boolean bundleOnClasspath) {
+    if (bundleOnClasspath) {
+      return "libtorch could not be loaded from the DJL native bundle on the classpath (DJL: " + djlMessage + ")";
+    }
+    return "libtorch could not be loaded: no DJL native bundle (pytorch-native-cpu or pytorch-native-cu*) is on this"
+        + " JVM's classpath, and DJL runs offline, so it downloads nothing (DJL: " + djlMessage + "). The slim"
+        + " application jar (semiweak-app-*-slim.jar) needs the bundle staged on the cluster, e.g. --jars"
+        + " hdfs:///semiweak/lib/pytorch-native-cpu-VERSION-linux-x86_64.jar from the distribution's lib/"
+        + " (deploy/README.md, \"Native libraries\");"
+        + " the default application jar carries it";
   }
 
   private static void setIfAbsent(String key, String value) {
