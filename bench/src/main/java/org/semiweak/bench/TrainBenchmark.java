@@ -5,10 +5,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -19,11 +21,13 @@ import org.semiweak.data.ImageSchema;
 import org.semiweak.model.Engines;
 import org.semiweak.model.ModelSpec;
 import org.semiweak.model.ModelWeights;
+import org.semiweak.model.ProjectionNet;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.testing.FashionMnist;
 import org.semiweak.train.DistributedTrainer;
 import org.semiweak.train.ExampleShard;
 import org.semiweak.train.InProcessTrainer;
+import org.semiweak.train.SelfSupervised;
 import org.semiweak.train.TrainOptions;
 import org.semiweak.train.TrainingResult;
 
@@ -71,10 +75,13 @@ public final class TrainBenchmark {
   static final String USAGE = """
       usage: TrainBenchmark [--images 10000] [--steps 100] [--warmup-steps 10] [--batch-size 64] [--threads 2]
                             [--repeat 2] [--fashion-mnist DIR] [--python /usr/bin/python3]
-                            [--methods semiweak,pytorch] [--widths 16,32,64] [--blocks 1]
+                            [--methods semiweak,pytorch,simclr,byol,swav,swav-multicrop] [--widths 16,32,64] [--blocks 1]
                             [--distributed [--master local[2]]]
         --threads      libtorch threads of both methods (semiweak: ai.djl.pytorch.num_threads;
                        the script: torch.set_num_threads)
+        --methods      semiweak: supervised (InProcessTrainer); pytorch: the reference script; simclr, byol, swav,
+                       swav-multicrop: self-supervised steps of semiweak (train-teacher's ssl-* defaults) on the same
+                       images, network and batch size
         --distributed  instead: DistributedTrainer with 1 then 2 workers on Spark (libtorch 1 thread per task)
         --steps        timed SGD steps per worker and run, after --warmup-steps untimed ones""";
 
@@ -160,6 +167,7 @@ public final class TrainBenchmark {
     }
     Measurement bestSemiweak = null;
     Measurement bestTorch = null;
+    Map<String, Measurement> bestSelfSupervised = new LinkedHashMap<>();
     for (int r = 0; r < Math.max(1, config.repeat()); r++) {
       if (config.methods().contains("semiweak")) {
         TrainOptions o = options(config, config.steps(), 1);
@@ -172,6 +180,23 @@ public final class TrainBenchmark {
         log(m);
         bestSemiweak = Measurement.best(bestSemiweak, m);
       }
+      for (String method : config.methods()) {
+        SelfSupervised objective = selfSupervised(method);
+        if (objective == null) {
+          continue;
+        }
+        TrainOptions o = options(config, config.steps(), 1).toBuilder().optSelfSupervised(objective).build();
+        ModelWeights start = ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(),
+            objective.hasTarget(), objective.prototypeCount(), 1);
+        Probes.Timed<TrainingResult> t = Probes.time(() ->
+            new InProcessTrainer().optLabel("bench-" + method).train(shards, spec, start, o));
+        Measurement m = new Measurement(method, 1, config.threads(), (long) config.steps() * config.batchSize(),
+            t.timing().seconds(), t.timing().cpuSeconds(), t.timing().loadAverage(), String.format(Locale.ROOT,
+                "InProcessTrainer, %d views per image of the same images, final loss %.3f",
+                2 + objective.smallCrops(), t.value().finalLoss()));
+        log(m);
+        bestSelfSupervised.merge(method, m, Measurement::best);
+      }
       if (config.methods().contains("pytorch")) {
         Measurement m = pytorch(config, script);
         log(m);
@@ -182,10 +207,26 @@ public final class TrainBenchmark {
     if (bestSemiweak != null) {
       out.add(bestSemiweak);
     }
+    out.addAll(bestSelfSupervised.values());
     if (bestTorch != null) {
       out.add(bestTorch);
     }
     return new Report(config, load0, Probes.loadAverage(), List.copyOf(out));
+  }
+
+  /**
+   * The self-supervised objective a {@code --methods} name stands for, with train-teacher's defaults
+   * (its ssl-* options), or null for the other methods.
+   */
+  static SelfSupervised selfSupervised(String method) {
+    return switch (method) {
+      case "simclr" -> SelfSupervised.simclr(0.5, 256, 128, 0.2);
+      case "byol" -> SelfSupervised.byol(0.99, 256, 128, 0.2);
+      case "swav" -> SelfSupervised.swav(100, 0.05, 0.1, 256, 128, 0.2);
+      // SwAV's multi-crop with 2 small views of 12 px, train-teacher's side for 28 px images.
+      case "swav-multicrop" -> SelfSupervised.swav(100, 0.05, 0.1, 256, 128, 0.2).withSmallCrops(2, 12);
+      default -> null;
+    };
   }
 
   private static void log(Measurement m) {
@@ -274,9 +315,16 @@ public final class TrainBenchmark {
     sb.append("| method | workers | libtorch threads | images | seconds | images/s | images/s per thread "
         + "| images per CPU s | vs reference (wall) | vs reference (CPU) | load | notes |\n");
     sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    // The PyTorch script, else one distributed worker, else semiweak's supervised training (the
+    // reference of the self-supervised methods: their cost per image against a supervised step).
     Measurement reference = report.measurements().stream()
         .filter(m -> m.method().equals("pytorch") || (m.method().equals("distributed") && m.workers() == 1))
-        .findFirst().orElse(null);
+        .findFirst()
+        .or(() -> report.measurements().stream().filter(m -> m.method().equals("semiweak")).findFirst())
+        .orElse(null);
+    if (reference != null) {
+      sb.append("reference: ").append(reference.method()).append("\n\n");
+    }
     for (Measurement m : report.measurements()) {
       int threads = m.threads() * m.workers();
       String wall = reference == null ? "" : String.format(Locale.ROOT, "%.2fx",
