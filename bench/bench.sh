@@ -23,6 +23,8 @@ if [[ "$main" == all ]]; then
   run TrainBenchmark --steps 100 --repeat 3 --threads 1
   run TrainBenchmark --steps 100 --repeat 3 --threads 2
   run TrainBenchmark --distributed --steps 100 --repeat 2
+  run TrainBenchmark --methods semiweak,simclr,byol,swav,swav-multicrop --widths 32,64,128 --batch-size 256 \
+    --steps 20 --warmup-steps 2 --repeat 2 --threads 1
   run AccuracyBenchmark --seeds 1,2,3
   exit 0
 fi

@@ -36,6 +36,26 @@ class TrainBenchmarkSmokeTest {
   }
 
   @Test
+  void selfSupervisedStepsAreMeasuredAgainstSupervisedOnes() {
+    TrainBenchmark.Config c = tiny(false);
+    TrainBenchmark.Config config = new TrainBenchmark.Config(c.images(), c.steps(), c.warmupSteps(), c.batchSize(),
+        c.threads(), c.repeat(), c.fashionMnist(), c.python(), false, c.master(),
+        List.of("semiweak", "simclr", "byol", "swav", "swav-multicrop"), c.widths(), c.blocks());
+    TrainBenchmark.Report report = TrainBenchmark.run(config);
+
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::method)
+        .containsExactly("semiweak", "simclr", "byol", "swav", "swav-multicrop");
+    assertThat(report.measurements()).allSatisfy(m -> {
+      assertThat(m.images()).as("%s images (each image is one example, whatever its views)", m.method())
+          .isEqualTo(3 * 16);
+      assertThat(m.seconds()).as("%s time", m.method()).isPositive();
+      assertThat(m.detail()).as("%s loss", m.method()).containsPattern("final loss \\d");
+    });
+    assertThat(report.measurements().get(4).detail()).contains("4 views per image");
+    assertThat(TrainBenchmark.markdown(report)).contains("reference: semiweak").contains("| byol | 1 | 1 | 48 |");
+  }
+
+  @Test
   void distributedTrainingWithOneAndTwoWorkersIsMeasured() {
     SparkSession spark = SparkSession.builder().master("local[2]").appName("train-benchmark-smoke")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
