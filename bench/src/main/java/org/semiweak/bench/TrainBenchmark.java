@@ -312,9 +312,6 @@ public final class TrainBenchmark {
             + "%d training images, cores=%d, best of %d runs, load average %.1f at start, %.1f at end%n%n",
         spec(c), c.batchSize(), c.steps(), c.warmupSteps(), c.images(), Runtime.getRuntime().availableProcessors(),
         Math.max(1, c.repeat()), report.loadAtStart(), report.loadAtEnd()));
-    sb.append("| method | workers | libtorch threads | images | seconds | images/s | images/s per thread "
-        + "| images per CPU s | vs reference (wall) | vs reference (CPU) | load | notes |\n");
-    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     // The PyTorch script, else one distributed worker, else semiweak's supervised training (the
     // reference of the self-supervised methods: their cost per image against a supervised step).
     Measurement reference = report.measurements().stream()
@@ -325,6 +322,9 @@ public final class TrainBenchmark {
     if (reference != null) {
       sb.append("reference: ").append(reference.method()).append("\n\n");
     }
+    sb.append("| method | workers | libtorch threads | images | seconds | images/s | images/s per thread "
+        + "| images per CPU s | vs reference (wall) | vs reference (CPU) | load | notes |\n");
+    sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (Measurement m : report.measurements()) {
       int threads = m.threads() * m.workers();
       String wall = reference == null ? "" : String.format(Locale.ROOT, "%.2fx",
