@@ -1,5 +1,6 @@
 package org.semiweak.run;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -81,6 +82,9 @@ public final class StageFiles {
     return files.stream().filter(f -> f.rows() != null && f.path().startsWith(prefix)).mapToLong(StageFile::rows).sum();
   }
 
+  /** Hadoop's FileOutputCommitter's pending folder ({@code FileOutputCommitter.PENDING_DIR_NAME}). */
+  static final String COMMITTER_SCRATCH = "_temporary";
+
   private static Map<String, FileStatus> listed(FileSystem fs, Path dir) throws IOException {
     Map<String, FileStatus> out = new TreeMap<>();
     collect(fs, dir, "", out);
@@ -95,17 +99,29 @@ public final class StageFiles {
         continue;
       }
       if (st.isDirectory()) {
-        collect(fs, st.getPath(), rel + "/", out);
+        try {
+          collect(fs, st.getPath(), rel + "/", out);
+        } catch (FileNotFoundException gone) {
+          // An object store lists a folder from the keys under it: one whose last key was deleted
+          // between the parent's listing and its own holds no file. Anything else is an error.
+          if (fs.exists(st.getPath())) {
+            throw gone;
+          }
+        }
       } else {
         out.put(rel, st);
       }
     }
   }
 
-  /** Hidden files ({@code .crc} side files, temporary names) and the manifest itself are not part of the list. */
+  /**
+   * Hidden files ({@code .crc} side files, temporary names), Hadoop output committers' scratch
+   * folders ({@code _temporary}, left on an object store as a prefix with no object after a job
+   * commit deleted its files) and the manifest itself are not part of the list.
+   */
   private static boolean isListed(String relativePath) {
     for (String part : relativePath.split("/")) {
-      if (part.startsWith(".")) {
+      if (part.startsWith(".") || part.equals(COMMITTER_SCRATCH)) {
         return false;
       }
     }
