@@ -28,8 +28,11 @@ import org.apache.spark.sql.types.StructType;
 import org.semiweak.data.ScoreSchema;
 
 /**
- * The candidate (image, class, score) rows of the scores, with the outcome of each: the Spark SQL
- * both {@link SelectTopK} and {@link WindowTopK} build on, so the two cannot drift apart.
+ * The candidate (image, class, score) rows of the scores, with the outcome of each, in Spark SQL:
+ * the definition the {@link WindowTopK} baseline builds on, and the one {@link SelectTopK} uses to
+ * find examples of invalid rows. {@link CandidateScan} implements the same outcomes on Spark's
+ * internal rows for {@link SelectTopK}'s two passes; {@code SelectTopKTest} holds both to a
+ * brute-force selection.
  *
  * <p>A candidate is one of the first {@code min(p, maxClassesPerImage)} entries of an image's
  * {@code classes}/{@code probs}. Its outcome is {@link #SELECTABLE} or the first reason it cannot be

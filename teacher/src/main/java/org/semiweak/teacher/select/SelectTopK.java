@@ -14,7 +14,6 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.try_element_at;
-import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -25,12 +24,11 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
@@ -55,23 +53,24 @@ import org.slf4j.LoggerFactory;
  * when there are fewer, flagged in {@link ClassStats#fewerThanK()}). An image may be selected for
  * several classes.
  *
- * <p>Algorithm: two passes over the scores (the test measures the rows read), and no sort of all
- * candidates.
+ * <p>Algorithm: two passes over the scores (the test measures the rows read), no sort of all
+ * candidates, and no row per candidate: {@link CandidateScan} reads each image's arrays in place.
  *
  * <ol>
- *   <li>Pass 1 validates every row and aggregates, per class, a histogram of candidate scores over
- *       fixed monotone bins ({@link ScoreBins}, at most 2^17 cells for all classes), plus the
- *       rejection counts. The driver then finds, per class, the bin where the count from the top
- *       reaches K: every candidate of the top K lies in it or above.
- *   <li>Pass 2 keeps only the candidates whose score is at least their class's threshold (the
- *       lowest score of the threshold bin; the C thresholds travel with the query plan), shuffles
- *       these survivors by class and ranks them exactly with a window over the survivors only. The
+ *   <li>Pass 1 validates every row and counts, per partition, a dense histogram of candidate
+ *       scores by class over fixed monotone bins ({@link ScoreBins}, at most 2^17 cells for all
+ *       classes), plus the rejection counts; a tree reduce merges the partitions' counts. The
+ *       driver then finds, per class, the bin where the count from the top reaches K: every
+ *       candidate of the top K lies in it or above.
+ *   <li>Pass 2 emits only the candidates whose score is at least their class's threshold (the
+ *       lowest score of the threshold bin; the C thresholds travel with the task), shuffles these
+ *       survivors by class and ranks them exactly with a window over the survivors only. The
  *       selection is persisted, and the per-class statistics are computed from it in the same job.
  * </ol>
  *
  * <p>Survivors are about {@code K} per class plus the candidates sharing the threshold bin (a few
  * percent of K on teacher-like scores; all of them when more than K candidates have the very same
- * score). Memory per task is bounded by the histogram (at most {@code 2^17} cells) in pass 1 and by
+ * score). Memory per task is bounded by the histogram (at most {@code 2^17} longs) in pass 1 and by
  * Spark's spillable sort and window buffers of the survivors in pass 2. The output is
  * deterministic: the same rows, ranks and statistics whatever the input partitioning.
  *
@@ -85,6 +84,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class SelectTopK {
   private static final Logger LOG = LoggerFactory.getLogger(SelectTopK.class);
+
+  /** Depth of the tree that merges pass 1's per-partition histograms. */
+  static final int TREE_DEPTH = 3;
+
+  /** The rows pass 2 ranks: {@link SelectionSchema}'s first three columns. */
+  static final StructType SURVIVOR_SCHEMA = new StructType()
+      .add(SelectionSchema.IMAGE_ID, DataTypes.StringType, false)
+      .add(SelectionSchema.CLASS_INDEX, DataTypes.IntegerType, false)
+      .add(SelectionSchema.SCORE, DataTypes.FloatType, false);
 
   /** Survivors per output partition of pass 2 (each partition sorts its survivors). */
   static final long SURVIVORS_PER_PARTITION = 2_000_000L;
@@ -149,7 +157,7 @@ public final class SelectTopK {
         totalCandidates == 0 ? 0.0 : 100.0 * totalSurvivors / totalCandidates));
 
     start = System.nanoTime();
-    Dataset<Row> selection = rankSurvivors(spark, scores, classNames, first);
+    Dataset<Row> selection = job(spark, pass2Description(), () -> rankSurvivors(spark, scores, classNames, first));
     selection.persist(StorageLevel.MEMORY_AND_DISK());
     Runnable release = selection::unpersist;
     List<ClassStats> stats;
@@ -198,48 +206,29 @@ public final class SelectTopK {
   }
 
   private FirstPass firstPass(Dataset<Row> scores, int numClasses, ScoreBins bins) {
-    UserDefinedFunction binOf = udf(
-        (UDF1<Float, Integer>) p -> p == null || !(p >= 0f && p <= 1f) ? -1 : bins.binOf(p),
-        DataTypes.IntegerType);
-    Dataset<Row> candidates = ClassCandidates.explode(scores, options, numClasses, true, List.of());
-    // One long key per histogram cell rather than (class, outcome, bin) columns (why: docs/NOTES.md):
-    //   key >= 0                 selectable: class * bins + bin
-    //   -3C <= key < 0           NaN / below min-score / not in tags: -1 - ((outcome - 1) * C + class)
-    //   key < -3C                invalid input: -1 - 3C - outcome
-    long numBins = bins.count();
-    long c3 = 3L * numClasses;
-    Column outcome = col(ClassCandidates.OUTCOME);
-    Column classIndex = col(ClassCandidates.CLASS).cast(DataTypes.LongType);
-    Column key = when(outcome.equalTo(ClassCandidates.SELECTABLE),
-            classIndex.multiply(numBins).plus(binOf.apply(col(ClassCandidates.SCORE))))
-        .when(outcome.lt(ClassCandidates.FIRST_INVALID),
-            lit(-1L).minus(outcome.minus(1).cast(DataTypes.LongType).multiply(numClasses).plus(classIndex)))
-        .otherwise(lit(-1L - c3).minus(outcome));
-    Dataset<Row> cells = candidates
-        .groupBy(key.as("key"))
-        .agg(count(lit(1)).as("n"), sum(when(col(ClassCandidates.FIRST), 1L).otherwise(0L)).as("images"));
-    List<Row> rows = job(spark(scores), "select top-" + options.k() + " pass 1/2: validate scores, histogram of "
+    CandidateScan scan = CandidateScan.of(options, numClasses, false);
+    // One dense histogram per partition (at most 2^17 cells), merged up a tree: the driver receives
+    // a few partial sums whatever the number of partitions, and no candidate row is ever made.
+    CandidateScan.Counts counts = job(spark(scores), "select top-" + options.k() + " pass 1/2: validate scores, histogram of "
         + "candidate scores per class (" + numClasses + " classes x " + bins.count() + " bins)",
-        cells::collectAsList);
+        // rows() is inside the job: with adaptive execution, planning the scan may already run jobs.
+        () -> scan.rows(scores).toJavaRDD()
+            .mapPartitions(partition -> List.of(scan.count(partition, bins)).iterator())
+            .treeReduce(CandidateScan.Counts::merge, TREE_DEPTH));
 
     FirstPass first = new FirstPass(numClasses, bins.count());
-    for (Row r : rows) {
-      long k = r.getLong(0);
-      long n = r.getLong(1);
-      first.images += r.getLong(2);
-      if (k >= 0) {
-        first.histogram[(int) (k / numBins)][(int) (k % numBins)] += n;
-      } else if (k >= -c3) {
-        long rejected = -1 - k;
-        int c = (int) (rejected % numClasses);
-        switch ((int) (rejected / numClasses) + 1) {
-          case ClassCandidates.NAN_PROB -> first.nanRejected[c] += n;
-          case ClassCandidates.BELOW_MIN_SCORE -> first.belowMinScore[c] += n;
-          case ClassCandidates.NOT_IN_TAGS -> first.notInTags[c] += n;
-          default -> throw new IllegalStateException("select: unexpected histogram key " + k);
-        }
-      } else {
-        first.invalid.merge((int) (-1 - c3 - k), n, Long::sum);
+    first.images = counts.images;
+    for (int c = 0; c < numClasses; c++) {
+      for (int b = 0; b < bins.count(); b++) {
+        first.histogram[c][b] = counts.histogram(c, b);
+      }
+      first.nanRejected[c] = counts.rejected(ClassCandidates.NAN_PROB, c);
+      first.belowMinScore[c] = counts.rejected(ClassCandidates.BELOW_MIN_SCORE, c);
+      first.notInTags[c] = counts.rejected(ClassCandidates.NOT_IN_TAGS, c);
+    }
+    for (int o = ClassCandidates.FIRST_INVALID; o <= CandidateScan.LAST_INVALID; o++) {
+      if (counts.invalid(o) > 0) {
+        first.invalid.put(o, counts.invalid(o));
       }
     }
     for (int c = 0; c < numClasses; c++) {
@@ -289,13 +278,13 @@ public final class SelectTopK {
         Math.max(spark.sparkContext().defaultParallelism(),
             (totalSurvivors + SURVIVORS_PER_PARTITION - 1) / SURVIVORS_PER_PARTITION)));
 
-    // "score >= the class's thresholdScore" keeps exactly the candidates whose bin is at or above
-    // the threshold bin, and is a plain float comparison in generated code. The C floats travel
-    // with the query plan, like a broadcast of a few kilobytes.
-    Dataset<Row> survivors = selectionColumns(
-        ClassCandidates.explode(scores, options, numClasses, false, List.of(ScoreSchema.IMAGE_ID))
-            .filter(col(ClassCandidates.OUTCOME).equalTo(ClassCandidates.SELECTABLE)
-                .and(col(ClassCandidates.SCORE).geq(try_element_at(lit(first.thresholdScore), col(ClassCandidates.CLASS).plus(1))))));
+    // Only the survivors become rows: the C thresholds travel with the task closure (a few
+    // kilobytes), and a candidate below its class's threshold is never materialized.
+    CandidateScan scan = CandidateScan.of(options, numClasses, true);
+    float[] thresholds = first.thresholdScore;
+    JavaRDD<Row> survivorRows = scan.rows(scores).toJavaRDD()
+        .mapPartitions(partition -> scan.survivors(partition, thresholds));
+    Dataset<Row> survivors = spark.createDataFrame(survivorRows, SURVIVOR_SCHEMA);
     // Partitioned by the window's class column (no second shuffle), pre-sorted by one double that
     // orders by class then score so Spark's sort stays on its prefix fast path: docs/NOTES.md.
     Column presortKey = col(SelectionSchema.CLASS_INDEX).cast(DataTypes.DoubleType).multiply(4.0)
@@ -359,8 +348,7 @@ public final class SelectTopK {
     for (int b = 0; b < ClassStats.HISTOGRAM_BINS; b++) {
       aggregates.add(sum(when(histogramBin.equalTo(b), 1L).otherwise(0L)));
     }
-    List<Row> rows = job(spark, "select top-" + options.k() + " pass 2/2: rank the survivors of the thresholds, "
-            + "persist the selection, per-class statistics",
+    List<Row> rows = job(spark, pass2Description(),
         () -> selection.groupBy(col(SelectionSchema.CLASS_INDEX))
             .agg(count(lit(1)), aggregates.toArray(Column[]::new))
             .collectAsList());
@@ -392,6 +380,11 @@ public final class SelectTopK {
           + "): did the scores change while selecting? Rerun on unchanged scores.");
     }
     return List.copyOf(stats);
+  }
+
+  private String pass2Description() {
+    return "select top-" + options.k() + " pass 2/2: rank the survivors of the thresholds, persist the selection, "
+        + "per-class statistics";
   }
 
   private static SparkSession spark(Dataset<Row> scores) {
