@@ -214,7 +214,8 @@ public final class SelectTopK {
         // rows() is inside the job: with adaptive execution, planning the scan may already run jobs.
         () -> scan.rows(scores).toJavaRDD()
             .mapPartitions(partition -> List.of(scan.count(partition, bins)).iterator())
-            .treeReduce(CandidateScan.Counts::merge, TREE_DEPTH));
+            .treeAggregate(new CandidateScan.Counts(numClasses, bins.count()), CandidateScan.Counts::merge,
+                CandidateScan.Counts::merge, TREE_DEPTH));
 
     FirstPass first = new FirstPass(numClasses, bins.count());
     first.images = counts.images;

@@ -252,6 +252,18 @@ class SelectTopKTest {
   }
 
   @Test
+  void emptyScoresSelectNothingAndCountNothing() {
+    try (TopKResult r = SelectTopK.withOptions(TopKOptions.defaults().withK(3).withP(2))
+        .execute(frame(List.of()), names(CLASSES))) {
+      assertThat(r.images()).as("images").isZero();
+      assertThat(r.selected()).as("selected").isZero();
+      assertThat(r.selection().count()).as("rows").isZero();
+      assertThat(r.classStats()).as("a statistics row per class, all empty").hasSize(CLASSES)
+          .allSatisfy(s -> assertThat(s.candidates()).isZero());
+    }
+  }
+
+  @Test
   void tiesAreBrokenByImageIdInUtf8ByteOrder() {
     // UTF-16 (String.compareTo) puts the emoji before U+FFFD; UTF-8 bytes put it after.
     String emoji = "\uD83D\uDE00";
