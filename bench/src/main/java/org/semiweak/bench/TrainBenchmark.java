@@ -220,11 +220,10 @@ public final class TrainBenchmark {
    */
   static SelfSupervised selfSupervised(String method) {
     return switch (method) {
-      case "simclr" -> SelfSupervised.simclr(0.5, 256, 128, 0.2);
-      case "byol" -> SelfSupervised.byol(0.99, 256, 128, 0.2);
-      case "swav" -> SelfSupervised.swav(100, 0.05, 0.1, 256, 128, 0.2);
-      // SwAV's multi-crop with 2 small views of 12 px, train-teacher's side for 28 px images.
-      case "swav-multicrop" -> SelfSupervised.swav(100, 0.05, 0.1, 256, 128, 0.2).withSmallCrops(2, 12);
+      case "simclr", "byol", "swav" -> SelfSupervised.defaults(method);
+      // SwAV's multi-crop with 2 small views of train-teacher's default side for 28 px images.
+      case "swav-multicrop" -> SelfSupervised.defaults(SelfSupervised.SWAV)
+          .withSmallCrops(2, SelfSupervised.defaultSmallCropSize(28));
       default -> null;
     };
   }

@@ -68,6 +68,17 @@ public record SelfSupervised(
   public static final String BYOL = "byol";
   public static final String SWAV = "swav";
 
+  // The defaults of train-teacher's ssl-* options, here so that the stage and the benchmark that
+  // times its steps (TrainBenchmark) cannot drift apart.
+  public static final double DEFAULT_SIMCLR_TEMPERATURE = 0.5;
+  public static final double DEFAULT_SWAV_TEMPERATURE = 0.1;
+  public static final double DEFAULT_TARGET_MOMENTUM = 0.99;
+  public static final int DEFAULT_PROTOTYPES = 100;
+  public static final double DEFAULT_SINKHORN_EPSILON = 0.05;
+  public static final int DEFAULT_PROJECTION_HIDDEN = 256;
+  public static final int DEFAULT_PROJECTION_DIM = 128;
+  public static final double DEFAULT_MIN_CROP_SCALE = 0.2;
+
   /** Sinkhorn-Knopp iterations per batch, as SwAV's. */
   public static final int SINKHORN_ITERATIONS = 3;
 
@@ -136,6 +147,28 @@ public record SelfSupervised(
       int projectionDim, double minCropScale) {
     return new SelfSupervised(SWAV, temperature, projectionHidden, projectionDim, minCropScale, 0, prototypes,
         sinkhornEpsilon, 0, 0);
+  }
+
+  /** {@code method} with train-teacher's defaults for every setting. */
+  public static SelfSupervised defaults(String method) {
+    return switch (method) {
+      case SIMCLR -> simclr(DEFAULT_SIMCLR_TEMPERATURE, DEFAULT_PROJECTION_HIDDEN, DEFAULT_PROJECTION_DIM,
+          DEFAULT_MIN_CROP_SCALE);
+      case BYOL -> byol(DEFAULT_TARGET_MOMENTUM, DEFAULT_PROJECTION_HIDDEN, DEFAULT_PROJECTION_DIM,
+          DEFAULT_MIN_CROP_SCALE);
+      case SWAV -> swav(DEFAULT_PROTOTYPES, DEFAULT_SINKHORN_EPSILON, DEFAULT_SWAV_TEMPERATURE,
+          DEFAULT_PROJECTION_HIDDEN, DEFAULT_PROJECTION_DIM, DEFAULT_MIN_CROP_SCALE);
+      default -> throw new IllegalArgumentException("self-supervised method must be \"" + SIMCLR + "\", \"" + BYOL
+          + "\" or \"" + SWAV + "\", found \"" + method + "\"");
+    };
+  }
+
+  /**
+   * The side of multi-crop's small views for images of {@code imageSize} pixels: 96/224 of it, as
+   * SwAV's 96 px views of 224 px images, and at least 8 (12 for 28 px images).
+   */
+  public static int defaultSmallCropSize(int imageSize) {
+    return Math.max(8, (int) Math.round(imageSize * 96.0 / 224));
   }
 
   /** This SwAV objective with multi-crop: {@code count} small views of {@code size} pixels per image. */

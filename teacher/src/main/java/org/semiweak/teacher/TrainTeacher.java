@@ -99,24 +99,30 @@ public final class TrainTeacher extends TrainingStage {
           + " ssl-small-crops). An image costs about 2 supervised steps; BYOL about 3, but 2-3x more than that where"
           + " activations pass 32 MB (batch 256 of 28 px at 32 channels) unless MALLOC_MMAP_MAX_=0 is set in the"
           + " environment (docs/BENCHMARKS.md, \"Self-supervised steps\")");
-  // No default value: each method has its own (simclr 0.5, swav 0.1).
+  // No default value: each method has its own (SelfSupervised.DEFAULT_SIMCLR_TEMPERATURE, DEFAULT_SWAV_TEMPERATURE).
   public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", null, 0.001, 100,
-      "self-supervised recipe: simclr's NT-Xent temperature (absent: 0.5) or swav's prediction temperature (absent:"
-          + " 0.1)").optional();
+      "self-supervised recipe: simclr's NT-Xent temperature (absent: " + SelfSupervised.DEFAULT_SIMCLR_TEMPERATURE
+          + ") or swav's prediction temperature (absent: " + SelfSupervised.DEFAULT_SWAV_TEMPERATURE + ")").optional();
   public static final OptionSpec<Integer> SSL_PROTOTYPES = OptionSpec.intOption("ssl-prototypes", null, 2, 1_000_000,
-      "self-supervised recipe, swav: the number of prototypes (SwAV: 3000 on ImageNet); absent: 100").optional();
+      "self-supervised recipe, swav: the number of prototypes (SwAV: 3000 on ImageNet); absent: "
+          + SelfSupervised.DEFAULT_PROTOTYPES).optional();
   public static final OptionSpec<Double> SSL_SINKHORN_EPSILON = OptionSpec.doubleOption("ssl-sinkhorn-epsilon", null,
-      0.001, 10, "self-supervised recipe, swav: entropy weight of the Sinkhorn-Knopp codes; absent: 0.05").optional();
+      0.001, 10, "self-supervised recipe, swav: entropy weight of the Sinkhorn-Knopp codes; absent: "
+          + SelfSupervised.DEFAULT_SINKHORN_EPSILON).optional();
   // The method-specific options have no default value: only those given identify a teacher.
   public static final OptionSpec<Double> SSL_TARGET_MOMENTUM = OptionSpec.doubleOption("ssl-target-momentum", null,
       0.5, 0.99999, "self-supervised recipe, byol: the target network's moving-average rate at the start, rising to 1"
-          + " along a cosine (BYOL: 0.996 on ImageNet, 0.99 for short runs); absent: 0.99").optional();
-  public static final OptionSpec<Integer> SSL_PROJECTION_HIDDEN = OptionSpec.intOption("ssl-projection-hidden", 256,
+          + " along a cosine (BYOL: 0.996 on ImageNet, 0.99 for short runs); absent: "
+          + SelfSupervised.DEFAULT_TARGET_MOMENTUM).optional();
+  public static final OptionSpec<Integer> SSL_PROJECTION_HIDDEN = OptionSpec.intOption("ssl-projection-hidden",
+      SelfSupervised.DEFAULT_PROJECTION_HIDDEN,
       1, 65_536, "self-supervised recipe: units of the projection head's hidden layer (the head is dropped before"
           + " fine-tuning)");
-  public static final OptionSpec<Integer> SSL_PROJECTION_DIM = OptionSpec.intOption("ssl-projection-dim", 128, 1,
+  public static final OptionSpec<Integer> SSL_PROJECTION_DIM = OptionSpec.intOption("ssl-projection-dim",
+      SelfSupervised.DEFAULT_PROJECTION_DIM, 1,
       65_536, "self-supervised recipe: units of the projection, where the loss compares the two views");
-  public static final OptionSpec<Double> SSL_MIN_CROP_SCALE = OptionSpec.doubleOption("ssl-min-crop-scale", 0.2,
+  public static final OptionSpec<Double> SSL_MIN_CROP_SCALE = OptionSpec.doubleOption("ssl-min-crop-scale",
+      SelfSupervised.DEFAULT_MIN_CROP_SCALE,
       0.01, 1, "self-supervised recipe: smallest area of a view's random crop, as a fraction of the image"
           + " (SimCLR: 0.08 on 224 px images)");
 
@@ -345,7 +351,7 @@ public final class TrainTeacher extends TrainingStage {
     }
     int side = options.getOr(SSL_SMALL_CROP_SIZE, 0);
     if (side == 0) {
-      side = Math.max(8, (int) Math.round(imageSize * 96.0 / 224));
+      side = SelfSupervised.defaultSmallCropSize(imageSize);
     }
     return objective.withSmallCrops(smallCrops, side);
   }
@@ -355,11 +361,11 @@ public final class TrainTeacher extends TrainingStage {
     int dim = options.get(SSL_PROJECTION_DIM);
     double minCropScale = options.get(SSL_MIN_CROP_SCALE);
     return switch (options.get(SSL_METHOD)) {
-      case SelfSupervised.BYOL -> SelfSupervised.byol(options.getOr(SSL_TARGET_MOMENTUM, 0.99), hidden, dim, minCropScale);
-      case SelfSupervised.SWAV -> SelfSupervised.swav(options.getOr(SSL_PROTOTYPES, 100),
-          options.getOr(SSL_SINKHORN_EPSILON, 0.05),
-          options.getOr(SSL_TEMPERATURE, 0.1), hidden, dim, minCropScale);
-      default -> SelfSupervised.simclr(options.getOr(SSL_TEMPERATURE, 0.5), hidden, dim, minCropScale);
+      case SelfSupervised.BYOL -> SelfSupervised.byol(options.getOr(SSL_TARGET_MOMENTUM, SelfSupervised.DEFAULT_TARGET_MOMENTUM), hidden, dim, minCropScale);
+      case SelfSupervised.SWAV -> SelfSupervised.swav(options.getOr(SSL_PROTOTYPES, SelfSupervised.DEFAULT_PROTOTYPES),
+          options.getOr(SSL_SINKHORN_EPSILON, SelfSupervised.DEFAULT_SINKHORN_EPSILON),
+          options.getOr(SSL_TEMPERATURE, SelfSupervised.DEFAULT_SWAV_TEMPERATURE), hidden, dim, minCropScale);
+      default -> SelfSupervised.simclr(options.getOr(SSL_TEMPERATURE, SelfSupervised.DEFAULT_SIMCLR_TEMPERATURE), hidden, dim, minCropScale);
     };
   }
 
