@@ -116,7 +116,8 @@ for conf in "$deploy"/conf/spark-defaults.*.conf; do
   bad=$(grep -nvE '^[[:space:]]*(#.*)?$|^spark\.[A-Za-z0-9_.-]+[[:space:]]+[^[:space:]]' "$conf" || true)
   missing=""
   for key in spark.executorEnv.MALLOC_MMAP_THRESHOLD_ spark.executorEnv.MALLOC_TRIM_THRESHOLD_ \
-    spark.executorEnv.MALLOC_TOP_PAD_ spark.executorEnv.DJL_OFFLINE spark.executor.extraJavaOptions; do
+    spark.executorEnv.MALLOC_TOP_PAD_ spark.executorEnv.MALLOC_MMAP_MAX_ spark.executorEnv.DJL_OFFLINE \
+    spark.executor.extraJavaOptions; do
     grep -qE "^${key}[[:space:]]" "$conf" || missing+=" $key"
   done
   dups=$(grep -oE '^spark\.[^[:space:]]+' "$conf" | sort | uniq -d)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 CLI_STAGES = ["prep", "train-teacher", "score", "select", "pretrain", "finetune", "baseline", "evaluate"]
 ENV = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "1073741824", "MALLOC_TOP_PAD_": "268435456",
+       "MALLOC_MMAP_MAX_": "0",
        "OMP_WAIT_POLICY": "PASSIVE", "DJL_OFFLINE": "true"}
 
 

@@ -96,9 +96,9 @@ public final class TrainTeacher extends TrainingStage {
           + " simclr (two views, projection head, NT-Xent against the other views of the worker's batch), byol (an"
           + " online network predicts a moving-average target's projection of the other view; no negatives) or swav"
           + " (each view predicts the Sinkhorn code of the other over learned prototypes; multi-crop with"
-          + " ssl-small-crops). An image costs about 2 supervised steps; BYOL about 3, but 2-3x more than that where"
-          + " activations pass 32 MB (batch 256 of 28 px at 32 channels) unless MALLOC_MMAP_MAX_=0 is set in the"
-          + " environment (docs/BENCHMARKS.md, \"Self-supervised steps\")");
+          + " ssl-small-crops). An image costs about 2 supervised steps; BYOL about 3, with MALLOC_MMAP_MAX_=0 in the"
+          + " environment, as the launchers and templates set it (without it, 2x more where activations pass 32 MB:"
+          + " docs/BENCHMARKS.md, \"Self-supervised steps\")");
   // No default value: each method has its own (SelfSupervised.DEFAULT_SIMCLR_TEMPERATURE, DEFAULT_SWAV_TEMPERATURE).
   public static final OptionSpec<Double> SSL_TEMPERATURE = OptionSpec.doubleOption("ssl-temperature", null, 0.001, 100,
       "self-supervised recipe: simclr's NT-Xent temperature (absent: " + SelfSupervised.DEFAULT_SIMCLR_TEMPERATURE

@@ -139,6 +139,7 @@ public final class SparkHome {
     env.put("MALLOC_MMAP_THRESHOLD_", "33554432");
     env.put("MALLOC_TRIM_THRESHOLD_", "1073741824");
     env.put("MALLOC_TOP_PAD_", "268435456");
+    env.put("MALLOC_MMAP_MAX_", "0");
     env.put("OMP_WAIT_POLICY", "PASSIVE");
     env.put("DJL_OFFLINE", "true");
     return env;
