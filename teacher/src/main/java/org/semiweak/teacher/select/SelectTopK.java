@@ -157,12 +157,15 @@ public final class SelectTopK {
         totalCandidates == 0 ? 0.0 : 100.0 * totalSurvivors / totalCandidates));
 
     start = System.nanoTime();
-    Dataset<Row> selection = job(spark, pass2Description(), () -> rankSurvivors(spark, scores, classNames, first));
-    selection.persist(StorageLevel.MEMORY_AND_DISK());
-    Runnable release = selection::unpersist;
+    // Persisted without the class names: the cache builds no string column for them (building the
+    // in-memory columns is a large part of pass 2), and each reader adds them by a lookup.
+    Dataset<Row> ranked = job(spark, pass2Description(), () -> rankSurvivors(spark, scores, first));
+    ranked.persist(StorageLevel.MEMORY_AND_DISK());
+    Runnable release = ranked::unpersist;
+    Dataset<Row> selection = withClassNames(ranked, classNames);
     List<ClassStats> stats;
     try {
-      stats = statistics(spark, selection, numClasses, first);
+      stats = statistics(spark, ranked, numClasses, first);
     } catch (RuntimeException e) {
       release.run();
       throw e;
@@ -271,8 +274,8 @@ public final class SelectTopK {
     return new IllegalArgumentException(msg.toString());
   }
 
-  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, List<String> classNames, FirstPass first) {
-    int numClasses = classNames.size();
+  private Dataset<Row> rankSurvivors(SparkSession spark, Dataset<Row> scores, FirstPass first) {
+    int numClasses = first.candidates.length;
     long totalSurvivors = Arrays.stream(first.survivors).sum();
     long classesWithSurvivors = Arrays.stream(first.survivors).filter(s -> s > 0).count();
     int partitions = (int) Math.max(1, Math.min(classesWithSurvivors,
@@ -290,8 +293,8 @@ public final class SelectTopK {
     // orders by class then score so Spark's sort stays on its prefix fast path: docs/NOTES.md.
     Column presortKey = col(SelectionSchema.CLASS_INDEX).cast(DataTypes.DoubleType).multiply(4.0)
         .minus(col(SelectionSchema.SCORE).cast(DataTypes.DoubleType));
-    return rank(survivors.repartition(partitions, col(SelectionSchema.CLASS_INDEX))
-        .sortWithinPartitions(presortKey, col(SelectionSchema.IMAGE_ID)), options.k(), classNames);
+    return rankWithoutNames(survivors.repartition(partitions, col(SelectionSchema.CLASS_INDEX))
+        .sortWithinPartitions(presortKey, col(SelectionSchema.IMAGE_ID)), options.k());
   }
 
   /**
@@ -317,14 +320,25 @@ public final class SelectTopK {
    * The class name is added last, so that only the class index is shuffled and sorted.
    */
   static Dataset<Row> rank(Dataset<Row> candidates, int k, List<String> classNames) {
+    return withClassNames(rankWithoutNames(candidates, k), classNames);
+  }
+
+  /** {@link #rank} without the class name: image_id, class_index, score, rank. */
+  static Dataset<Row> rankWithoutNames(Dataset<Row> candidates, int k) {
     WindowSpec byClass = Window.partitionBy(col(SelectionSchema.CLASS_INDEX))
         .orderBy(col(SelectionSchema.SCORE).desc(), col(SelectionSchema.IMAGE_ID).asc());
     return candidates
         .withColumn(SelectionSchema.RANK, row_number().over(byClass))
         .filter(col(SelectionSchema.RANK).leq(k))
-        .select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS_INDEX),
-            className(col(SelectionSchema.CLASS_INDEX), classNames).as(SelectionSchema.CLASS_NAME),
-            col(SelectionSchema.SCORE), col(SelectionSchema.RANK).cast(DataTypes.IntegerType));
+        .select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS_INDEX), col(SelectionSchema.SCORE),
+            col(SelectionSchema.RANK).cast(DataTypes.IntegerType).as(SelectionSchema.RANK));
+  }
+
+  /** Ranked rows as {@link SelectionSchema}: the class name added after the class index. */
+  static Dataset<Row> withClassNames(Dataset<Row> ranked, List<String> classNames) {
+    return ranked.select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS_INDEX),
+        className(col(SelectionSchema.CLASS_INDEX), classNames).as(SelectionSchema.CLASS_NAME),
+        col(SelectionSchema.SCORE), col(SelectionSchema.RANK));
   }
 
   /**
