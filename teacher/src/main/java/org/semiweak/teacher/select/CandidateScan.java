@@ -2,9 +2,6 @@ package org.semiweak.teacher.select;
 
 import static org.apache.spark.sql.functions.col;
 
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -256,29 +253,27 @@ final class CandidateScan implements Serializable {
   }
 
   /**
-   * Pass 1's counts of one partition, merged up a tree to the driver. Serialized sparsely: a
-   * histogram has up to 2^17 cells, most of them empty in a partition.
+   * Pass 1's counts of one partition, merged up a tree to the driver: at most 2^17 + 3C + 7 longs
+   * (about 1 MB). Plain fields, no custom serialization: Spark copies the zero value of an
+   * aggregation with its configured serializer (Kryo in the cluster templates), which ignores
+   * Java's writeObject hooks and transient fields.
    */
   static final class Counts implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     long images;
     /** Selectable candidates by {@code class * bins + bin}. */
-    transient long[] histogram;
+    long[] histogram;
     /** NaN, below min-score and not-in-tags candidates by {@code (outcome - 1) * classes + class}. */
-    transient long[] rejected;
+    long[] rejected;
     /** Invalid rows or candidates by {@code outcome - FIRST_INVALID}. */
-    transient long[] invalid;
+    long[] invalid;
     private final int numClasses;
     private final int numBins;
 
     Counts(int numClasses, int numBins) {
       this.numClasses = numClasses;
       this.numBins = numBins;
-      allocate();
-    }
-
-    private void allocate() {
       histogram = new long[numClasses * numBins];
       rejected = new long[3 * numClasses];
       invalid = new long[LAST_INVALID - ClassCandidates.FIRST_INVALID + 1];
@@ -309,44 +304,6 @@ final class CandidateScan implements Serializable {
 
     long invalid(int outcome) {
       return invalid[outcome - ClassCandidates.FIRST_INVALID];
-    }
-
-    private void writeObject(ObjectOutputStream out) throws IOException {
-      out.defaultWriteObject();
-      writeSparse(out, histogram);
-      writeSparse(out, rejected);
-      writeSparse(out, invalid);
-    }
-
-    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
-      in.defaultReadObject();
-      allocate();
-      readSparse(in, histogram);
-      readSparse(in, rejected);
-      readSparse(in, invalid);
-    }
-
-    private static void writeSparse(ObjectOutputStream out, long[] values) throws IOException {
-      int nonZero = 0;
-      for (long v : values) {
-        if (v != 0) {
-          nonZero++;
-        }
-      }
-      out.writeInt(nonZero);
-      for (int i = 0; i < values.length; i++) {
-        if (values[i] != 0) {
-          out.writeInt(i);
-          out.writeLong(values[i]);
-        }
-      }
-    }
-
-    private static void readSparse(ObjectInputStream in, long[] values) throws IOException {
-      for (int n = in.readInt(); n > 0; n--) {
-        int i = in.readInt();
-        values[i] = in.readLong();
-      }
     }
   }
 }

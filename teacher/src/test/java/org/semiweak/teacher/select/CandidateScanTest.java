@@ -146,6 +146,30 @@ class CandidateScanTest {
     assertThat(survivors).as("-0.0 is emitted as 0.0").doesNotContain("negative-zero/4=-0.0");
   }
 
+  @org.junit.jupiter.api.Test
+  void countsSurviveBothOfSparksSerializersAndMerge() {
+    // Spark copies an aggregation's zero value with spark.serializer (Kryo in the cluster
+    // templates) and returns task results with Java serialization: both must keep every count.
+    CandidateScan.Counts counts = new CandidateScan.Counts(CLASSES, 7);
+    counts.images = 3;
+    counts.histogram[4 * 7 + 6] = 11;
+    counts.rejected[2 * CLASSES + 1] = 5;
+    counts.invalid[2] = 2;
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf();
+    for (org.apache.spark.serializer.Serializer serializer : List.of(
+        new org.apache.spark.serializer.KryoSerializer(conf), new org.apache.spark.serializer.JavaSerializer(conf))) {
+      org.apache.spark.serializer.SerializerInstance instance = serializer.newInstance();
+      scala.reflect.ClassTag<CandidateScan.Counts> tag = scala.reflect.ClassTag$.MODULE$.apply(CandidateScan.Counts.class);
+      CandidateScan.Counts copy = instance.deserialize(instance.serialize(counts, tag), tag);
+      CandidateScan.Counts merged = copy.merge(counts);
+      String name = serializer.getClass().getSimpleName();
+      assertThat(merged.images).as("images after %s", name).isEqualTo(6);
+      assertThat(merged.histogram(4, 6)).as("histogram cell after %s", name).isEqualTo(22);
+      assertThat(merged.rejected(ClassCandidates.NOT_IN_TAGS, 1)).as("rejections after %s", name).isEqualTo(10);
+      assertThat(merged.invalid(ClassCandidates.FIRST_INVALID + 2)).as("invalid after %s", name).isEqualTo(4);
+    }
+  }
+
   private static void put(Map<String, Long> map, String key, long n) {
     if (n > 0) {
       map.put(key, n);
