@@ -41,7 +41,7 @@ final class CandidateScan implements Serializable {
   private final double minScore;
   private final boolean tagConsistent;
 
-  // Ordinals of the columns in the projection made by project().
+  // Ordinals of the columns in the projection made by rows().
   private final int imageIdOrdinal;
   private final int classesOrdinal;
   private final int probsOrdinal;
@@ -82,14 +82,21 @@ final class CandidateScan implements Serializable {
     return scores.select(columns.toArray(Column[]::new)).queryExecution().toRdd();
   }
 
-  /** The outcome of a whole row ({@code ClassCandidates}' row error), or -1 when its candidates are checked one by one. */
-  int rowError(InternalRow row) {
-    if (row.isNullAt(classesOrdinal) || row.isNullAt(probsOrdinal)) {
+  /** The array at {@code ordinal}, or null: fetched once per row (each fetch makes a view object). */
+  private static ArrayData arrayOrNull(InternalRow row, int ordinal) {
+    return row.isNullAt(ordinal) ? null : row.getArray(ordinal);
+  }
+
+  /**
+   * The outcome of a whole row ({@code ClassCandidates}' row error), or -1 when its candidates are
+   * checked one by one; {@code classes} and {@code probs} are the row's arrays, null where null.
+   */
+  private int rowError(InternalRow row, ArrayData classes, ArrayData probs) {
+    if (classes == null || probs == null) {
       return ClassCandidates.NULL_ARRAYS;
     }
-    ArrayData classes = row.getArray(classesOrdinal);
     int length = classes.numElements();
-    if (length != row.getArray(probsOrdinal).numElements()) {
+    if (length != probs.numElements()) {
       return ClassCandidates.LENGTH_MISMATCH;
     }
     if (length < p) {
@@ -173,13 +180,13 @@ final class CandidateScan implements Serializable {
     while (rows.hasNext()) {
       InternalRow row = rows.next();
       counts.images++;
-      int error = rowError(row);
+      ArrayData classes = arrayOrNull(row, classesOrdinal);
+      ArrayData probs = arrayOrNull(row, probsOrdinal);
+      int error = rowError(row, classes, probs);
       if (error >= 0) {
         counts.invalid[error - ClassCandidates.FIRST_INVALID]++;
         continue;
       }
-      ArrayData classes = row.getArray(classesOrdinal);
-      ArrayData probs = row.getArray(probsOrdinal);
       ArrayData tags = tagConsistent ? row.getArray(tagsOrdinal) : null;
       for (int pos = 0, n = Math.min(classesPerImage, classes.numElements()); pos < n; pos++) {
         int cls = classAt(classes, pos);
