@@ -38,6 +38,12 @@ public final class RunLayout {
   /** Resumable work of stages (checkpoints, materialized training sets), until their commit. */
   public static final String WORK = "_work";
   /**
+   * Checkpoints of training phases kept after their stage commits, so that a rerun of the stage with
+   * only its later phases changed resumes them instead of training them again (a self-supervised
+   * or weak-tag phase before a fine-tune, say). Deleting it costs nothing but that time.
+   */
+  public static final String REUSE = "_reuse";
+  /**
    * A committed stage's previous output while its replacement is being committed: moved back by the
    * next process if that commit was interrupted, deleted once it completed.
    */
@@ -264,6 +270,15 @@ public final class RunLayout {
   /** The resumable work of a stage. */
   public Path work(StageId id) {
     return new Path(workRoot(), path(id).replace('/', '+'));
+  }
+
+  public Path reuseRoot() {
+    return new Path(root, REUSE);
+  }
+
+  /** The kept phase checkpoints of a stage (see {@link #REUSE}). */
+  public Path reuse(StageId id) {
+    return new Path(reuseRoot(), path(id).replace('/', '+'));
   }
 
   /** The stage a work folder name belongs to (for status). */

@@ -136,6 +136,48 @@ public abstract class TrainingStage implements Stage {
      */
     public ModelWeights train(String phase, Dataset<Row> data, long examples, ModelSpec spec, ModelWeights initial,
         TrainOptions schedule, int epochs) {
+      return train(phase, new Path(run.layout().work(id()), "checkpoints-" + phase), data, examples, spec, initial,
+          schedule, epochs);
+    }
+
+    /**
+     * As {@link #train}, but the phase's checkpoints outlive the stage's commit, under the run's
+     * {@link org.semiweak.run.RunLayout#REUSE} folder: a later run of this stage that trains the same
+     * phase (same options, architecture and initial weights: the checkpoints' own fingerprint) on the
+     * same input resumes it after its last round instead of training it again. Changing only a later
+     * phase (a fine-tune's epochs, say) then costs only that phase.
+     *
+     * @param input what the phase reads besides its options (the prep commit, and any option that
+     *     chooses its examples): another input trains in another folder, and once the phase is done
+     *     the folders of its other inputs are deleted, so one is kept per phase
+     */
+    public ModelWeights trainReusable(String phase, String input, Dataset<Row> data, long examples, ModelSpec spec,
+        ModelWeights initial, TrainOptions schedule, int epochs) {
+      Path stageFolder = run.layout().reuse(id());
+      String prefix = phase + "-";
+      Path folder = new Path(stageFolder, prefix + org.semiweak.util.Fingerprint.shortForm(
+          org.semiweak.util.Fingerprint.of(input)));
+      ModelWeights weights = train(phase, folder, data, examples, spec, initial, schedule, epochs);
+      TrainingPhase done = last();
+      if (done.roundsRun() == 0) {
+        org.slf4j.LoggerFactory.getLogger(TrainingStage.class).info("{}: the {} phase was not trained again: its"
+            + " {} rounds were kept from an earlier run in {}", id(), phase, done.roundsResumed(), folder);
+      }
+      try {
+        for (org.apache.hadoop.fs.FileStatus st : run.fs().listStatus(stageFolder)) {
+          String name = st.getPath().getName();
+          if (name.startsWith(prefix) && !name.equals(folder.getName())) {
+            run.fs().delete(st.getPath(), true);
+          }
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot list " + stageFolder + ": " + e.getMessage(), e);
+      }
+      return weights;
+    }
+
+    private ModelWeights train(String phase, Path checkpoints, Dataset<Row> data, long examples, ModelSpec spec,
+        ModelWeights initial, TrainOptions schedule, int epochs) {
       if (examples == 0) {
         throw new IllegalStateException(id() + ": the " + phase + " training set is empty: nothing to train on");
       }
@@ -148,7 +190,6 @@ public abstract class TrainingStage implements Stage {
             + " counts (docs/ACCURACY.md); prefer multiples of 16", id(), java.util.Arrays.toString(spec.stageWidths()));
       }
       SparkJobs.describe(spark, "semiweak " + id() + " (" + phase + ")");
-      Path checkpoints = new Path(run.layout().work(id()), "checkpoints-" + phase);
       TrainingResult r = new DistributedTrainer(spark).optLabel(id().path())
           .train(data, spec, initial, schedule, checkpoints, null);
       if (r.trainingSetSize() != examples) {

@@ -20,14 +20,14 @@ import org.semiweak.util.Json;
 /**
  * {@code semiweak status RUN_DIR}: every stage folder as committed, stale, damaged (with the reason
  * and the command that repairs it) or leftover; interrupted commits, crashed leftovers, resumable
- * work and the lock. One damaged stage never makes the whole report fail.
+ * work, kept training phases and the lock. One damaged stage never makes the whole report fail.
  */
 final class StatusCommand {
   private StatusCommand() {}
 
   /** What status reports, as text or as JSON ({@code --json}). */
   record Report(String runDir, String lockedBy, List<Stage> stages, List<String> interruptedCommits,
-      List<String> uncommitted, List<String> resumableWork, String prepSummary) {}
+      List<String> uncommitted, List<String> resumableWork, List<String> keptPhases, String prepSummary) {}
 
   /** One stage folder in the report. */
   record Stage(String stage, String state, String kind, String fingerprint, Double seconds,
@@ -44,7 +44,20 @@ final class StatusCommand {
           m == null ? Map.of() : new LinkedHashMap<>(m.counts()), st.problems(), st.repair()));
     }
     return new Report(run.root().toString(), lockedBy, stages, names(run, run.layout().replacedRoot(), false),
-        names(run, run.layout().tmpRoot(), false), names(run, run.layout().workRoot(), true), prepSummary(run));
+        names(run, run.layout().tmpRoot(), false), names(run, run.layout().workRoot(), true), keptPhases(run),
+        prepSummary(run));
+  }
+
+  /** The training phases kept for reuse ({@link RunLayout#REUSE}), as {@code stage: phase folder}. */
+  private static List<String> keptPhases(RunDir run) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String stageFolder : names(run, run.layout().reuseRoot(), false)) {
+      Path dir = new Path(run.layout().reuseRoot(), stageFolder);
+      for (String phase : names(run, dir, false)) {
+        out.add(RunLayout.stageOfWorkFolder(stageFolder) + ": " + phase);
+      }
+    }
+    return out;
   }
 
   /** What the committed prep holds (splits, classes, tags, quarantine, inputs); null when prep is not usable. */
@@ -98,6 +111,9 @@ final class StatusCommand {
     }
     for (String stage : report.resumableWork()) {
       out.println("resumable work (checkpoints): " + stage);
+    }
+    for (String phase : report.keptPhases()) {
+      out.println("kept for reuse (" + RunLayout.REUSE + "/, delete to free space): " + phase);
     }
   }
 }

@@ -287,7 +287,9 @@ public final class TrainTeacher extends TrainingStage {
       long unlabeledCount = unlabeled.count();
       SelfSupervised objective = selfSupervised(spec.inputSize());
       TrainOptions schedule = selfSupervisedSchedule(unlabeledCount, spec.inputSize());
-      ModelWeights pretrained = phases.train("self-supervised", unlabeled, unlabeledCount, spec,
+      // Kept for reuse: a rerun with other finetune-* options (or a weak phase added) does not pretrain again.
+      ModelWeights pretrained = phases.trainReusable("self-supervised", prepIdentity(prep), unlabeled, unlabeledCount,
+          spec,
           ProjectionNet.initial(spec, objective.projectionHidden(), objective.projectionDim(), objective.hasTarget(),
               objective.prototypeCount(), options.get(SSL.seed)),
           schedule, options.get(SSL.epochs));
@@ -323,8 +325,14 @@ public final class TrainTeacher extends TrainingStage {
       throw new IllegalStateException("no unlabeled image has a tag in the vocabulary: the " + recipe
           + " recipe's weak phase needs weak tags");
     }
-    return phases.train("weak", weak, weakCount, spec, weights, WEAK.schedule(options, weakCount),
-        options.get(WEAK.epochs));
+    // Kept for reuse like the self-supervised phase; which tags train it is part of its input.
+    return phases.trainReusable("weak", prepIdentity(prep) + " weak-targets " + options.get(WEAK_TARGETS), weak,
+        weakCount, spec, weights, WEAK.schedule(options, weakCount), options.get(WEAK.epochs));
+  }
+
+  /** The committed prep a phase reads, for {@link Phases#trainReusable}. */
+  private static String prepIdentity(PrepInfo prep) {
+    return "prep " + prep.manifest().fingerprint() + " " + prep.manifest().commit();
   }
 
   /**

@@ -153,6 +153,44 @@ class TrainTeacherTest {
   }
 
   @Test
+  void aRerunThatChangesOnlyTheFineTuneReusesTheSelfSupervisedPhaseInsteadOfTrainingItAgain() throws Exception {
+    String[] pretraining = {"recipe", "self-supervised", "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "1",
+        "ssl-local-steps", "5", "ssl-projection-hidden", "32", "ssl-projection-dim", "16", "ssl-seed", "7"};
+    StageManifest first = StageExecution.planAndRun(prepared.run(), spark,
+        new TrainTeacher(prepared.run(), options(with(pretraining, "finetune-epochs", "1"))));
+    StageManifest second = StageExecution.planAndRun(prepared.run(), spark,
+        new TrainTeacher(prepared.run(), options(with(pretraining, "finetune-epochs", "2"))));
+
+    var pretrained = first.result(ModelResult.class).phase("self-supervised");
+    var reused = second.result(ModelResult.class).phase("self-supervised");
+    assertThat(pretrained.roundsRun()).as("the first run trains the phase").isPositive();
+    assertThat(reused.roundsRun()).as("the rerun trains no round of it").isZero();
+    assertThat(reused.roundsResumed()).as("it takes every round from the kept checkpoints")
+        .isEqualTo(pretrained.roundsRun());
+    assertThat(reused.learningCurve()).as("and records the phase as it was trained").isEqualTo(pretrained.learningCurve());
+    assertThat(second.result(ModelResult.class).linearEvaluation())
+        .as("the same encoder: its linear evaluation is the same")
+        .isEqualTo(first.result(ModelResult.class).linearEvaluation());
+    assertThat(second.result(ModelResult.class).phase("labeled").epochs()).as("the fine-tune did change").isEqualTo(2);
+    assertThat(second.fingerprint()).as("a different teacher").isNotEqualTo(first.fingerprint());
+
+    StageManifest other = StageExecution.planAndRun(prepared.run(), spark,
+        new TrainTeacher(prepared.run(), options(with(pretraining, "finetune-epochs", "1", "ssl-seed", "8"))));
+    assertThat(other.result(ModelResult.class).phase("self-supervised").roundsResumed())
+        .as("another pretraining (here its seed) is trained, not taken from the kept one").isZero();
+    org.apache.hadoop.fs.Path kept = prepared.run().layout().reuse(other.id());
+    assertThat(prepared.run().fs().listStatus(kept)).as("one folder per phase is kept")
+        .extracting(st -> st.getPath().getName()).filteredOn(name -> name.startsWith("self-supervised-")).hasSize(1);
+  }
+
+  /** {@code base} followed by {@code extra}; a later key overrides an earlier one. */
+  private static String[] with(String[] base, String... extra) {
+    String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
+    System.arraycopy(extra, 0, all, base.length, extra.length);
+    return all;
+  }
+
+  @Test
   void aByolTeacherKeepsItsMovingAverageTargetAcrossRoundsOfTwoWorkers() {
     TrainTeacher stage = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "ssl-method", "byol",
         "ssl-epochs", "1", "ssl-batch-size", "32", "ssl-workers", "2", "ssl-local-steps", "3",

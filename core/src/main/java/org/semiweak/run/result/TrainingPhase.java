@@ -13,7 +13,8 @@ import java.util.List;
  * @param epochs passes over the training set
  * @param workers data-parallel workers
  * @param roundsRun rounds run by this invocation
- * @param roundsResumed rounds restored from checkpoints of an earlier, interrupted invocation
+ * @param roundsResumed rounds restored from checkpoints of an earlier invocation: one that was
+ *     interrupted, or, for a phase kept for reuse, one that completed it (then {@code roundsRun} is 0)
  * @param seconds wall time
  * @param finalLoss mean training loss of the last round
  * @param executors the Spark executors that trained
