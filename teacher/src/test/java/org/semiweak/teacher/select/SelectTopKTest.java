@@ -280,6 +280,27 @@ class SelectTopKTest {
   }
 
   @Test
+  void scoresTooCloseForTheSortPrefixAreStillRankedByScoreNotByImageId() {
+    // 4 * class - score, the double pass 2 sorts by first, is 4.0 for the three scores near 0 (a
+    // double holds 4 - 2^-126 as 4): the exact score must decide their order, not the image id.
+    float tiny = Float.MIN_NORMAL;
+    float justAbove = Math.nextUp(0.75f);
+    List<ScoreRecord> rows = List.of(
+        new ScoreRecord("a", new int[] {1}, new float[] {tiny}, new int[0]),
+        new ScoreRecord("b", new int[] {1}, new float[] {2 * tiny}, new int[0]),
+        new ScoreRecord("c", new int[] {1}, new float[] {0f}, new int[0]),
+        new ScoreRecord("d", new int[] {1}, new float[] {0.75f}, new int[0]),
+        new ScoreRecord("e", new int[] {1}, new float[] {justAbove}, new int[0]));
+    TopKOptions o = TopKOptions.defaults().withK(4).withP(1);
+    try (TopKResult r = SelectTopK.withOptions(o).execute(frame(rows), names(2))) {
+      assertThat(keys(r.selection())).as("class 1: score descending; the id only breaks exact ties")
+          .containsExactlyElementsOf(new BruteForceSelection(rows, o, 2).rows)
+          .contains(BruteForceSelection.key(1, 1, "e", justAbove), BruteForceSelection.key(1, 2, "d", 0.75f),
+              BruteForceSelection.key(1, 3, "b", 2 * tiny), BruteForceSelection.key(1, 4, "a", tiny));
+    }
+  }
+
+  @Test
   void optionsAreValidatedWithMessagesNamingTheKey() {
     TopKOptions d = TopKOptions.defaults();
     assertThatThrownBy(() -> d.withK(0)).isInstanceOf(ConfigException.class)
