@@ -57,7 +57,7 @@ public final class StageCatalog {
       "turn raw images (IDX, image folder + metadata, WebDataset tars) into Parquet image shards",
       PrepareImages.OPTIONS, PrepareImages::new, PrepFormats.help());
   public static final StageType TRAIN_TEACHER = new StageType(StageKind.TRAIN_TEACHER,
-      "train a teacher (semi-supervised or semi-weak), or import a TorchScript teacher",
+      "train a teacher (semi-supervised, semi-weak or self-supervised), or import a TorchScript teacher",
       TrainTeacher.OPTIONS, TrainTeacher::new);
   public static final StageType SCORE = new StageType(StageKind.SCORE,
       "score every unlabeled image with a teacher, keeping its top-Pmax classes",

@@ -139,7 +139,8 @@ public final class TrainTeacher extends TrainingStage {
 
   public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", 30, 1, 100_000,
       "semi-weak and self-supervised recipes: epochs on the labeled set after the weak-tag or self-supervised"
-          + " phase");
+          + " phase (that phase's checkpoints are kept in the run's _reuse/ folder: rerunning the teacher with"
+          + " only finetune-* changed, with --force, does not train it again)");
   public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
       0.01, 0, 100, "semi-weak and self-supervised recipes: peak learning rate on the labeled set after the"
           + " weak-tag or self-supervised phase");
