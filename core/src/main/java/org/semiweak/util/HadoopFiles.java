@@ -63,7 +63,7 @@ public final class HadoopFiles {
       write(fs, tmp, bytes);
       try {
         // HDFS renames over the target atomically in its NameNode; the checksummed local one moves the .crc too.
-        FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
+        fileContext(fs).rename(tmp, target, Options.Rename.OVERWRITE);
       } catch (org.apache.hadoop.fs.UnsupportedFileSystemException | UnsupportedOperationException e) {
         if (fs.exists(target) && !fs.delete(target, false)) {
           throw new IOException("cannot replace " + target);
@@ -75,6 +75,26 @@ public final class HadoopFiles {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * One FileContext per FileSystem instance: making one creates a client of the store (for HDFS a
+   * DFSClient, with its threads and connections, never closed), so one per write leaked one per
+   * checkpoint and manifest. FileSystem instances are themselves cached by Hadoop, so this map stays
+   * small, and its weak keys let a closed FileSystem's context go.
+   */
+  private static final java.util.Map<FileSystem, FileContext> FILE_CONTEXTS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private static FileContext fileContext(FileSystem fs) throws org.apache.hadoop.fs.UnsupportedFileSystemException {
+    synchronized (FILE_CONTEXTS) {
+      FileContext fc = FILE_CONTEXTS.get(fs);
+      if (fc == null) {
+        fc = FileContext.getFileContext(fs.getUri(), fs.getConf());
+        FILE_CONTEXTS.put(fs, fc);
+      }
+      return fc;
     }
   }
 
