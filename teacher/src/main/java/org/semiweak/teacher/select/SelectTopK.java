@@ -18,21 +18,16 @@ import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -98,9 +93,6 @@ public final class SelectTopK {
       .add(SelectionSchema.IMAGE_ID, DataTypes.StringType, false)
       .add(SelectionSchema.CLASS_INDEX, DataTypes.IntegerType, false)
       .add(SelectionSchema.SCORE, DataTypes.FloatType, false);
-
-  /** What pass 2 persists: {@link SelectionSchema} without the class name, which readers add by a lookup. */
-  static final StructType RANKED_SCHEMA = SURVIVOR_SCHEMA.add(SelectionSchema.RANK, DataTypes.IntegerType, false);
 
   /** Survivors per output partition of pass 2 (each partition sorts its survivors). */
   static final long SURVIVORS_PER_PARTITION = 2_000_000L;
@@ -297,69 +289,12 @@ public final class SelectTopK {
     JavaRDD<Row> survivorRows = scan.rows(scores).toJavaRDD()
         .mapPartitions(partition -> scan.survivors(partition, thresholds));
     Dataset<Row> survivors = spark.createDataFrame(survivorRows, SURVIVOR_SCHEMA);
-    // One sort per partition, by a double that orders by class then score (4 * class - score: the
-    // classes' ranges never overlap), so that most comparisons end on Spark's prefix fast path
-    // (docs/NOTES.md); the exact score and the image id settle what that double cannot tell apart.
-    // Rows then arrive class by class in rank order, and one pass numbers them: no window operator,
-    // which would buffer and sort every class again.
+    // Partitioned by the window's class column (no second shuffle), pre-sorted by one double that
+    // orders by class then score so Spark's sort stays on its prefix fast path: docs/NOTES.md.
     Column presortKey = col(SelectionSchema.CLASS_INDEX).cast(DataTypes.DoubleType).multiply(4.0)
         .minus(col(SelectionSchema.SCORE).cast(DataTypes.DoubleType));
-    return survivors.repartition(partitions, col(SelectionSchema.CLASS_INDEX))
-        .sortWithinPartitions(presortKey, col(SelectionSchema.SCORE).desc(), col(SelectionSchema.IMAGE_ID).asc())
-        .mapPartitions(new RankSortedClasses(options.k()), Encoders.row(RANKED_SCHEMA));
-  }
-
-  /**
-   * Numbers rows that arrive sorted by class, then score descending, then image id, from 1 within
-   * each class, and keeps ranks 1..k: {@code row_number()} over a window, for input already in the
-   * window's order.
-   */
-  static final class RankSortedClasses implements MapPartitionsFunction<Row, Row> {
-    private static final long serialVersionUID = 1L;
-    private final int k;
-
-    RankSortedClasses(int k) {
-      this.k = k;
-    }
-
-    @Override
-    public Iterator<Row> call(Iterator<Row> sorted) {
-      return new Iterator<>() {
-        private int currentClass = -1;
-        private int rank;
-        private Row next;
-
-        @Override
-        public boolean hasNext() {
-          while (next == null && sorted.hasNext()) {
-            Row r = sorted.next();
-            int cls = r.getInt(1);
-            if (cls != currentClass) {
-              if (cls < currentClass) {
-                throw new IllegalStateException("select: pass 2 met class " + cls + " after class " + currentClass
-                    + ": its rows are not sorted by class (a bug)");
-              }
-              currentClass = cls;
-              rank = 0;
-            }
-            if (++rank <= k) {
-              next = RowFactory.create(r.getString(0), cls, r.getFloat(2), rank);
-            }
-          }
-          return next != null;
-        }
-
-        @Override
-        public Row next() {
-          if (!hasNext()) {
-            throw new NoSuchElementException();
-          }
-          Row r = next;
-          next = null;
-          return r;
-        }
-      };
-    }
+    return rankWithoutNames(survivors.repartition(partitions, col(SelectionSchema.CLASS_INDEX))
+        .sortWithinPartitions(presortKey, col(SelectionSchema.IMAGE_ID)), options.k());
   }
 
   /**
@@ -385,13 +320,18 @@ public final class SelectTopK {
    * The class name is added last, so that only the class index is shuffled and sorted.
    */
   static Dataset<Row> rank(Dataset<Row> candidates, int k, List<String> classNames) {
+    return withClassNames(rankWithoutNames(candidates, k), classNames);
+  }
+
+  /** {@link #rank} without the class name: image_id, class_index, score, rank. */
+  static Dataset<Row> rankWithoutNames(Dataset<Row> candidates, int k) {
     WindowSpec byClass = Window.partitionBy(col(SelectionSchema.CLASS_INDEX))
         .orderBy(col(SelectionSchema.SCORE).desc(), col(SelectionSchema.IMAGE_ID).asc());
-    return withClassNames(candidates
+    return candidates
         .withColumn(SelectionSchema.RANK, row_number().over(byClass))
         .filter(col(SelectionSchema.RANK).leq(k))
         .select(col(SelectionSchema.IMAGE_ID), col(SelectionSchema.CLASS_INDEX), col(SelectionSchema.SCORE),
-            col(SelectionSchema.RANK).cast(DataTypes.IntegerType).as(SelectionSchema.RANK)), classNames);
+            col(SelectionSchema.RANK).cast(DataTypes.IntegerType).as(SelectionSchema.RANK));
   }
 
   /** Ranked rows as {@link SelectionSchema}: the class name added after the class index. */
