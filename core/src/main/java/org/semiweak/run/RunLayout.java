@@ -247,7 +247,7 @@ public final class RunLayout {
 
   /** A fresh temporary folder for a stage's output ({@code unique} keeps concurrent attempts apart). */
   public Path temp(StageId id, String unique) {
-    return new Path(tmpRoot(), path(id).replace('/', '+') + "-" + unique);
+    return new Path(tmpRoot(), folderName(id) + "-" + unique);
   }
 
   public Path replacedRoot() {
@@ -256,7 +256,7 @@ public final class RunLayout {
 
   /** Where a committed stage's output waits while its replacement is committed. */
   public Path replaced(StageId id, String unique) {
-    return new Path(replacedRoot(), path(id).replace('/', '+') + "-" + unique);
+    return new Path(replacedRoot(), folderName(id) + "-" + unique);
   }
 
   public Path plan(StageId id) {
@@ -269,7 +269,7 @@ public final class RunLayout {
 
   /** The resumable work of a stage. */
   public Path work(StageId id) {
-    return new Path(workRoot(), path(id).replace('/', '+'));
+    return new Path(workRoot(), folderName(id));
   }
 
   public Path reuseRoot() {
@@ -278,7 +278,12 @@ public final class RunLayout {
 
   /** The kept phase checkpoints of a stage (see {@link #REUSE}). */
   public Path reuse(StageId id) {
-    return new Path(reuseRoot(), path(id).replace('/', '+'));
+    return new Path(reuseRoot(), folderName(id));
+  }
+
+  /** A stage's path as one folder name ({@code teacher/semi-weak} -> {@code teacher+semi-weak}), for the run's own folders. */
+  private static String folderName(StageId id) {
+    return path(id).replace('/', '+');
   }
 
   /** The stage a work folder name belongs to (for status). */

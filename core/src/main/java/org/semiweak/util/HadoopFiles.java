@@ -84,8 +84,7 @@ public final class HadoopFiles {
    * checkpoint and manifest. FileSystem instances are themselves cached by Hadoop, so this map stays
    * small, and its weak keys let a closed FileSystem's context go.
    */
-  private static final java.util.Map<FileSystem, FileContext> FILE_CONTEXTS =
-      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  private static final java.util.Map<FileSystem, FileContext> FILE_CONTEXTS = new java.util.WeakHashMap<>();
 
   private static FileContext fileContext(FileSystem fs) throws org.apache.hadoop.fs.UnsupportedFileSystemException {
     synchronized (FILE_CONTEXTS) {
