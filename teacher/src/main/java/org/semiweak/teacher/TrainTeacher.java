@@ -137,13 +137,22 @@ public final class TrainTeacher extends TrainingStage {
       "self-supervised recipe: between the self-supervised and the labeled phase, train on the weak tags as the"
           + " semi-weak recipe does (its weak-* options): self-supervised + semi-weak");
 
-  public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", 30, 1, 100_000,
+  /** The semi-weak recipe's fine-tune when finetune-* are absent: short and gentle, after a phase on the same task. */
+  static final int SEMI_WEAK_FINETUNE_EPOCHS = 30;
+  static final double SEMI_WEAK_FINETUNE_LEARNING_RATE = 0.01;
+
+  // No default value: each recipe has its own (finetuneEpochs(), finetuneLearningRate()). A self-supervised encoder
+  // has learned no class yet, and fine-tuned like the semi-weak teacher it was 3.8 points worse on validation than
+  // fine-tuned like a semi-supervised teacher trains (docs/ACCURACY.md, "The fine-tune was the problem").
+  public static final OptionSpec<Integer> FINETUNE_EPOCHS = OptionSpec.intOption("finetune-epochs", null, 1, 100_000,
       "semi-weak and self-supervised recipes: epochs on the labeled set after the weak-tag or self-supervised"
-          + " phase (that phase's checkpoints are kept in the run's _reuse/ folder: rerunning the teacher with"
-          + " only finetune-* changed, with --force, does not train it again)");
+          + " phase; absent: " + SEMI_WEAK_FINETUNE_EPOCHS + " for semi-weak, the labeled phase's epochs for"
+          + " self-supervised (that phase's checkpoints are kept in the run's _reuse/ folder: rerunning the teacher"
+          + " with only finetune-* changed, with --force, does not train it again)").optional();
   public static final OptionSpec<Double> FINETUNE_LEARNING_RATE = OptionSpec.doubleOption("finetune-learning-rate",
-      0.01, 0, 100, "semi-weak and self-supervised recipes: peak learning rate on the labeled set after the"
-          + " weak-tag or self-supervised phase");
+      null, 0, 100, "semi-weak and self-supervised recipes: peak learning rate on the labeled set after the"
+          + " weak-tag or self-supervised phase; absent: " + SEMI_WEAK_FINETUNE_LEARNING_RATE + " for semi-weak, the"
+          + " labeled phase's learning-rate for self-supervised").optional();
   public static final OptionSpec<String> WEAK_TARGETS = OptionSpec.choiceOption("weak-targets", "all-tags",
       List.of("all-tags", "one-tag"), "semi-weak recipe: an image whose tags map to k classes trains against all of"
           + " them with weight 1/k each (all-tags, a soft target, as hashtag pretraining does), or against one of"
@@ -236,6 +245,11 @@ public final class TrainTeacher extends TrainingStage {
     Set<String> keys = optionsOf(recipe, hasWeakPhase()).stream().map(OptionSpec::key).collect(Collectors.toSet());
     Map<String, Object> effective = new TreeMap<>(options.effective());
     effective.keySet().retainAll(keys);
+    if (keys.contains(FINETUNE_EPOCHS.key())) {
+      // Resolved, not as given: a semi-weak teacher with or without finetune-* 30/0.01 is the same teacher.
+      effective.put(FINETUNE_EPOCHS.key(), finetuneEpochs());
+      effective.put(FINETUNE_LEARNING_RATE.key(), finetuneLearningRate());
+    }
     StagePlan.Builder plan = StagePlan.builder(id(), effective).input(prep);
     if (recipe == TeacherRecipe.TORCHSCRIPT) {
       return TorchScriptImport.plan(options, images, plan);
@@ -250,13 +264,13 @@ public final class TrainTeacher extends TrainingStage {
     try {
       if (recipe == TeacherRecipe.SEMI_WEAK) {
         WEAK.schedule(options, 1);
-        LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
+        LABELED.schedule(options, 1, finetuneEpochs(), finetuneLearningRate());
       } else if (recipe == TeacherRecipe.SELF_SUPERVISED) {
         selfSupervisedSchedule(1, spec.inputSize());
         if (hasWeakPhase()) {
           WEAK.schedule(options, 1);
         }
-        LABELED.schedule(options, 1, options.get(FINETUNE_EPOCHS), options.get(FINETUNE_LEARNING_RATE));
+        LABELED.schedule(options, 1, finetuneEpochs(), finetuneLearningRate());
       } else {
         LABELED.schedule(options, 1);
       }
@@ -278,8 +292,8 @@ public final class TrainTeacher extends TrainingStage {
     double labeledLearningRate = options.get(LABELED.learningRate);
     if (recipe == TeacherRecipe.SEMI_WEAK) {
       weights = weakPhase(spark, prep, phases, spec, weights);
-      labeledEpochs = options.get(FINETUNE_EPOCHS);
-      labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
+      labeledEpochs = finetuneEpochs();
+      labeledLearningRate = finetuneLearningRate();
     }
     if (recipe == TeacherRecipe.SELF_SUPERVISED) {
       // Every unlabeled image, tagged or not: the label column is unused (no self-supervised method reads it).
@@ -303,12 +317,24 @@ public final class TrainTeacher extends TrainingStage {
       if (hasWeakPhase()) {
         weights = weakPhase(spark, prep, phases, spec, weights);
       }
-      labeledEpochs = options.get(FINETUNE_EPOCHS);
-      labeledLearningRate = options.get(FINETUNE_LEARNING_RATE);
+      labeledEpochs = finetuneEpochs();
+      labeledLearningRate = finetuneLearningRate();
     }
     weights = phases.train("labeled", labeled, labeledCount, spec, weights,
         LABELED.schedule(options, labeledCount, labeledEpochs, labeledLearningRate), labeledEpochs);
     return StageModel.of(id().path(), spec, weights);
+  }
+
+  /** Epochs on the labeled set after the first phase: finetune-epochs, or the recipe's own when absent. */
+  int finetuneEpochs() {
+    return options.getOr(FINETUNE_EPOCHS,
+        recipe == TeacherRecipe.SELF_SUPERVISED ? options.get(LABELED.epochs) : SEMI_WEAK_FINETUNE_EPOCHS);
+  }
+
+  /** Peak learning rate on the labeled set after the first phase: finetune-learning-rate, or the recipe's own. */
+  double finetuneLearningRate() {
+    return options.getOr(FINETUNE_LEARNING_RATE,
+        recipe == TeacherRecipe.SELF_SUPERVISED ? options.get(LABELED.learningRate) : SEMI_WEAK_FINETUNE_LEARNING_RATE);
   }
 
   private boolean hasWeakPhase() {

@@ -337,6 +337,31 @@ class TrainTeacherTest {
   }
 
   @Test
+  void eachRecipeHasItsOwnFineTuneWhenFineTuneOptionsAreAbsent() {
+    Upstream upstream = new Upstream(prepared.run());
+    var semiWeak = new TrainTeacher(prepared.run(), options("recipe", "semi-weak")).plan(upstream);
+    assertThat(semiWeak.options()).as("after the weak phase: short and gentle")
+        .containsEntry("finetune-epochs", 30).containsEntry("finetune-learning-rate", 0.01);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "semi-weak", "finetune-epochs", "30",
+        "finetune-learning-rate", "0.01")).plan(upstream).fingerprint())
+        .as("given or not, the same fine-tune is the same teacher (runs made when 30/0.01 were everyone's default)")
+        .isEqualTo(semiWeak.fingerprint());
+
+    var selfSupervised = new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "epochs", "7",
+        "learning-rate", "0.04")).plan(upstream);
+    assertThat(selfSupervised.options()).as("after a self-supervised phase: as the labeled phase trains from scratch")
+        .containsEntry("finetune-epochs", 7).containsEntry("finetune-learning-rate", 0.04);
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "epochs", "7",
+        "learning-rate", "0.04", "finetune-epochs", "7", "finetune-learning-rate", "0.04")).plan(upstream).fingerprint())
+        .isEqualTo(selfSupervised.fingerprint());
+    assertThat(new TrainTeacher(prepared.run(), options("recipe", "self-supervised", "epochs", "7",
+        "learning-rate", "0.04", "finetune-epochs", "30", "finetune-learning-rate", "0.01")).plan(upstream)
+        .fingerprint())
+        .as("and the semi-weak recipe's fine-tune, given, is another teacher")
+        .isNotEqualTo(selfSupervised.fingerprint());
+  }
+
+  @Test
   void aTeacherPlansTheModelItWillPublishBeforeItTrains() {
     var plan = new TrainTeacher(prepared.run(), options("recipe", "semi-supervised", "widths", "4"))
         .plan(new Upstream(prepared.run()));
