@@ -245,7 +245,7 @@ public final class TrainTeacher extends TrainingStage {
     Set<String> keys = optionsOf(recipe, hasWeakPhase()).stream().map(OptionSpec::key).collect(Collectors.toSet());
     Map<String, Object> effective = new TreeMap<>(options.effective());
     effective.keySet().retainAll(keys);
-    if (keys.contains(FINETUNE_EPOCHS.key())) {
+    if (labeledPhaseFineTunes()) {
       // Resolved, not as given: a semi-weak teacher with or without finetune-* 30/0.01 is the same teacher.
       effective.put(FINETUNE_EPOCHS.key(), finetuneEpochs());
       effective.put(FINETUNE_LEARNING_RATE.key(), finetuneLearningRate());
@@ -262,18 +262,13 @@ public final class TrainTeacher extends TrainingStage {
   /** The schedule of every phase of this recipe is valid (as built at run time, for one example). */
   private void checkSchedules(ModelSpec spec) {
     try {
-      if (recipe == TeacherRecipe.SEMI_WEAK) {
-        WEAK.schedule(options, 1);
-        LABELED.schedule(options, 1, finetuneEpochs(), finetuneLearningRate());
-      } else if (recipe == TeacherRecipe.SELF_SUPERVISED) {
+      if (recipe == TeacherRecipe.SELF_SUPERVISED) {
         selfSupervisedSchedule(1, spec.inputSize());
-        if (hasWeakPhase()) {
-          WEAK.schedule(options, 1);
-        }
-        LABELED.schedule(options, 1, finetuneEpochs(), finetuneLearningRate());
-      } else {
-        LABELED.schedule(options, 1);
       }
+      if (hasWeakPhase()) {
+        WEAK.schedule(options, 1);
+      }
+      LABELED.schedule(options, 1, labeledEpochs(), labeledLearningRate());
     } catch (IllegalArgumentException e) {
       throw new org.semiweak.config.ConfigException(options.scope() + ": " + e.getMessage());
     }
@@ -288,12 +283,8 @@ public final class TrainTeacher extends TrainingStage {
     ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
     Dataset<Row> labeled = labeledExamples(spark, prep);
     long labeledCount = labeledCount(labeled, prep);
-    int labeledEpochs = options.get(LABELED.epochs);
-    double labeledLearningRate = options.get(LABELED.learningRate);
     if (recipe == TeacherRecipe.SEMI_WEAK) {
       weights = weakPhase(spark, prep, phases, spec, weights);
-      labeledEpochs = finetuneEpochs();
-      labeledLearningRate = finetuneLearningRate();
     }
     if (recipe == TeacherRecipe.SELF_SUPERVISED) {
       // Every unlabeled image, tagged or not: the label column is unused (no self-supervised method reads it).
@@ -314,14 +305,12 @@ public final class TrainTeacher extends TrainingStage {
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
       phases.evaluateLinearly(prep, labeled, spec, weights);
-      if (hasWeakPhase()) {
+      if (options.get(SSL_WEAK_PHASE)) {
         weights = weakPhase(spark, prep, phases, spec, weights);
       }
-      labeledEpochs = finetuneEpochs();
-      labeledLearningRate = finetuneLearningRate();
     }
     weights = phases.train("labeled", labeled, labeledCount, spec, weights,
-        LABELED.schedule(options, labeledCount, labeledEpochs, labeledLearningRate), labeledEpochs);
+        LABELED.schedule(options, labeledCount, labeledEpochs(), labeledLearningRate()), labeledEpochs());
     return StageModel.of(id().path(), spec, weights);
   }
 
@@ -337,8 +326,23 @@ public final class TrainTeacher extends TrainingStage {
         recipe == TeacherRecipe.SELF_SUPERVISED ? options.get(LABELED.learningRate) : SEMI_WEAK_FINETUNE_LEARNING_RATE);
   }
 
+  /** Whether a phase on the weak tags comes before the labeled one: always semi-weak, optional after pretraining. */
   private boolean hasWeakPhase() {
-    return recipe == TeacherRecipe.SELF_SUPERVISED && options.get(SSL_WEAK_PHASE);
+    return recipe == TeacherRecipe.SEMI_WEAK
+        || recipe == TeacherRecipe.SELF_SUPERVISED && options.get(SSL_WEAK_PHASE);
+  }
+
+  /** The labeled phase fine-tunes (finetune-*) where another phase came first, else trains (epochs, learning-rate). */
+  private boolean labeledPhaseFineTunes() {
+    return recipe == TeacherRecipe.SEMI_WEAK || recipe == TeacherRecipe.SELF_SUPERVISED;
+  }
+
+  private int labeledEpochs() {
+    return labeledPhaseFineTunes() ? finetuneEpochs() : options.get(LABELED.epochs);
+  }
+
+  private double labeledLearningRate() {
+    return labeledPhaseFineTunes() ? finetuneLearningRate() : options.get(LABELED.learningRate);
   }
 
   /** The weak-tag phase from {@code weights}: the unlabeled images with a tag in the vocabulary, against their tags. */
