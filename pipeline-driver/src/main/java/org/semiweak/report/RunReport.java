@@ -303,6 +303,7 @@ public final class RunReport implements Stage {
     }
     page.table(List.of("stage", "phase", "examples", "epochs", "workers", "rounds", "final loss",
         "final train acc %", "seconds"), rows);
+    linearEvaluations(page, models);
     for (StageManifest m : models) {
       ModelResult r = m.result(ModelResult.class);
       List<TrainingPhase> curves = r.training().stream()
@@ -319,6 +320,30 @@ public final class RunReport implements Stage {
       page.chart(chart.toSvg());
       trainingAccuracyChart(page, m.stage(), curves);
     }
+  }
+
+  /**
+   * The linear evaluation of each self-supervised encoder (a linear classifier on the frozen
+   * pretrained encoder) beside the model's test top-1 after fine-tuning: what pretraining alone
+   * learned, and what fine-tuning added. Nothing when no model has one.
+   */
+  private static void linearEvaluations(Page page, List<StageManifest> models) {
+    List<List<String>> rows = new ArrayList<>();
+    for (StageManifest m : models) {
+      ModelResult r = m.result(ModelResult.class);
+      ModelResult.LinearEvaluation e = r.linearEvaluation();
+      if (e != null) {
+        rows.add(List.of(m.stage(), num(e.labeledImages()), pct(e.testTop1()), pct(r.testTop1()), num(e.testImages())));
+      }
+    }
+    if (rows.isEmpty()) {
+      return;
+    }
+    page.p("Linear evaluation of each self-supervised encoder, the measure self-supervised methods report: the"
+        + " encoder as pretrained, frozen, with only a linear classifier trained on the labeled images; beside it the"
+        + " same model's test top-1 after its fine-tuning phases.");
+    page.table(List.of("stage", "labeled images", "linear evaluation top-1 %", "fine-tuned top-1 %", "test images"),
+        rows);
   }
 
   /**

@@ -122,6 +122,44 @@ class ReportCommandTest {
         .containsPattern("<td>teacher/b</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">n/a</td>");
   }
 
+  /** A model stage that commits a self-supervised teacher's result: test top-1 and the linear evaluation. */
+  record PretrainedModel(StageId id, double testTop1, ModelResult.LinearEvaluation linear) implements Stage {
+    @Override
+    public StagePlan plan(Upstream upstream) {
+      return StagePlan.builder(id, Map.of()).publishes(new Publication.Model(28, 1, 10)).build();
+    }
+
+    @Override
+    public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
+      return new StageOutput(Map.of("in", 1L), new ModelResult(
+          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), List.of(), testTop1, 0.9, 10_000,
+          linear));
+    }
+  }
+
+  @Test
+  void theTrainingSectionTablesEachSelfSupervisedEncodersLinearEvaluationBesideItsFineTunedAccuracy() throws Exception {
+    RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
+    Stage pretrained = new PretrainedModel(RunLayout.teacher("ssl"), 0.8533,
+        new ModelResult.LinearEvaluation(1_000, 0.8390, 10_000));
+    Stage supervised = new QuickModel(RunLayout.teacher("semi-supervised"));
+    PipelineRunner runner = new PipelineRunner(run, ParallelStagesTest::spark,
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .finishWith(() -> StageCatalog.REPORT.create(run, Map.of()));
+
+    runner.run(List.of(pretrained, supervised), null, false);
+
+    String html = Files.readString(tmp.resolve("run").resolve("report").resolve("index.html"));
+    assertThat(html).as("a row for the model with a linear evaluation: labeled images, linear top-1, fine-tuned top-1")
+        .contains("<th>linear evaluation top-1 %</th><th>fine-tuned top-1 %</th>")
+        .containsPattern("<td>teacher/ssl</td><td class=\"n\">1,000</td><td class=\"n\">83.90</td>"
+            + "<td class=\"n\">85.33</td><td class=\"n\">10,000</td>");
+    int header = html.indexOf("<th>linear evaluation top-1 %</th>");
+    String linearTable = html.substring(header, html.indexOf("</table>", header));
+    assertThat(linearTable).as("no row for the model without one").contains("teacher/ssl")
+        .doesNotContain("teacher/semi-supervised");
+  }
+
   /** A model stage that reads another one's output. */
   record ModelFrom(StageId id, StageId input) implements Stage {
     @Override
