@@ -35,8 +35,20 @@ import org.semiweak.run.result.TrainingPhase;
 class ReportCommandTest {
   @TempDir Path tmp;
 
-  /** A model stage that commits at once, without Spark. */
-  record QuickModel(StageId id) implements Stage {
+  /**
+   * A model stage that commits at once, without Spark: its training phases, test top-1 and, for a
+   * self-supervised teacher, the linear evaluation (null for others).
+   */
+  record CommittedModel(StageId id, List<TrainingPhase> training, double testTop1,
+      ModelResult.LinearEvaluation linear) implements Stage {
+    static CommittedModel quick(StageId id) {
+      return new CommittedModel(id, List.of(), 0.5, null);
+    }
+
+    static CommittedModel trained(StageId id, TrainingPhase phase) {
+      return new CommittedModel(id, List.of(phase), 0.5, null);
+    }
+
     @Override
     public StagePlan plan(Upstream upstream) {
       return StagePlan.builder(id, Map.of()).publishes(new Publication.Model(28, 1, 10)).build();
@@ -45,14 +57,15 @@ class ReportCommandTest {
     @Override
     public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
       return new StageOutput(Map.of("in", 1L), new ModelResult(
-          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), List.of(), 0.5, 0.9, 1));
+          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), training, testTop1, 0.9, 10_000,
+          linear));
     }
   }
 
   @Test
   void aReportThatFailsIsAWarningNamingTheRerunAndTheRunKeepsItsCommittedStages() throws Exception {
     RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
-    Stage teacher = new QuickModel(RunLayout.teacher("a"));
+    Stage teacher = CommittedModel.quick(RunLayout.teacher("a"));
     Stage failingReport = new ParallelStagesTest.FakeStage(RunLayout.report(), List.of(), () -> {
       throw new IllegalStateException("cannot read scores/a: a damaged file");
     });
@@ -73,20 +86,6 @@ class ReportCommandTest {
         .as("the summary is written all the same").contains("teacher/a");
   }
 
-  /** A model stage that commits at once, without Spark, with the training phases given. */
-  record TrainedModel(StageId id, TrainingPhase phase) implements Stage {
-    @Override
-    public StagePlan plan(Upstream upstream) {
-      return StagePlan.builder(id, Map.of()).publishes(new Publication.Model(28, 1, 10)).build();
-    }
-
-    @Override
-    public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-      return new StageOutput(Map.of("in", 1L), new ModelResult(
-          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), List.of(phase), 0.5, 0.9, 1));
-    }
-  }
-
   private static TrainingPhase labeled(TrainingPhase.CurvePoint... curve) {
     return new TrainingPhase("labeled", 64, 128, 4, 2, 1, 2, 0, 1.0, curve[curve.length - 1].loss(), List.of("driver"),
         List.of(curve));
@@ -95,10 +94,10 @@ class ReportCommandTest {
   @Test
   void theTrainingSectionChartsEachModelsTrainingBatchAccuracyAndSaysWhichPhasesHaveNone() throws Exception {
     RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
-    Stage measured = new TrainedModel(RunLayout.teacher("a"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.5, 100, 0.5),
+    Stage measured = CommittedModel.trained(RunLayout.teacher("a"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.5, 100, 0.5),
         new TrainingPhase.CurvePoint(2, 4, 0.9, 100, 0.75)));
     // As a manifest written before the training-batch accuracy was recorded reads.
-    Stage old = new TrainedModel(RunLayout.teacher("b"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.4, 100),
+    Stage old = CommittedModel.trained(RunLayout.teacher("b"), labeled(new TrainingPhase.CurvePoint(1, 2, 1.4, 100),
         new TrainingPhase.CurvePoint(2, 4, 0.8, 100)));
     PipelineRunner runner = new PipelineRunner(run, ParallelStagesTest::spark,
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
@@ -122,27 +121,12 @@ class ReportCommandTest {
         .containsPattern("<td>teacher/b</td><td>labeled</td>(<td[^>]*>[^<]*</td>){5}<td class=\"n\">n/a</td>");
   }
 
-  /** A model stage that commits a self-supervised teacher's result: test top-1 and the linear evaluation. */
-  record PretrainedModel(StageId id, double testTop1, ModelResult.LinearEvaluation linear) implements Stage {
-    @Override
-    public StagePlan plan(Upstream upstream) {
-      return StagePlan.builder(id, Map.of()).publishes(new Publication.Model(28, 1, 10)).build();
-    }
-
-    @Override
-    public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-      return new StageOutput(Map.of("in", 1L), new ModelResult(
-          new ModelDescription("semiweak-resnet", "test", "f", 28, 1, 10, null), List.of(), testTop1, 0.9, 10_000,
-          linear));
-    }
-  }
-
   @Test
   void theTrainingSectionTablesEachSelfSupervisedEncodersLinearEvaluationBesideItsFineTunedAccuracy() throws Exception {
     RunDir run = RunDir.open(tmp.resolve("run").toUri().toString(), new Configuration());
-    Stage pretrained = new PretrainedModel(RunLayout.teacher("ssl"), 0.8533,
+    Stage pretrained = new CommittedModel(RunLayout.teacher("ssl"), List.of(), 0.8533,
         new ModelResult.LinearEvaluation(1_000, 0.8390, 10_000));
-    Stage supervised = new QuickModel(RunLayout.teacher("semi-supervised"));
+    Stage supervised = CommittedModel.quick(RunLayout.teacher("semi-supervised"));
     PipelineRunner runner = new PipelineRunner(run, ParallelStagesTest::spark,
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
         .finishWith(() -> StageCatalog.REPORT.create(run, Map.of()));
@@ -170,7 +154,7 @@ class ReportCommandTest {
 
     @Override
     public StageOutput execute(SparkSession spark, StagePlan plan, StageWriter out) {
-      return new QuickModel(id).execute(spark, plan, out);
+      return CommittedModel.quick(id).execute(spark, plan, out);
     }
   }
 
@@ -181,11 +165,11 @@ class ReportCommandTest {
     StageId student = RunLayout.finetune("a", "k4-p1");
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     new PipelineRunner(run, ParallelStagesTest::spark, quiet)
-        .run(List.of(new QuickModel(teacher), new ModelFrom(student, teacher)), null, false);
+        .run(List.of(CommittedModel.quick(teacher), new ModelFrom(student, teacher)), null, false);
 
     // The teacher alone runs again: the student was built from the teacher's previous commit.
     new PipelineRunner(run, ParallelStagesTest::spark, quiet).finishWith(() -> StageCatalog.REPORT.create(run, Map.of()))
-        .run(List.of(new QuickModel(teacher)), null, true);
+        .run(List.of(CommittedModel.quick(teacher)), null, true);
 
     assertThat(run.status(student, false).orElseThrow().state()).isEqualTo(StageStatus.State.STALE);
     String html = Files.readString(tmp.resolve("run").resolve("report").resolve("index.html"));
