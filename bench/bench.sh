@@ -31,6 +31,13 @@ if [[ "$main" == all ]]; then
   exit 0
 fi
 opens=$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' pom.xml)
+# The environment the launchers give every JVM that runs libtorch (malloc settings worth several
+# times in speed, OMP_WAIT_POLICY, DJL offline), so benchmarks measure what the pipeline runs with;
+# values already set win (e.g. MALLOC_MMAP_MAX_=65536 for glibc's default).
+# shellcheck source-path=SCRIPTDIR source=../deploy/bin/semiweak-env.sh
+source deploy/bin/semiweak-env.sh
+semiweak_export_runtime_env
+echo "# environment: $(env | grep -E '^(MALLOC_|OMP_|ATEN_|DJL_OFFLINE)' | sort | tr '\n' ' ')" >&2
 echo "# uptime at start: $(uptime)" >&2
 # shellcheck disable=SC2086
 SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1} java ${JAVA_OPTS:--Xmx4g} $opens \
