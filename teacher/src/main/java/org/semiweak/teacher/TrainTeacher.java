@@ -283,9 +283,6 @@ public final class TrainTeacher extends TrainingStage {
     ModelWeights weights = ModelWeights.initial(spec, options.get(LABELED.seed));
     Dataset<Row> labeled = labeledExamples(spark, prep);
     long labeledCount = labeledCount(labeled, prep);
-    if (recipe == TeacherRecipe.SEMI_WEAK) {
-      weights = weakPhase(spark, prep, phases, spec, weights);
-    }
     if (recipe == TeacherRecipe.SELF_SUPERVISED) {
       // Every unlabeled image, tagged or not: the label column is unused (no self-supervised method reads it).
       Dataset<Row> unlabeled = prep.read(spark, Split.UNLABELED)
@@ -305,9 +302,10 @@ public final class TrainTeacher extends TrainingStage {
       // The projection head is dropped; the classifier starts as the labeled phase's initial one would.
       weights = ProjectionNet.classifierWeights(pretrained, spec, options.get(LABELED.seed));
       phases.evaluateLinearly(prep, labeled, spec, weights);
-      if (options.get(SSL_WEAK_PHASE)) {
-        weights = weakPhase(spark, prep, phases, spec, weights);
-      }
+    }
+    // Semi-weak's first phase; a self-supervised teacher's second, when it has one.
+    if (hasWeakPhase()) {
+      weights = weakPhase(spark, prep, phases, spec, weights);
     }
     weights = phases.train("labeled", labeled, labeledCount, spec, weights,
         LABELED.schedule(options, labeledCount, labeledEpochs(), labeledLearningRate()), labeledEpochs());
