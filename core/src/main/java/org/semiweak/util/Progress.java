@@ -102,6 +102,11 @@ public final class Progress implements AutoCloseable {
     return s <= 0 ? 0 : done.get() / s;
   }
 
+  /** A rate with the digits that matter: 1,234 / 12.3 / 0.45 (training steps run below one a second). */
+  static String formatRate(double perSecond) {
+    return String.format(Locale.ROOT, perSecond >= 100 ? "%,.0f" : perSecond >= 1 ? "%.1f" : "%.2f", perSecond);
+  }
+
   String line(long d, long now) {
     double secs = (now - startNanos) / 1e9;
     double rate = secs > 0 ? d / secs : 0;
@@ -119,7 +124,7 @@ public final class Progress implements AutoCloseable {
             totalBytes == 0 ? 100.0 : 100.0 * b / totalBytes));
       }
     }
-    sb.append(String.format(Locale.ROOT, ", %,.0f/s", rate));
+    sb.append(", ").append(formatRate(rate)).append("/s");
     if (withBytes) {
       sb.append(", ").append(formatBytes(secs > 0 ? (long) (b / secs) : 0)).append("/s");
     }

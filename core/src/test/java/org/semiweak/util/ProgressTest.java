@@ -30,4 +30,14 @@ class ProgressTest {
     p.add(25);
     assertThat(lines.get(0)).startsWith("score: 25/100 (25.0%), ").doesNotContain("B/s");
   }
+
+  @Test
+  void aRateBelowOneASecondIsNotShownAsZero() {
+    List<String> lines = new ArrayList<>();
+    Progress p = Progress.start("steps", 2270, Duration.ZERO, lines::add);
+    // 200 steps in 400 s, as a self-supervised teacher on two cores.
+    assertThat(p.line(200, System.nanoTime() + 400_000_000_000L)).startsWith("steps: 200/2,270 (8.8%), 0.50/s, ETA ");
+    assertThat(Progress.formatRate(12_345.6)).isEqualTo("12,346");
+    assertThat(Progress.formatRate(12.34)).isEqualTo("12.3");
+  }
 }
