@@ -98,20 +98,22 @@ public abstract class TrainingStage implements Stage {
     /**
      * Evaluates {@code encoder} (a classifier of {@code spec} whose head is ignored) linearly: a
      * linear classifier on its frozen features, fitted on {@code labeled}, evaluated on the test
-     * split; recorded in the stage's result. The labeled images are read to the driver.
+     * split; recorded in the stage's result. The features are computed and kept on the executors
+     * ({@link org.semiweak.train.LinearProbe}); the driver holds vectors of the head's size only.
      */
     public ModelResult.LinearEvaluation evaluateLinearly(PrepInfo prep, Dataset<Row> labeled, ModelSpec spec,
         ModelWeights encoder) {
       SparkJobs.describe(spark, "semiweak " + id() + " (linear evaluation)");
-      org.semiweak.train.ExampleShard.Builder b = org.semiweak.train.ExampleShard.builder(spec);
-      labeled.collectAsList().forEach(b::addRow);
-      org.semiweak.train.ExampleShard images = b.build();
-      ModelWeights probe = org.semiweak.train.LinearProbe.fit(spec, encoder, images);
-      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), spec, probe);
-      linearEvaluation = new ModelResult.LinearEvaluation(images.size(), e.top1(), e.count());
+      long start = System.nanoTime();
+      org.semiweak.train.LinearProbe.Probe probe = org.semiweak.train.LinearProbe.fit(labeled, spec, encoder);
+      long fitted = System.nanoTime();
+      Evaluator.Evaluation e = Evaluator.evaluate(prep.read(spark, Split.TEST), spec, probe.weights());
+      linearEvaluation = new ModelResult.LinearEvaluation(probe.images(), e.top1(), e.count());
       org.slf4j.LoggerFactory.getLogger(TrainingStage.class).info("{}: linear evaluation: {} top-1 on {} test images,"
-          + " a linear classifier on the frozen encoder trained on {} labeled images", id(),
-          String.format(java.util.Locale.ROOT, "%.2f%%", 100 * e.top1()), e.count(), linearEvaluation.labeledImages());
+          + " a linear classifier on the frozen encoder trained on {} labeled images (fit {} s, test {} s)", id(),
+          String.format(java.util.Locale.ROOT, "%.2f%%", 100 * e.top1()), e.count(), linearEvaluation.labeledImages(),
+          String.format(java.util.Locale.ROOT, "%.1f", (fitted - start) / 1e9),
+          String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - fitted) / 1e9));
       return linearEvaluation;
     }
 
