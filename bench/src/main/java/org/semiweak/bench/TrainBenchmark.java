@@ -52,23 +52,26 @@ public final class TrainBenchmark {
   /** What to run; every field has a command-line flag of the same name in kebab case. */
   public record Config(int images, int steps, int warmupSteps, int batchSize, int threads, int repeat,
       String fashionMnist, String python, boolean distributed, String master, List<String> methods, int[] widths,
-      int blocks) {
+      int blocks, int localSteps) {
 
     public static Config defaults() {
       return new Config(10_000, 100, 10, TrainOptions.BATCH_SIZE_DEFAULT, 2, 2, FashionMnist.dir().toString(),
-          "/usr/bin/python3", false, "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 32, 64}, 1);
+          "/usr/bin/python3", false, "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 32, 64}, 1,
+          TrainOptions.LOCAL_STEPS_PER_ROUND_DEFAULT);
     }
 
     static Config parse(String[] args) {
       Config d = defaults();
       BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--images", "--steps", "--warmup-steps", "--batch-size",
-          "--threads", "--repeat", "--fashion-mnist", "--python", "--master", "--methods", "--widths", "--blocks"),
+          "--threads", "--repeat", "--fashion-mnist", "--python", "--master", "--methods", "--widths", "--blocks",
+          "--local-steps"),
           List.of("--distributed"));
       return new Config(f.integer("--images", d.images), f.integer("--steps", d.steps),
           f.integer("--warmup-steps", d.warmupSteps), f.integer("--batch-size", d.batchSize),
           f.integer("--threads", d.threads), f.integer("--repeat", d.repeat), f.string("--fashion-mnist", d.fashionMnist),
           f.string("--python", d.python), d.distributed || f.has("--distributed"), f.string("--master", d.master),
-          f.strings("--methods", d.methods), f.ints("--widths", d.widths), f.integer("--blocks", d.blocks));
+          f.strings("--methods", d.methods), f.ints("--widths", d.widths), f.integer("--blocks", d.blocks),
+          f.integer("--local-steps", d.localSteps));
     }
   }
 
@@ -76,13 +79,15 @@ public final class TrainBenchmark {
       usage: TrainBenchmark [--images 10000] [--steps 100] [--warmup-steps 10] [--batch-size 64] [--threads 2]
                             [--repeat 2] [--fashion-mnist DIR] [--python /usr/bin/python3]
                             [--methods semiweak,pytorch,simclr,byol,swav,swav-multicrop] [--widths 16,32,64] [--blocks 1]
-                            [--distributed [--master local[2]]]
+                            [--distributed [--master local[2]] [--local-steps 50]]
         --threads      libtorch threads of both methods (semiweak: ai.djl.pytorch.num_threads;
                        the script: torch.set_num_threads)
         --methods      semiweak: supervised (InProcessTrainer); pytorch: the reference script; simclr, byol, swav,
                        swav-multicrop: self-supervised steps of semiweak (train-teacher's ssl-* defaults) on the same
                        images, network and batch size
-        --distributed  instead: DistributedTrainer with 1 then 2 workers on Spark (libtorch 1 thread per task)
+        --distributed  instead: InProcessTrainer, then DistributedTrainer with 1 and 2 workers on Spark (libtorch
+                       1 thread per task), each round --local-steps steps; the notes split each run into
+                       building the shards and the rounds, and give each round's cost over the in-process one
         --steps        timed SGD steps per worker and run, after --warmup-steps untimed ones""";
 
   /**
@@ -139,7 +144,7 @@ public final class TrainBenchmark {
   /** The pipeline's student augmentation (crop padding 2, flip), SGD Nesterov defaults, one worker. */
   static TrainOptions options(Config c, long steps, int workers) {
     return TrainOptions.builder().setTotalSteps(steps).optBatchSize(c.batchSize()).optWorkers(workers)
-        .optCropPadding(2).optHorizontalFlip(true).optSeed(1).build();
+        .optLocalStepsPerRound(c.localSteps()).optCropPadding(2).optHorizontalFlip(true).optSeed(1).build();
   }
 
   /**
@@ -284,22 +289,58 @@ public final class TrainBenchmark {
       new DistributedTrainer(spark).optLabel("bench-warmup").train(images, spec, initial,
           options(config, config.warmupSteps(), 2));
     }
+    // The same rounds in this JVM on one shard of the same images: what a round costs without Spark.
+    ExampleShard.Builder local = ExampleShard.builder(spec);
+    for (int i = 0; i < data.size(); i++) {
+      local.addPixels("fmnist-train-" + i, data.pixels(i), data.label(i));
+    }
+    List<ExampleShard> oneShard = List.of(local.build());
     Measurement[] best = new Measurement[3];
+    double[] bestLoopSeconds = new double[3];
+    Measurement bestInProcess = null;
+    double bestInProcessLoop = Double.NaN;
     for (int r = 0; r < Math.max(1, config.repeat()); r++) {
+      TrainOptions single = options(config, config.steps(), 1);
+      Probes.Timed<TrainingResult> inProcess = Probes.time(() ->
+          new InProcessTrainer().optLabel("bench-in-process").train(oneShard, spec, initial, single));
+      Measurement ip = new Measurement("in-process", 1, 1, (long) config.steps() * config.batchSize(),
+          inProcess.timing().seconds(), inProcess.timing().cpuSeconds(), inProcess.timing().loadAverage(),
+          String.format(Locale.ROOT, "InProcessTrainer in the driver, %d rounds of %d steps (%.2f s per round),"
+              + " final loss %.3f", single.rounds(), single.localStepsPerRound(),
+              inProcess.value().seconds() / single.rounds(), inProcess.value().finalLoss()));
+      log(ip);
+      if (bestInProcess == null || ip.seconds() < bestInProcess.seconds()) {
+        bestInProcessLoop = inProcess.value().seconds();
+      }
+      bestInProcess = Measurement.best(bestInProcess, ip);
       for (int workers : new int[] {1, 2}) {
         TrainOptions o = options(config, config.steps(), workers);
         Probes.Timed<TrainingResult> t = Probes.time(() ->
             new DistributedTrainer(spark).optLabel("bench").train(images, spec, initial, o));
         Measurement m = new Measurement("distributed", workers, 1,
             (long) config.steps() * config.batchSize() * workers, t.timing().seconds(), t.timing().cpuSeconds(),
-            t.timing().loadAverage(), String.format(Locale.ROOT,
-                "DistributedTrainer on %s, %d rounds of %d steps, final loss %.3f", config.master(), o.rounds(),
-                o.localStepsPerRound(), t.value().finalLoss()));
+            t.timing().loadAverage(), "");
+        if (best[workers] == null || m.seconds() < best[workers].seconds()) {
+          bestLoopSeconds[workers] = t.value().seconds();
+        }
         log(m);
         best[workers] = Measurement.best(best[workers], m);
       }
     }
-    return new Report(config, load0, Probes.loadAverage(), List.of(best[1], best[2]));
+    List<Measurement> out = new ArrayList<>(List.of(bestInProcess));
+    for (int workers : new int[] {1, 2}) {
+      Measurement m = best[workers];
+      TrainOptions o = options(config, config.steps(), workers);
+      double loop = bestLoopSeconds[workers];
+      // Building the shards (shuffle by worker, decode, cache) happens once per training; the rounds
+      // repeat, and what each costs beyond the same local steps in process is the round's overhead.
+      out.add(new Measurement(m.method(), m.workers(), m.threads(), m.images(), m.seconds(), m.cpuSeconds(),
+          m.loadAverage(), String.format(Locale.ROOT, "DistributedTrainer on %s, %d rounds of %d steps: shards %.1f s,"
+              + " rounds %.1f s (%.2f s per round, %+.2f s per round over in-process)", config.master(), o.rounds(),
+              o.localStepsPerRound(), m.seconds() - loop, loop, loop / o.rounds(),
+              (loop - bestInProcessLoop) / o.rounds())));
+    }
+    return new Report(config, load0, Probes.loadAverage(), List.copyOf(out));
   }
 
   /** The results as a Markdown table with ratios to the PyTorch script (or to 1 worker). */
@@ -311,10 +352,11 @@ public final class TrainBenchmark {
             + "%d training images, cores=%d, best of %d runs, load average %.1f at start, %.1f at end%n%n",
         spec(c), c.batchSize(), c.steps(), c.warmupSteps(), c.images(), Runtime.getRuntime().availableProcessors(),
         Math.max(1, c.repeat()), report.loadAtStart(), report.loadAtEnd()));
-    // The PyTorch script, else one distributed worker, else semiweak's supervised training (the
-    // reference of the self-supervised methods: their cost per image against a supervised step).
+    // The PyTorch script, else the in-process trainer of the distributed runs (the goal of one
+    // worker), else semiweak's supervised training (the reference of the self-supervised methods:
+    // their cost per image against a supervised step).
     Measurement reference = report.measurements().stream()
-        .filter(m -> m.method().equals("pytorch") || (m.method().equals("distributed") && m.workers() == 1))
+        .filter(m -> m.method().equals("pytorch") || m.method().equals("in-process"))
         .findFirst()
         .or(() -> report.measurements().stream().filter(m -> m.method().equals("semiweak")).findFirst())
         .orElse(null);

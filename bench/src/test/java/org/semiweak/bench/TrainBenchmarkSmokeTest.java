@@ -16,7 +16,7 @@ class TrainBenchmarkSmokeTest {
   static TrainBenchmark.Config tiny(boolean distributed) {
     return new TrainBenchmark.Config(500, 3, distributed ? 0 : 1, 16, 1, 1,
         FashionMnist.dir().toString(), "/usr/bin/python3", distributed,
-        "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 16}, 1);
+        "local[2]", List.of("semiweak", "pytorch"), new int[] {16, 16}, 1, 1);
   }
 
   @Test
@@ -40,7 +40,7 @@ class TrainBenchmarkSmokeTest {
     TrainBenchmark.Config c = tiny(false);
     TrainBenchmark.Config config = new TrainBenchmark.Config(c.images(), c.steps(), c.warmupSteps(), c.batchSize(),
         c.threads(), c.repeat(), c.fashionMnist(), c.python(), false, c.master(),
-        List.of("semiweak", "simclr", "byol", "swav", "swav-multicrop"), c.widths(), c.blocks());
+        List.of("semiweak", "simclr", "byol", "swav", "swav-multicrop"), c.widths(), c.blocks(), c.localSteps());
     TrainBenchmark.Report report = TrainBenchmark.run(config);
 
     assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::method)
@@ -57,14 +57,19 @@ class TrainBenchmarkSmokeTest {
   }
 
   @Test
-  void distributedTrainingWithOneAndTwoWorkersIsMeasured() {
+  void distributedTrainingWithOneAndTwoWorkersIsMeasuredAgainstTheSameRoundsInProcess() {
     SparkSession spark = SparkSession.builder().master("local[2]").appName("train-benchmark-smoke")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4").getOrCreate();
     TrainBenchmark.Report report = TrainBenchmark.runDistributed(spark, tiny(true));
 
-    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::workers).containsExactly(1, 2);
-    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::images).containsExactly(48L, 96L);
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::method)
+        .containsExactly("in-process", "distributed", "distributed");
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::workers).containsExactly(1, 1, 2);
+    assertThat(report.measurements()).extracting(TrainBenchmark.Measurement::images).containsExactly(48L, 48L, 96L);
     assertThat(report.measurements()).allSatisfy(m -> assertThat(m.seconds()).isPositive());
-    assertThat(TrainBenchmark.markdown(report)).contains("| distributed | 2 | 1 | 96 |");
+    assertThat(report.measurements().get(1).detail()).as("3 steps, one per round")
+        .containsPattern("3 rounds of 1 steps: shards \\d+\\.\\d s, rounds \\d+\\.\\d s \\(\\d+\\.\\d\\d s per round,"
+            + " [+-]\\d+\\.\\d\\d s per round over in-process\\)");
+    assertThat(TrainBenchmark.markdown(report)).contains("reference: in-process").contains("| distributed | 2 | 1 | 96 |");
   }
 }
