@@ -24,6 +24,7 @@ import org.semiweak.model.ModelWeights;
 import org.semiweak.model.ProjectionNet;
 import org.semiweak.run.SparkSessions;
 import org.semiweak.testing.FashionMnist;
+import org.semiweak.testing.cluster.StandaloneCluster;
 import org.semiweak.train.DistributedTrainer;
 import org.semiweak.train.ExampleShard;
 import org.semiweak.train.InProcessTrainer;
@@ -75,6 +76,9 @@ public final class TrainBenchmark {
     }
   }
 
+  /** {@code --master standalone}: a standalone cluster of two 1-core workers started for the run. */
+  static final String STANDALONE = "standalone";
+
   static final String USAGE = """
       usage: TrainBenchmark [--images 10000] [--steps 100] [--warmup-steps 10] [--batch-size 64] [--threads 2]
                             [--repeat 2] [--fashion-mnist DIR] [--python /usr/bin/python3]
@@ -88,6 +92,8 @@ public final class TrainBenchmark {
         --distributed  instead: InProcessTrainer, then DistributedTrainer with 1 and 2 workers on Spark (libtorch
                        1 thread per task), each round --local-steps steps; the notes split each run into
                        building the shards and the rounds, and give each round's cost over the in-process one
+        --master       local[N], a spark:// URL, or standalone: a Spark standalone cluster on 127.0.0.1 with
+                       two workers of one core (one executor JVM each), started and stopped by the run
         --steps        timed SGD steps per worker and run, after --warmup-steps untimed ones""";
 
   /**
@@ -124,7 +130,28 @@ public final class TrainBenchmark {
 
   public static void main(String[] args) {
     Config config = BenchFlags.parseOrExit(() -> Config.parse(args));
-    if (config.distributed()) {
+    if (config.distributed() && config.master().equals(STANDALONE)) {
+      // A real standalone cluster on 127.0.0.1: two workers of one core, an executor JVM each, so
+      // two training workers run in two processes and their rounds cross the network.
+      Path dir;
+      try {
+        dir = Files.createTempDirectory("semiweak-train-benchmark-cluster");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      try (StandaloneCluster cluster = StandaloneCluster.builder(dir).workers(2).workerCores(1).workerMemory("3g")
+          .start()) {
+        SparkSession spark = cluster.sessionBuilder("semiweak-train-benchmark")
+            .config("spark.executor.memory", "2g")
+            .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+            .getOrCreate();
+        try {
+          System.out.println(markdown(runDistributed(spark, config)));
+        } finally {
+          spark.stop();
+        }
+      }
+    } else if (config.distributed()) {
       SparkSession spark = SparkSessions.getOrCreate("semiweak-train-benchmark", config.master());
       try {
         System.out.println(markdown(runDistributed(spark, config)));
