@@ -24,7 +24,9 @@ if [[ "$main" == all ]]; then
   run ScoreBenchmark --images 40000 --repeat 3 --methods score,forward --score-partitions 0
   run TrainBenchmark --steps 100 --repeat 3 --threads 1
   run TrainBenchmark --steps 100 --repeat 3 --threads 2
-  run TrainBenchmark --distributed --steps 100 --repeat 2
+  # Rounds against the same steps in process, then on a standalone cluster of two 1-core workers.
+  run TrainBenchmark --distributed --steps 200 --local-steps 10 --repeat 2
+  run TrainBenchmark --distributed --master standalone --steps 200 --local-steps 10 --repeat 2
   run TrainBenchmark --methods semiweak,simclr,byol,swav,swav-multicrop --widths 32,64,128 --batch-size 256 \
     --steps 20 --warmup-steps 2 --repeat 2 --threads 1
   run AccuracyBenchmark --seeds 1,2,3
