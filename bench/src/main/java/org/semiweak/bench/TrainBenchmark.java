@@ -324,6 +324,7 @@ public final class TrainBenchmark {
     List<ExampleShard> oneShard = List.of(local.build());
     Measurement[] best = new Measurement[3];
     double[] bestLoopSeconds = new double[3];
+    long[] bestHeapPeak = new long[3];
     Measurement bestInProcess = null;
     double bestInProcessLoop = Double.NaN;
     for (int r = 0; r < Math.max(1, config.repeat()); r++) {
@@ -349,6 +350,7 @@ public final class TrainBenchmark {
             t.timing().loadAverage(), "");
         if (best[workers] == null || m.seconds() < best[workers].seconds()) {
           bestLoopSeconds[workers] = t.value().seconds();
+          bestHeapPeak[workers] = t.timing().heapPeakBytes();
         }
         log(m);
         best[workers] = Measurement.best(best[workers], m);
@@ -363,9 +365,9 @@ public final class TrainBenchmark {
       // repeat, and what each costs beyond the same local steps in process is the round's overhead.
       out.add(new Measurement(m.method(), m.workers(), m.threads(), m.images(), m.seconds(), m.cpuSeconds(),
           m.loadAverage(), String.format(Locale.ROOT, "DistributedTrainer on %s, %d rounds of %d steps: shards %.1f s,"
-              + " rounds %.1f s (%.2f s per round, %+.2f s per round over in-process)", config.master(), o.rounds(),
-              o.localStepsPerRound(), m.seconds() - loop, loop, loop / o.rounds(),
-              (loop - bestInProcessLoop) / o.rounds())));
+              + " rounds %.1f s (%.2f s per round, %+.2f s per round over in-process), driver heap peak %,d MiB",
+              config.master(), o.rounds(), o.localStepsPerRound(), m.seconds() - loop, loop, loop / o.rounds(),
+              (loop - bestInProcessLoop) / o.rounds(), bestHeapPeak[workers] >> 20)));
     }
     return new Report(config, load0, Probes.loadAverage(), List.copyOf(out));
   }

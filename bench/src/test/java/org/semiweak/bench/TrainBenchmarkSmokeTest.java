@@ -69,7 +69,7 @@ class TrainBenchmarkSmokeTest {
     assertThat(report.measurements()).allSatisfy(m -> assertThat(m.seconds()).isPositive());
     assertThat(report.measurements().get(1).detail()).as("3 steps, one per round")
         .containsPattern("3 rounds of 1 steps: shards \\d+\\.\\d s, rounds \\d+\\.\\d s \\(\\d+\\.\\d\\d s per round,"
-            + " [+-]\\d+\\.\\d\\d s per round over in-process\\)");
+            + " [+-]\\d+\\.\\d\\d s per round over in-process\\), driver heap peak [\\d,]+ MiB");
     assertThat(TrainBenchmark.markdown(report)).contains("reference: in-process").contains("| distributed | 2 | 1 | 96 |");
   }
 }
