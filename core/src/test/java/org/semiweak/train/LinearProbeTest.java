@@ -30,9 +30,13 @@ class LinearProbeTest {
       .withNormalization(new float[] {0.286f}, new float[] {0.353f});
 
   private static SparkSession spark;
+  /** 400 Fashion-MNIST training images, and a random encoder: features good enough to fit on. */
+  private static ExampleShard images;
+  private static final ModelWeights ENCODER = ModelWeights.initial(SPEC, 7);
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
+    images = SelfSupervisedTrainingTest.fashionMnist(400);
     // Kryo, as the cluster templates configure it: the chunks, broadcasts and task results must ship under it.
     spark = SparkSession.builder().master("local[2]").appName("LinearProbeTest")
         .config("spark.ui.enabled", "false")
@@ -68,41 +72,35 @@ class LinearProbeTest {
   }
 
   @Test
-  void theEncoderStaysFrozenAndOnlyTheHeadIsFitted() throws IOException {
-    ExampleShard images = SelfSupervisedTrainingTest.fashionMnist(400);
-    ModelWeights encoder = ModelWeights.initial(SPEC, 7);
-    ModelWeights probe = LinearProbe.fit(SPEC, encoder, images);
-    int n = encoder.names().size();
-    assertThat(probe.names()).isEqualTo(encoder.names());
-    for (String name : encoder.names().subList(0, n - 2)) {
-      assertThat(probe.values(name)).as("%s is frozen", name).containsExactly(encoder.values(name));
+  void theEncoderStaysFrozenAndOnlyTheHeadIsFitted() {
+    ModelWeights probe = LinearProbe.fit(SPEC, ENCODER, images);
+    int n = ENCODER.names().size();
+    assertThat(probe.names()).isEqualTo(ENCODER.names());
+    for (String name : ENCODER.names().subList(0, n - 2)) {
+      assertThat(probe.values(name)).as("%s is frozen", name).containsExactly(ENCODER.values(name));
     }
-    assertThat(probe.values(encoder.names().get(n - 2))).as("the head is new")
-        .isNotEqualTo(encoder.values(encoder.names().get(n - 2)));
-    assertThat(probe).as("a pure function of encoder and images").isEqualTo(LinearProbe.fit(SPEC, encoder, images));
+    assertThat(probe.values(ENCODER.names().get(n - 2))).as("the head is new")
+        .isNotEqualTo(ENCODER.values(ENCODER.names().get(n - 2)));
+    assertThat(probe).as("a pure function of encoder and images").isEqualTo(LinearProbe.fit(SPEC, ENCODER, images));
     // Even a random encoder's features separate Fashion-MNIST's classes far better than chance (10%).
     double top1 = Evaluator.evaluate(images, SPEC, probe).top1();
     assertThat(top1).as("top-1 of the probe on its own 400 training images").isGreaterThan(0.6);
   }
 
   @Test
-  void withSparkOnOnePartitionTheHeadIsTheInProcessOne() throws IOException {
-    ExampleShard images = SelfSupervisedTrainingTest.fashionMnist(400);
-    ModelWeights encoder = ModelWeights.initial(SPEC, 7);
-    LinearProbe.Probe probe = LinearProbe.fit(rows(images).coalesce(1), SPEC, encoder);
+  void withSparkOnOnePartitionTheHeadIsTheInProcessOne() {
+    LinearProbe.Probe probe = LinearProbe.fit(rows(images).coalesce(1), SPEC, ENCODER);
     assertThat(probe.images()).isEqualTo(400);
     assertThat(probe.weights()).as("the same sums in the same order as in process")
-        .isEqualTo(LinearProbe.fit(SPEC, encoder, images));
+        .isEqualTo(LinearProbe.fit(SPEC, ENCODER, images));
   }
 
   @Test
-  void onManyPartitionsTheHeadIsTheInProcessOneUpToTheOrderOfTheSums() throws IOException {
-    ExampleShard images = SelfSupervisedTrainingTest.fashionMnist(400);
-    ModelWeights encoder = ModelWeights.initial(SPEC, 7);
-    LinearProbe.Probe probe = LinearProbe.fit(rows(images).repartition(5), SPEC, encoder);
+  void onManyPartitionsTheHeadIsTheInProcessOneUpToTheOrderOfTheSums() {
+    LinearProbe.Probe probe = LinearProbe.fit(rows(images).repartition(5), SPEC, ENCODER);
     assertThat(probe.images()).isEqualTo(400);
-    String head = encoder.names().get(encoder.names().size() - 2);
-    float[] expected = LinearProbe.fit(SPEC, encoder, images).values(head);
+    String head = ENCODER.names().get(ENCODER.names().size() - 2);
+    float[] expected = LinearProbe.fit(SPEC, ENCODER, images).values(head);
     float[] actual = probe.weights().values(head);
     for (int i = 0; i < expected.length; i++) {
       assertThat(actual[i]).as("head weight %d", i)
@@ -112,15 +110,13 @@ class LinearProbeTest {
   }
 
   @Test
-  void featuresTooBigForTheDriverAreFittedOnTheExecutorsWithTheSameArithmetic() throws IOException {
-    ExampleShard images = SelfSupervisedTrainingTest.fashionMnist(400);
-    ModelWeights encoder = ModelWeights.initial(SPEC, 7);
+  void featuresTooBigForTheDriverAreFittedOnTheExecutorsWithTheSameArithmetic() {
     Dataset<Row> labeled = rows(images).repartition(5).cache();
     // Five partitions in groups of two: three group sums added on executors, then on the driver.
     int fanIn = 2;
     int iterations = 20;
-    LinearProbe.Probe onExecutors = LinearProbe.fit(labeled, SPEC, encoder, fanIn, 0, iterations);
-    LinearProbe.Probe onDriver = LinearProbe.fit(labeled, SPEC, encoder, fanIn, Long.MAX_VALUE, iterations);
+    LinearProbe.Probe onExecutors = LinearProbe.fit(labeled, SPEC, ENCODER, fanIn, 0, iterations);
+    LinearProbe.Probe onDriver = LinearProbe.fit(labeled, SPEC, ENCODER, fanIn, Long.MAX_VALUE, iterations);
     assertThat(onExecutors.images()).isEqualTo(400);
     assertThat(onExecutors.weights()).as("the same sums in the same groups and order").isEqualTo(onDriver.weights());
     labeled.unpersist();
@@ -135,12 +131,11 @@ class LinearProbeTest {
   }
 
   @Test
-  void anUnlabeledImageIsNamed() throws IOException {
-    ExampleShard images = SelfSupervisedTrainingTest.fashionMnist(20);
-    List<Row> rows = new ArrayList<>(rows(images).collectAsList());
+  void anUnlabeledImageIsNamed() {
+    List<Row> rows = new ArrayList<>(rows(images).limit(20).collectAsList());
     rows.set(7, RowFactory.create("no-label-here", rows.get(7).get(1), null));
     Dataset<Row> labeled = spark.createDataFrame(rows, SCHEMA);
-    assertThatThrownBy(() -> LinearProbe.fit(labeled, SPEC, ModelWeights.initial(SPEC, 7)))
+    assertThatThrownBy(() -> LinearProbe.fit(labeled, SPEC, ENCODER))
         .hasStackTraceContaining("image no-label-here has no label");
   }
 
