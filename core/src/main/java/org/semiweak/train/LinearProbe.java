@@ -175,11 +175,6 @@ public final class LinearProbe {
     double[] b = new double[classes];
     logisticRegression(chunks, n, mean, std, w, b, iterations);
     // Fold the standardization into the head: w (f - mean) / std + b = (w / std) f + (b - w mean / std).
-    ModelWeights.Builder out = ModelWeights.builder();
-    List<String> names = encoder.names();
-    for (int i = 0; i < names.size() - 2; i++) {
-      out.addOwned(names.get(i), encoder.shape(names.get(i)), encoder.values(names.get(i)));
-    }
     float[] headWeight = new float[classes * width];
     float[] headBias = new float[classes];
     for (int c = 0; c < classes; c++) {
@@ -190,9 +185,7 @@ public final class LinearProbe {
       }
       headBias[c] = (float) shift;
     }
-    out.addOwned(names.get(names.size() - 2), new long[] {classes, width}, headWeight);
-    out.addOwned(names.get(names.size() - 1), new long[] {classes}, headBias);
-    return new Probe(out.build(), n);
+    return new Probe(withHead(encoder, classes, width, headWeight, headBias), n);
   }
 
   /**
@@ -321,18 +314,26 @@ public final class LinearProbe {
   /** The encoder's weights with an identity head, so that its logits are its features. */
   private static ModelWeights identityHead(ModelSpec spec, ModelWeights encoder) {
     int width = featureWidth(spec);
-    ModelWeights.Builder identity = ModelWeights.builder();
-    List<String> names = encoder.names();
-    for (int i = 0; i < names.size() - 2; i++) {
-      identity.addOwned(names.get(i), encoder.shape(names.get(i)), encoder.values(names.get(i)));
-    }
     float[] eye = new float[width * width];
     for (int d = 0; d < width; d++) {
       eye[d * width + d] = 1;
     }
-    identity.addOwned(names.get(names.size() - 2), new long[] {width, width}, eye);
-    identity.addOwned(names.get(names.size() - 1), new long[] {width}, new float[width]);
-    return identity.build();
+    return withHead(encoder, width, width, eye, new float[width]);
+  }
+
+  /**
+   * {@code encoder}'s tensors but its last two (the classifier, the network's only linear layer),
+   * then a linear head of {@code outputs x width} weights and {@code outputs} biases.
+   */
+  private static ModelWeights withHead(ModelWeights encoder, int outputs, int width, float[] weight, float[] bias) {
+    ModelWeights.Builder out = ModelWeights.builder();
+    List<String> names = encoder.names();
+    for (int i = 0; i < names.size() - 2; i++) {
+      out.addOwned(names.get(i), encoder.shape(names.get(i)), encoder.values(names.get(i)));
+    }
+    out.addOwned(names.get(names.size() - 2), new long[] {outputs, width}, weight);
+    out.addOwned(names.get(names.size() - 1), new long[] {outputs}, bias);
+    return out.build();
   }
 
   /**
