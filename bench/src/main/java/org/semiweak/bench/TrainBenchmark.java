@@ -185,11 +185,7 @@ public final class TrainBenchmark {
     Engines.configure();
     ModelSpec spec = spec(config);
     FashionMnist data = FashionMnist.load(Path.of(config.fashionMnist()), "train", config.images());
-    ExampleShard.Builder b = ExampleShard.builder(spec);
-    for (int i = 0; i < data.size(); i++) {
-      b.addPixels("fmnist-train-" + i, data.pixels(i), data.label(i));
-    }
-    List<ExampleShard> shards = List.of(b.build());
+    List<ExampleShard> shards = oneShard(spec, data);
     ModelWeights initial = ModelWeights.initial(spec, 1);
     Path script = extractScript();
     if (config.warmupSteps() > 0 && config.methods().contains("semiweak")) {
@@ -317,11 +313,7 @@ public final class TrainBenchmark {
           options(config, config.warmupSteps(), 2));
     }
     // The same rounds in this JVM on one shard of the same images: what a round costs without Spark.
-    ExampleShard.Builder local = ExampleShard.builder(spec);
-    for (int i = 0; i < data.size(); i++) {
-      local.addPixels("fmnist-train-" + i, data.pixels(i), data.label(i));
-    }
-    List<ExampleShard> oneShard = List.of(local.build());
+    List<ExampleShard> oneShard = oneShard(spec, data);
     // On a cluster the tasks' CPU is spent in executor JVMs, which the driver's CPU clock misses.
     java.util.concurrent.atomic.AtomicLong executorCpuNanos = new java.util.concurrent.atomic.AtomicLong();
     boolean cluster = !spark.sparkContext().isLocal();
@@ -335,11 +327,8 @@ public final class TrainBenchmark {
         }
       });
     }
-    Measurement[] best = new Measurement[3];
-    double[] bestLoopSeconds = new double[3];
-    long[] bestHeapPeak = new long[3];
-    Measurement bestInProcess = null;
-    double bestInProcessLoop = Double.NaN;
+    // Index 0: in process; 1 and 2: that many distributed workers.
+    RoundsRun[] best = new RoundsRun[3];
     for (int r = 0; r < Math.max(1, config.repeat()); r++) {
       TrainOptions single = options(config, config.steps(), 1);
       Probes.Timed<TrainingResult> inProcess = Probes.time(() ->
@@ -350,10 +339,7 @@ public final class TrainBenchmark {
               + " final loss %.3f", single.rounds(), single.localStepsPerRound(),
               inProcess.value().seconds() / single.rounds(), inProcess.value().finalLoss()));
       log(ip);
-      if (bestInProcess == null || ip.seconds() < bestInProcess.seconds()) {
-        bestInProcessLoop = inProcess.value().seconds();
-      }
-      bestInProcess = Measurement.best(bestInProcess, ip);
+      best[0] = RoundsRun.best(best[0], new RoundsRun(ip, inProcess));
       for (int workers : new int[] {1, 2}) {
         TrainOptions o = options(config, config.steps(), workers);
         long executorCpu0 = executorCpuNanos.get();
@@ -370,29 +356,55 @@ public final class TrainBenchmark {
         Measurement m = new Measurement("distributed", workers, 1,
             (long) config.steps() * config.batchSize() * workers, t.timing().seconds(),
             t.timing().cpuSeconds() + executorCpu, t.timing().loadAverage(), "");
-        if (best[workers] == null || m.seconds() < best[workers].seconds()) {
-          bestLoopSeconds[workers] = t.value().seconds();
-          bestHeapPeak[workers] = t.timing().heapPeakBytes();
-        }
         log(m);
-        best[workers] = Measurement.best(best[workers], m);
+        best[workers] = RoundsRun.best(best[workers], new RoundsRun(m, t));
       }
     }
-    List<Measurement> out = new ArrayList<>(List.of(bestInProcess));
+    List<Measurement> out = new ArrayList<>(List.of(best[0].measurement()));
+    double bestInProcessLoop = best[0].roundSeconds();
     for (int workers : new int[] {1, 2}) {
-      Measurement m = best[workers];
+      Measurement m = best[workers].measurement();
       TrainOptions o = options(config, config.steps(), workers);
-      double loop = bestLoopSeconds[workers];
+      double loop = best[workers].roundSeconds();
       // Building the shards (shuffle by worker, decode, cache) happens once per training; the rounds
       // repeat, and what each costs beyond the same local steps in process is the round's overhead.
       out.add(new Measurement(m.method(), m.workers(), m.threads(), m.images(), m.seconds(), m.cpuSeconds(),
           m.loadAverage(), String.format(Locale.ROOT, "DistributedTrainer on %s, %d rounds of %d steps: shards %.1f s,"
               + " rounds %.1f s (%.2f s per round, %+.2f s per round over in-process), driver heap peak %,d MiB%s",
               config.master(), o.rounds(), o.localStepsPerRound(), m.seconds() - loop, loop, loop / o.rounds(),
-              (loop - bestInProcessLoop) / o.rounds(), bestHeapPeak[workers] >> 20,
+              (loop - bestInProcessLoop) / o.rounds(), best[workers].heapPeakBytes() >> 20,
               cluster ? "; CPU: the driver's and the executors' tasks'" : "")));
     }
     return new Report(config, load0, Probes.loadAverage(), List.copyOf(out));
+  }
+
+  /**
+   * One timed training of the distributed comparison, with the seconds of its rounds (the trainer's
+   * own clock, without building the shards) and its heap peak.
+   */
+  private record RoundsRun(Measurement measurement, double roundSeconds, long heapPeakBytes) {
+    RoundsRun(Measurement measurement, Probes.Timed<TrainingResult> run) {
+      this(measurement, run.value().seconds(), run.timing().heapPeakBytes());
+    }
+
+    /** The faster run, its measurement with the smaller CPU time of the two ({@link Measurement#best}). */
+    static RoundsRun best(RoundsRun a, RoundsRun b) {
+      if (a == null) {
+        return b;
+      }
+      RoundsRun fast = a.measurement().seconds() <= b.measurement().seconds() ? a : b;
+      return new RoundsRun(Measurement.best(a.measurement(), b.measurement()), fast.roundSeconds(),
+          fast.heapPeakBytes());
+    }
+  }
+
+  /** The images as one in-process shard of decoded pixels. */
+  private static List<ExampleShard> oneShard(ModelSpec spec, FashionMnist data) {
+    ExampleShard.Builder b = ExampleShard.builder(spec);
+    for (int i = 0; i < data.size(); i++) {
+      b.addPixels("fmnist-train-" + i, data.pixels(i), data.label(i));
+    }
+    return List.of(b.build());
   }
 
   /** The results as a Markdown table with ratios to the PyTorch script (or to 1 worker). */
