@@ -118,6 +118,25 @@ public final class StageModel implements Serializable {
     return ModelWeights.fromBytes(payload);
   }
 
+  /**
+   * The batch to run this model with on {@code device} when the user gives none: on a GPU {@link
+   * Inference#MAX_DEFAULT_BATCH_SIZE}; on the CPU {@link Inference#defaultBatchSize} of its spec (256
+   * for the demo's 28 px models, 10 for ResNet-18 at 224 px), since larger activations make glibc
+   * map fresh pages for every batch. A TorchScript file's architecture is unknown, so it is assumed
+   * to start as ImageNet's ResNets do: 64 channels at half the resolution from 112 px up, at full
+   * resolution below.
+   */
+  public int defaultBatchSize(Device device) {
+    if (device.isGpu()) {
+      return Inference.MAX_DEFAULT_BATCH_SIZE;
+    }
+    if (!isTorchScript()) {
+      return Inference.defaultBatchSize(spec);
+    }
+    long side = spec.inputSize() >= 112 ? (spec.inputSize() + 1) / 2 : spec.inputSize();
+    return Inference.batchSizeFor(4L * 64 * side * side);
+  }
+
   /** Opens the model for inference on {@code device}. */
   public Classifier open(Device device, int batchSize) {
     if (!isTorchScript()) {

@@ -22,6 +22,25 @@ public final class SparkJobs {
     }
   }
 
+  /**
+   * Runs {@code work} with a Spark SQL setting changed for the session, then puts back what was
+   * there (or unsets it). For settings read when a job plans its scans, such as how files are packed
+   * into tasks: they must hold while the jobs run, not only while the plan is built.
+   */
+  public static <T> T withSqlConf(SparkSession spark, String key, String value, Supplier<T> work) {
+    String before = spark.conf().contains(key) ? spark.conf().get(key) : null;
+    spark.conf().set(key, value);
+    try {
+      return work.get();
+    } finally {
+      if (before == null) {
+        spark.conf().unset(key);
+      } else {
+        spark.conf().set(key, before);
+      }
+    }
+  }
+
   /** Describes the Spark jobs the current thread starts next, e.g. "score 59,000 images with teacher/semi-weak". */
   public static void describe(SparkSession spark, String description) {
     spark.sparkContext().setJobDescription(description);

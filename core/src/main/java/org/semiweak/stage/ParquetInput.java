@@ -79,6 +79,11 @@ public final class ParquetInput {
     return spark.read().schema(schema).parquet(dir.toString());
   }
 
+  /** The number of data files (names not starting with '_' or '.'), from a listing of the folder. */
+  public int fileCount(Configuration conf) {
+    return dataFiles(conf).size();
+  }
+
   /**
    * Opens the footer of every data file (names not starting with '_' or '.') and compares its
    * columns with the schema; throws {@link IllegalStateException} listing what is wrong.

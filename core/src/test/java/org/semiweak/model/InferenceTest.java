@@ -58,6 +58,27 @@ class InferenceTest {
   }
 
   @Test
+  void aModelsDefaultBatchIsTheCpuBoundOnTheCpuAnd256OnAGpu() {
+    ModelSpec large = new ModelSpec(ModelSpec.STEM_LARGE, new int[] {1}, new int[] {64}, 3, 224, 10,
+        new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
+    StageModel native224 = StageModel.of("large", large, ModelWeights.initial(large, 1));
+    ModelSpec small = ModelSpec.smallResNet(1, 28, 10, 1, 8);
+    StageModel native28 = StageModel.of("small", small, ModelWeights.initial(small, 1));
+    assertThat(native224.defaultBatchSize(Device.cpu())).as("64x112x112 floats per image, under 32 MiB").isEqualTo(10);
+    assertThat(native28.defaultBatchSize(Device.cpu())).isEqualTo(256);
+    assertThat(native224.defaultBatchSize(Device.gpu())).as("no glibc pages to fear on a GPU").isEqualTo(256);
+
+    // A TorchScript file's architecture is unknown: an ImageNet stem is assumed at 224 px.
+    StageModel.TorchScriptInfo info224 = new StageModel.TorchScriptInfo(3, 224, 10, new float[] {0.5f, 0.5f, 0.5f},
+        new float[] {0.5f, 0.5f, 0.5f}, "logits", "0".repeat(64), "model.pt");
+    assertThat(StageModel.torchScript("ts", new byte[] {1}, info224).defaultBatchSize(Device.cpu())).isEqualTo(10);
+    StageModel.TorchScriptInfo info28 = new StageModel.TorchScriptInfo(1, 28, 10, new float[] {0.5f},
+        new float[] {0.5f}, "logits", "0".repeat(64), "model.pt");
+    assertThat(StageModel.torchScript("ts", new byte[] {1}, info28).defaultBatchSize(Device.cpu()))
+        .as("64 channels at 28x28: 32 MiB / 200,704 bytes").isEqualTo(167);
+  }
+
+  @Test
   void usesTheCpuWhenTheEngineHasNoGpu() {
     if (Engines.configure().getGpuCount() == 0) {
       assertThat(Devices.forCurrentTask()).isEqualTo(Device.cpu());

@@ -1,5 +1,6 @@
 package org.semiweak.teacher;
 
+import ai.djl.Device;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -67,11 +68,15 @@ public final class ImageScoring implements AutoCloseable {
   /**
    * Opens the model for the current task: taken from this JVM's cache under {@code fingerprint},
    * which {@code model} (e.g. a broadcast's {@code value}) fills on the first call in the JVM.
+   *
+   * @param batchSize images per forward pass; 0 = {@link StageModel#defaultBatchSize} for the task's device
    */
   public static ImageScoring openForTask(String fingerprint, Supplier<StageModel> model, int batchSize) {
     ExecutorModels.Cached cached = ExecutorModels.get(fingerprint, model);
     StageModel m = cached.model();
-    return new ImageScoring(m.spec(), m.open(Devices.forCurrentTask(), batchSize), cached.loadedNow(), batchSize);
+    Device device = Devices.forCurrentTask();
+    int batch = batchSize > 0 ? batchSize : m.defaultBatchSize(device);
+    return new ImageScoring(m.spec(), m.open(device, batch), cached.loadedNow(), batch);
   }
 
   /** Whether opening this task's scoring loaded the model into the JVM (false: another task had). */

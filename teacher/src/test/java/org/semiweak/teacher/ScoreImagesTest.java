@@ -95,6 +95,22 @@ class ScoreImagesTest {
   }
 
   @Test
+  void byDefaultEachFileOfTheSplitIsOneTaskSoThatTasksAreEqual() {
+    // Five files of 60 images: Spark alone packs them into 2 tasks of 3 files and 2 on 2 cores.
+    PreparedRuns.Prepared fiveFiles = PreparedRuns.commit(spark, tmp.resolve("five-files"),
+        PreparedRuns.Spec.small().withUnlabeledFiles(5));
+    CommittedModels.commit(fiveFiles.run(), RunLayout.teacher("untrained"), tinySpec, ModelWeights.initial(tinySpec, 1));
+
+    StageManifest m = StageExecution.planAndRun(fiveFiles.run(), spark, new ScoreImages(fiveFiles.run(),
+        scoreOptions("teacher", "untrained")));
+
+    assertThat(m.result(ScoreResult.class).partitions()).as("one task per file").isEqualTo(5);
+    assertThat(m.count("scored")).as("every image").isEqualTo(fiveFiles.count(Split.UNLABELED));
+    assertThat(spark.conf().contains("spark.sql.files.minPartitionNum"))
+        .as("the session's file packing is put back after the stage").isFalse();
+  }
+
+  @Test
   void everyUnlabeledImageIsScoredOnceWithItsTopPmaxClasses() throws Exception {
     String fingerprint = commitTeacher("untrained", tinySpec, 1);
     // Three partitions of 100 images in batches of 16: batches that end mid-partition, and a short last one.

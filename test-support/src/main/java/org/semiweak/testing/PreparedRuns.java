@@ -75,13 +75,25 @@ public final class PreparedRuns {
    * @param secondTagRate probability that a tagged image has a second hashtag, of another class
    * @param untaggedRate probability that a train image has no tag the vocabulary knows
    * @param seed seed of the simulated tags
+   * @param unlabeledFiles Parquet files the unlabeled split is written as
    */
   public record Spec(int labeledPerClass, int unlabeled, int test, double tagAccuracy, double secondTagRate,
-      double untaggedRate, long seed) {
+      double untaggedRate, long seed, int unlabeledFiles) {
+
+    /** With the unlabeled split in 2 files. */
+    public Spec(int labeledPerClass, int unlabeled, int test, double tagAccuracy, double secondTagRate,
+        double untaggedRate, long seed) {
+      this(labeledPerClass, unlabeled, test, tagAccuracy, secondTagRate, untaggedRate, seed, 2);
+    }
 
     /** 100 labeled, 300 unlabeled, 100 test images: seconds to train on with tiny schedules. */
     public static Spec small() {
       return new Spec(10, 300, 100, 0.7, 0.2, 0.2, 7);
+    }
+
+    /** This spec with the unlabeled split written as {@code files} Parquet files. */
+    public Spec withUnlabeledFiles(int files) {
+      return new Spec(labeledPerClass, unlabeled, test, tagAccuracy, secondTagRate, untaggedRate, seed, files);
     }
   }
 
@@ -216,7 +228,7 @@ public final class PreparedRuns {
         }
         perClass.put(s.dirName(), byClass);
         String dir = w.temp(s.dirName()).toString();
-        spark.createDataFrame(r, ImageSchema.SCHEMA).repartition(s == Split.UNLABELED ? 2 : 1).write().parquet(dir);
+        spark.createDataFrame(r, ImageSchema.SCHEMA).repartition(s == Split.UNLABELED ? spec.unlabeledFiles() : 1).write().parquet(dir);
         shardFiles.put(s.dirName(), parquetFiles(run, w, s.dirName()));
         counts.put("written." + s.dirName(), (long) r.size());
       }
