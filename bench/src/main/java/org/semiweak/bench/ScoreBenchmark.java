@@ -64,37 +64,57 @@ public final class ScoreBenchmark {
   /** What to run; every field has a command-line flag of the same name in kebab case. */
   public record Config(int[] images, int batchSize, String dataDir, String fashionMnist, String master, int files,
       int repeat, boolean warmup, int decodeImages, List<String> methods, int[] widths, int blocks,
-      int scorePartitions) {
+      int scorePartitions, int imageSize) {
 
     public static Config defaults() {
-      return new Config(new int[] {10_000, 20_000, 40_000}, 256,
+      return new Config(new int[] {10_000, 20_000, 40_000}, 0,
           System.getProperty("java.io.tmpdir") + "/semiweak-bench/score", FashionMnist.dir().toString(), "local[2]", 8, 2,
-          true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1, 0);
+          true, 500, List.of("prep", "score", "forward", "decode"), new int[] {16, 32, 64}, 1, 0, 28);
+    }
+
+    /** Whether the inputs are 224 px RGB JPEG files scored by a ResNet-18 (else 28 px gray IDX images). */
+    boolean large() {
+      return imageSize == 224;
+    }
+
+    /** The batch of both methods: {@code --batch-size}, or with 0 the score stage's default on the CPU. */
+    int batch() {
+      return batchSize > 0 ? batchSize : Inference.defaultBatchSize(spec(this));
     }
 
     static Config parse(String[] args) {
       Config d = defaults();
       BenchFlags f = BenchFlags.parse(args, USAGE, List.of("--images", "--batch-size", "--data-dir", "--fashion-mnist",
           "--master", "--files", "--repeat", "--decode-images", "--methods", "--widths", "--blocks",
-          "--score-partitions"), List.of("--no-warmup"));
+          "--score-partitions", "--image-size"), List.of("--no-warmup"));
+      int imageSize = f.integer("--image-size", d.imageSize);
+      if (imageSize != 28 && imageSize != 224) {
+        throw new IllegalArgumentException("--image-size must be 28 or 224, found " + imageSize);
+      }
       return new Config(f.ints("--images", d.images), f.integer("--batch-size", d.batchSize),
           f.string("--data-dir", d.dataDir), f.string("--fashion-mnist", d.fashionMnist), f.string("--master", d.master),
           f.integer("--files", d.files), f.integer("--repeat", d.repeat), d.warmup && !f.has("--no-warmup"),
           f.integer("--decode-images", d.decodeImages), f.strings("--methods", d.methods), f.ints("--widths", d.widths),
-          f.integer("--blocks", d.blocks), f.integer("--score-partitions", d.scorePartitions));
+          f.integer("--blocks", d.blocks), f.integer("--score-partitions", d.scorePartitions), imageSize);
     }
   }
 
   static final String USAGE = """
-      usage: ScoreBenchmark [--images N1,N2,N3] [--batch-size 256] [--data-dir DIR] [--fashion-mnist DIR]
+      usage: ScoreBenchmark [--images N1,N2,N3] [--batch-size 0] [--data-dir DIR] [--fashion-mnist DIR]
                             [--master local[2]] [--files 8] [--repeat 2] [--no-warmup] [--decode-images 500]
                             [--methods prep,score,forward,decode] [--widths 16,32,64] [--blocks 1]
-                            [--score-partitions 0]
+                            [--score-partitions 0] [--image-size 28]
         --images         training images of Fashion-MNIST given to prep (at most 60,000 each); the
                          unlabeled split that score reads is N minus 10 labeled per class
+        --batch-size     images per forward pass, in the stage and the bare forward pass; 0: the stage's
+                         default on the CPU (256 at 28 px, 10 for ResNet-18 at 224 px)
         --files          Parquet files per split written by prep (Spark reads one task per file)
         --decode-images  images per format and size in the decode table
-        --score-partitions  the score stage's partitions option (0: as read from Parquet)""";
+        --score-partitions  the score stage's partitions option (0: as read from Parquet)
+        --image-size     28: Fashion-MNIST's IDX images (28 px gray) and the small ResNet of --widths/--blocks;
+                         224: the same images upscaled to 224 px RGB with photo-like noise, written as JPEG
+                         files to a folder that prep reads (folder source, every image unlabeled), scored by
+                         a ResNet-18 (--widths and --blocks do not apply)""";
 
   /**
    * One measured stage or method at one input size.
@@ -147,8 +167,14 @@ public final class ScoreBenchmark {
     }
   }
 
-  /** The model scored with: the demo's small ResNet for 28 px gray images, 10 classes. */
+  /**
+   * The model scored with: the demo's small ResNet for 28 px gray images, or ResNet-18 for 224 px RGB;
+   * 10 classes.
+   */
   static ModelSpec spec(Config c) {
+    if (c.large()) {
+      return ModelSpec.resNet18(10);
+    }
     return ModelSpec.smallResNet(1, 28, 10, c.blocks(), c.widths()).withNormalization(new float[] {0.286f},
         new float[] {0.353f});
   }
@@ -161,15 +187,17 @@ public final class ScoreBenchmark {
     ModelWeights weights = ModelWeights.initial(spec, 1);
     List<Measurement> out = new ArrayList<>();
     if (config.warmup() && (config.methods().contains("score") || config.methods().contains("forward"))) {
-      int n = Math.min(2_000, Arrays.stream(config.images()).min().orElse(2_000));
+      int most = config.large() ? 200 : 2_000; // a ResNet-18 at 224 px scores about 50 images/s on 2 cores
+      int n = Math.min(most, Arrays.stream(config.images()).min().orElse(most));
       Probes.log("warming up on %,d images", n);
       RunDir run = preparedRun(spark, config, n, spec, weights, new ArrayList<>(), 1);
       score(spark, run, config, n);
-      forward(spec, weights, decoded(spark, run, spec), config.batchSize(), threads);
+      forward(spec, weights, decoded(spark, run, spec).tensors(), config.batch(), threads);
     }
     for (int n : config.images()) {
       RunDir run = preparedRun(spark, config, n, spec, weights, out, config.repeat());
-      List<float[]> tensors = config.methods().contains("forward") ? decoded(spark, run, spec) : List.of();
+      Decoded pre = config.methods().contains("forward") ? decoded(spark, run, spec) : new Decoded(List.of(), 0);
+      List<float[]> tensors = pre.tensors();
       Measurement bestScore = null;
       Measurement bestForward = null;
       // Alternate the two, so that a change in the machine's load hits both alike.
@@ -179,16 +207,21 @@ public final class ScoreBenchmark {
           bestScore = Measurement.best(bestScore, m);
         }
         if (config.methods().contains("forward")) {
-          Probes.Timed<Long> t = Probes.time(() -> forward(spec, weights, tensors, config.batchSize(), threads));
+          Probes.Timed<Long> t = Probes.time(() -> forward(spec, weights, tensors, config.batch(), threads));
           Measurement m = new Measurement(n, "forward", t.value(), t.timing(), String.format(Locale.ROOT,
-              "Inference.probabilities on pre-decoded float tensors, %d threads, batch %d", threads,
-              config.batchSize()));
+              "Inference.probabilities on pre-decoded float tensors, %d threads, batch %d (decoding and normalizing"
+                  + " them took %.2f ms per image on one thread, untimed)", threads, config.batch(), pre.msPerImage()));
           log(m);
           bestForward = Measurement.best(bestForward, m);
         }
       }
       if (bestScore != null) {
-        out.add(bestScore);
+        // What the stage decodes per image: prep's PNG, whatever the input format was.
+        double pngBytes = PrepInfo.read(run).read(spark, Split.UNLABELED)
+            .selectExpr("avg(length(" + ImageSchema.IMAGE + "))").first().getDouble(0);
+        out.add(new Measurement(bestScore.inputImages(), bestScore.method(), bestScore.images(), bestScore.timing(),
+            bestScore.detail() + String.format(Locale.ROOT, ", %d px PNG of %,.0f bytes on average", config.imageSize(),
+                pngBytes)));
       }
       if (bestForward != null) {
         out.add(bestForward);
@@ -204,11 +237,6 @@ public final class ScoreBenchmark {
         m.timing().heapPeakBytes() >> 20, m.timing().loadAverage());
   }
 
-  /**
-   * A run directory with a committed {@code prep} of the first {@code n} Fashion-MNIST training
-   * images and a committed teacher {@code teacher/bench} (random weights); prep is timed when it
-   * runs and {@code prep} is among the methods ({@code repeat} times, the fastest kept).
-   */
   private static void writeIdxSubset(Path source, Path idx, int n) {
     try {
       IdxSubset.write(source, idx, n, 100);
@@ -217,18 +245,17 @@ public final class ScoreBenchmark {
     }
   }
 
+  /**
+   * A run directory with a committed {@code prep} of the first {@code n} Fashion-MNIST training
+   * images (as IDX files, or as 224 px JPEG files) and a committed teacher {@code teacher/bench}
+   * (random weights); prep is timed when it runs and {@code prep} is among the methods
+   * ({@code repeat} times, the fastest kept).
+   */
   static RunDir preparedRun(SparkSession spark, Config config, int n, ModelSpec spec, ModelWeights weights,
       List<Measurement> out, int repeat) {
-    Path root = Path.of(config.dataDir(), "run-n" + n);
-    Path idx = Path.of(config.dataDir(), "idx-n" + n);
-    if (!Files.exists(idx.resolve("t10k-labels-idx1-ubyte.gz"))) {
-      writeIdxSubset(Path.of(config.fashionMnist()), idx, n);
-    }
+    Path root = Path.of(config.dataDir(), (config.large() ? "run-224-n" : "run-n") + n);
     RunDir run = RunDir.open(root.toUri().toString(), new Configuration());
-    int unlabeled = Math.max(1, n - 100);
-    Options prepOptions = Options.parse("prep", PrepareImages.OPTIONS, Map.of(
-        "source", "idx", "input", idx.toString(), "labeled-per-class", 10,
-        "shard-records", (unlabeled + config.files() - 1) / config.files()));
+    Options prepOptions = config.large() ? jpegFolderPrep(config, n) : idxPrep(config, n);
     boolean measure = config.methods().contains("prep") && out != null;
     if (run.committed(RunLayout.prep()).isEmpty() || measure) {
       Measurement best = null;
@@ -239,8 +266,8 @@ public final class ScoreBenchmark {
         long written = t.value().count("written.labeled") + t.value().count("written.unlabeled")
             + t.value().count("written.test");
         Measurement m = new Measurement(n, "prep", t.value().count("in"), t.timing(), String.format(Locale.ROOT,
-            "PrepareImages (idx): %,d written, %,d in %d unlabeled files", written,
-            t.value().count("written.unlabeled"), config.files()));
+            "PrepareImages (%s): %,d written, %,d in %d unlabeled files", config.large() ? "folder of JPEG" : "idx",
+            written, t.value().count("written.unlabeled"), config.files()));
         log(m);
         best = Measurement.best(best, m);
       }
@@ -255,31 +282,90 @@ public final class ScoreBenchmark {
     return run;
   }
 
+  /** prep of the first {@code n} Fashion-MNIST training images as IDX files: 10 labeled per class, 100 test. */
+  private static Options idxPrep(Config config, int n) {
+    Path idx = Path.of(config.dataDir(), "idx-n" + n);
+    if (!Files.exists(idx.resolve("t10k-labels-idx1-ubyte.gz"))) {
+      writeIdxSubset(Path.of(config.fashionMnist()), idx, n);
+    }
+    int unlabeled = Math.max(1, n - 100);
+    return Options.parse("prep", PrepareImages.OPTIONS, Map.of(
+        "source", "idx", "input", idx.toString(), "labeled-per-class", 10,
+        "shard-records", (unlabeled + config.files() - 1) / config.files()));
+  }
+
+  /**
+   * prep of a folder of {@code n} 224 px RGB JPEG files without metadata, as a user's folder of
+   * resized web images: every image becomes unlabeled (prep decodes each JPEG and stores it as PNG).
+   */
+  private static Options jpegFolderPrep(Config config, int n) {
+    Path folder = Path.of(config.dataDir(), "jpeg224-n" + n);
+    if (!Files.exists(folder.resolve("_complete"))) {
+      writeJpegFolder(Path.of(config.fashionMnist()), folder, n);
+    }
+    return Options.parse("prep", PrepareImages.OPTIONS, Map.of(
+        "source", "folder", "input", folder.toString(), "unlisted-files", "unlabeled", "image-size", 224,
+        "channels", 3, "shard-records", (n + config.files() - 1) / config.files()));
+  }
+
+  /** Writes {@link #photoLike} versions of the first {@code n} training images as JPEG files, then {@code _complete}. */
+  static void writeJpegFolder(Path fashionMnist, Path folder, int n) {
+    FashionMnist source = FashionMnist.load(fashionMnist, "train", n);
+    try {
+      Files.createDirectories(folder);
+      for (int i = 0; i < source.size(); i++) {
+        Files.write(folder.resolve(String.format(Locale.ROOT, "img-%06d.jpg", i)),
+            jpeg(photoLike(source.pixels(i), 224, i), 224, 3));
+      }
+      Files.writeString(folder.resolve("_complete"), source.size() + " images\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write benchmark JPEG files to " + folder + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@link #tintedRgb} with uniform noise of +-12 per value (deterministic per {@code seed}): an
+   * upscaled image alone is much smoother than a photograph and so cheaper to compress and decode;
+   * the noise brings its PNG closer to a photograph's size.
+   */
+  static byte[] photoLike(byte[] gray28, int size, long seed) {
+    byte[] rgb = tintedRgb(gray28, size);
+    java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+    for (int i = 0; i < rgb.length; i++) {
+      rgb[i] = (byte) Math.max(0, Math.min(255, (rgb[i] & 0xff) + random.nextInt(-12, 13)));
+    }
+    return rgb;
+  }
+
   /** Runs the real score stage once (deleting an earlier output first) and times it. */
   static Measurement score(SparkSession spark, RunDir run, Config config, int n) {
     ScoreImages stage = new ScoreImages(run, Options.parse("score", ScoreImages.OPTIONS,
         Map.of("teacher", "bench", "batch-size", config.batchSize(), "partitions", config.scorePartitions())));
     run.delete(stage.id());
     Probes.Timed<StageManifest> t = Probes.time(() -> StageExecution.planAndRun(run, spark, stage));
-    int tasks = config.scorePartitions() > 0 ? config.scorePartitions()
-        : PrepInfo.read(run).read(spark, Split.UNLABELED).rdd().getNumPartitions();
+    ScoreResult result = t.value().result(ScoreResult.class);
     Measurement m = new Measurement(n, "score", t.value().count("scored"), t.timing(), String.format(Locale.ROOT,
-        "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", tasks, config.batchSize(),
-        t.value().result(ScoreResult.class).modelLoads()));
+        "ScoreImages.execute: %d tasks, batch %d, pmax 10, model loads in this run %s", result.partitions(),
+        config.batch(), result.modelLoads()));
     log(m);
     return m;
   }
 
+  /** Images decoded for the bare forward pass, and what decoding them cost per image. */
+  record Decoded(List<float[]> tensors, double msPerImage) {}
+
   /**
    * The unlabeled images the score stage reads, decoded and normalized into one float array per
-   * forward thread (contiguous CHW images), not timed.
+   * forward thread (contiguous CHW images), outside the forward pass's time; how long decoding and
+   * normalizing took per image, on one thread.
    */
-  static List<float[]> decoded(SparkSession spark, RunDir run, ModelSpec spec) {
+  static Decoded decoded(SparkSession spark, RunDir run, ModelSpec spec) {
     List<Row> rows = PrepInfo.read(run).read(spark, Split.UNLABELED)
         .select(ImageSchema.IMAGE_ID, ImageSchema.IMAGE).collectAsList();
     int threads = spark.sparkContext().defaultParallelism();
     int values = spec.imageValues();
     List<float[]> out = new ArrayList<>();
+    long start = System.nanoTime();
     int per = (rows.size() + threads - 1) / threads;
     for (int t = 0; t < threads; t++) {
       int from = Math.min(rows.size(), t * per);
@@ -292,7 +378,7 @@ public final class ScoreBenchmark {
       }
       out.add(a);
     }
-    return out;
+    return new Decoded(out, (System.nanoTime() - start) / 1e6 / Math.max(1, rows.size()));
   }
 
   /**
@@ -440,7 +526,7 @@ public final class ScoreBenchmark {
     sb.append(String.format(Locale.ROOT,
         "model %s, batch %d, master %s (%d task threads), cores=%d, max-heap=%,d MiB, best of %d runs, "
             + "load average %.1f at start, %.1f at end%n%n",
-        spec(c), c.batchSize(), c.master(), report.threads(), rt.availableProcessors(), rt.maxMemory() >> 20,
+        spec(c), c.batch(), c.master(), report.threads(), rt.availableProcessors(), rt.maxMemory() >> 20,
         Math.max(1, c.repeat()), report.loadAtStart(), report.loadAtEnd()));
     if (!report.measurements().isEmpty()) {
       sb.append("| input images | method | images | seconds | images/s | score / forward | CPU s | images per CPU s "
