@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
+import org.semiweak.util.PngDecoder;
 
 /**
  * Turns encoded images (PNG, JPEG) into model input: pixels in CHW order, scaled to [0, 1] and
@@ -46,48 +47,75 @@ public final class ImageTensors {
     if (encoded == null || encoded.length == 0) {
       throw new IllegalArgumentException("image " + imageId + ": no image bytes (null or empty)");
     }
-    BufferedImage img;
+    int width;
+    int height;
+    int fileChannels;
+    byte[] planes;
+    PngDecoder.Planar png;
     try {
-      img = ImageIO.read(new ByteArrayInputStream(encoded));
-    } catch (IOException | RuntimeException e) {
+      png = PNG_DECODER.get().decodePlanar(encoded);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "image " + imageId + ": cannot decode " + encoded.length + " bytes as PNG/JPEG: " + e.getMessage(), e);
+          "image " + imageId + ": cannot decode " + encoded.length + " bytes as PNG: " + e.getMessage(), e);
     }
-    if (img == null) {
-      throw new IllegalArgumentException(
-          "image " + imageId + ": " + encoded.length + " bytes are not a PNG or JPEG image");
-    }
-    int size = spec.inputSize();
-    if (img.getWidth() != size || img.getHeight() != size) {
-      throw new IllegalArgumentException(
-          "image " + imageId + " is " + img.getWidth() + "x" + img.getHeight() + " but the model expects "
-              + size + "x" + size + "; images are resized by data-prep (run prep with image size " + size + ")");
-    }
-    int plane = size * size;
-    int[][] rgbOrGray = channels(img, plane);
-    int channels = spec.inputChannels();
-    byte[] out = new byte[channels * plane];
-    if (rgbOrGray.length == channels) {
-      for (int c = 0; c < channels; c++) {
-        int[] src = rgbOrGray[c];
-        for (int i = 0; i < plane; i++) {
-          out[c * plane + i] = (byte) src[i];
+    if (png != null) { // data-prep's PNGs (8-bit gray or RGB): the fast path
+      width = png.width();
+      height = png.height();
+      fileChannels = png.channels();
+      planes = png.pixels();
+    } else {
+      BufferedImage img;
+      try {
+        img = ImageIO.read(new ByteArrayInputStream(encoded));
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalArgumentException(
+            "image " + imageId + ": cannot decode " + encoded.length + " bytes as PNG/JPEG: " + e.getMessage(), e);
+      }
+      if (img == null) {
+        throw new IllegalArgumentException(
+            "image " + imageId + ": " + encoded.length + " bytes are not a PNG or JPEG image");
+      }
+      width = img.getWidth();
+      height = img.getHeight();
+      int[][] samples = channels(img, width * height);
+      fileChannels = samples.length;
+      planes = new byte[fileChannels * width * height];
+      for (int c = 0; c < fileChannels; c++) {
+        int[] src = samples[c];
+        int base = c * src.length;
+        for (int i = 0; i < src.length; i++) {
+          planes[base + i] = (byte) src[i];
         }
       }
-    } else if (channels == 3) {
-      int[] g = rgbOrGray[0];
-      for (int i = 0; i < plane; i++) {
-        byte v = (byte) g[i];
-        out[i] = v;
-        out[plane + i] = v;
-        out[2 * plane + i] = v;
+    }
+    int size = spec.inputSize();
+    if (width != size || height != size) {
+      throw new IllegalArgumentException(
+          "image " + imageId + " is " + width + "x" + height + " but the model expects "
+              + size + "x" + size + "; images are resized by data-prep (run prep with image size " + size + ")");
+    }
+    return toChannels(planes, fileChannels, spec.inputChannels(), size * size);
+  }
+
+  /** One decoder per thread: it keeps an {@link java.util.zip.Inflater}. */
+  private static final ThreadLocal<PngDecoder> PNG_DECODER = ThreadLocal.withInitial(PngDecoder::new);
+
+  /** Planes of {@code from} channels as {@code to} channels: gray repeated, or RGB to luma (ITU-R 601). */
+  private static byte[] toChannels(byte[] planes, int from, int to, int plane) {
+    if (from == to) {
+      return planes;
+    }
+    byte[] out = new byte[to * plane];
+    if (to == 3) {
+      for (int c = 0; c < 3; c++) {
+        System.arraycopy(planes, 0, out, c * plane, plane);
       }
     } else {
-      int[] r = rgbOrGray[0];
-      int[] g = rgbOrGray[1];
-      int[] b = rgbOrGray[2];
       for (int i = 0; i < plane; i++) {
-        out[i] = (byte) Math.min(255, Math.round(0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i]));
+        int r = planes[i] & 0xff;
+        int g = planes[plane + i] & 0xff;
+        int b = planes[2 * plane + i] & 0xff;
+        out[i] = (byte) Math.min(255, Math.round(0.299f * r + 0.587f * g + 0.114f * b));
       }
     }
     return out;

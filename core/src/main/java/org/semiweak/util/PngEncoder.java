@@ -86,7 +86,8 @@ public final class PngEncoder {
     return png.toByteArray();
   }
 
-  private static int paeth(int a, int b, int c) {
+  /** The Paeth predictor of the PNG specification (package-private for the decoder's tests). */
+  static int paeth(int a, int b, int c) {
     int p = a + b - c;
     int pa = Math.abs(p - a);
     int pb = Math.abs(p - b);
