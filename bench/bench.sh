@@ -22,6 +22,10 @@ if [[ "$main" == all ]]; then
   run ScoreBenchmark --images 10000,20000,40000 --repeat 3
   run ScoreBenchmark --images 40000 --repeat 3 --methods score,forward --score-partitions 8
   run ScoreBenchmark --images 40000 --repeat 3 --methods score,forward --score-partitions 0
+  # 224 px RGB JPEG files through prep, scored by ResNet-18; the bare forward pass holds 600 KB of
+  # floats per image (2.4 GB at 4,000), hence the larger heap. About 15 minutes.
+  JAVA_OPTS="${JAVA_OPTS:--Xmx8g}" run ScoreBenchmark --image-size 224 --images 1000,2000,4000 --repeat 2 \
+    --methods prep,score,forward
   run TrainBenchmark --steps 100 --repeat 3 --threads 1
   run TrainBenchmark --steps 100 --repeat 3 --threads 2
   # Rounds against the same steps in process, then on a standalone cluster of two 1-core workers.
