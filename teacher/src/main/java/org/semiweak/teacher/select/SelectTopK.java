@@ -36,6 +36,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.semiweak.data.ScoreSchema;
 import org.semiweak.data.SelectionSchema;
+import org.semiweak.run.SparkJobs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -160,16 +161,20 @@ public final class SelectTopK {
     // Persisted without the class names: the cache builds no string column for them (building the
     // in-memory columns is a large part of pass 2), and each reader adds them by a lookup.
     Dataset<Row> ranked = job(spark, pass2Description(), () -> rankSurvivors(spark, scores, first));
-    ranked.persist(StorageLevel.MEMORY_AND_DISK());
     Runnable release = ranked::unpersist;
     Dataset<Row> selection = withClassNames(ranked, classNames);
-    List<ClassStats> stats;
-    try {
-      stats = statistics(spark, ranked, numClasses, first);
-    } catch (RuntimeException e) {
-      release.run();
-      throw e;
-    }
+    // Cached uncompressed: compressing the in-memory columns cost more CPU than the memory it saves
+    // for the few seconds the selection is cached (ratios in docs/BENCHMARKS.md).
+    List<ClassStats> stats = SparkJobs.withSqlConf(spark, "spark.sql.inMemoryColumnarStorage.compressed", "false",
+        () -> {
+          ranked.persist(StorageLevel.MEMORY_AND_DISK());
+          try {
+            return statistics(spark, ranked, numClasses, first);
+          } catch (RuntimeException e) {
+            release.run();
+            throw e;
+          }
+        });
     double pass2Seconds = (System.nanoTime() - start) / 1e9;
     TopKResult result = new TopKResult(selection, release, stats, options, numClasses, first.images, bins.count(),
         pass1Seconds, pass2Seconds);
