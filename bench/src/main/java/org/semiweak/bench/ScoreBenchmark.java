@@ -110,7 +110,7 @@ public final class ScoreBenchmark {
                          default on the CPU (256 at 28 px, 10 for ResNet-18 at 224 px)
         --files          Parquet files per split written by prep (Spark reads one task per file)
         --decode-images  images per format and size in the decode table
-        --score-partitions  the score stage's partitions option (0: as read from Parquet)
+        --score-partitions  the score stage's partitions option (0: one task per Parquet file)
         --image-size     28: Fashion-MNIST's IDX images (28 px gray) and the small ResNet of --widths/--blocks;
                          224: the same images upscaled to 224 px RGB with photo-like noise, written as JPEG
                          files to a folder that prep reads (folder source, every image unlabeled), scored by

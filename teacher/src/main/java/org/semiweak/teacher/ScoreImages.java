@@ -76,7 +76,8 @@ public final class ScoreImages implements Stage {
   public static final OptionSpec<String> SPLIT = OptionSpec.choiceOption("split", Split.UNLABELED.dirName(),
       Split.names(), "which prepared split to score");
   public static final OptionSpec<Integer> PARTITIONS = OptionSpec.intOption("partitions", 0, 0, 1_000_000,
-      "Spark partitions to score in (0: as read from Parquet)");
+      "Spark tasks to score in; 0 = one per Parquet file of the split (prep's files hold shard-records images"
+          + " each, so the tasks are equal); N > 0 repartitions the images into N tasks (a shuffle)");
 
   public static final OptionSpec<Double> MAX_NON_FINITE = OptionSpec.doubleOption("max-non-finite", 0.001, 0, 1,
       "fraction of images whose scores may be NaN or infinite (each counted and left out, as rejected) before the"
