@@ -2,7 +2,7 @@
 # Builds the bench module (offline) and runs one benchmark class with the JVM flags Spark needs,
 # or, with "all", every benchmark with the flags of the tables in docs/BENCHMARKS.md.
 # usage: bench/bench.sh ScoreBenchmark|TrainBenchmark|SelectBenchmark|AccuracyBenchmark [flags...]   (from the repository root)
-#        bench/bench.sh all      (about 80 minutes on a 2-core machine; Markdown tables on stdout)
+#        bench/bench.sh all      (well over an hour on a 2-core machine; Markdown tables on stdout)
 # JAVA_OPTS adds JVM flags (default -Xmx4g); SKIP_BUILD=1 reuses the last build.
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
