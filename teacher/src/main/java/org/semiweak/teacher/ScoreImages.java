@@ -183,8 +183,9 @@ public final class ScoreImages implements Stage {
     }
     // One task per file of the split. Spark packs small files into about one task per core by bytes,
     // and when that gives 3 tasks on 2 cores the last runs alone, a third of the stage on one core
-    // (measured: 0.66x of the bare forward pass at 224 px). prep's files hold shard-records images
-    // each, so one per task keeps the tasks equal; a file of one row group is read by one task anyway.
+    // (at 224 px: 0.81x of the bare forward pass, against 0.88x-0.97x with one task per file,
+    // docs/BENCHMARKS.md). prep's files hold shard-records images each, so one per task keeps the
+    // tasks equal; a file of one row group is read by one task anyway.
     int files = prep.input(Split.parse(options.get(SPLIT))).fileCount(spark.sparkContext().hadoopConfiguration());
     int tasks = Math.max(files, spark.sparkContext().defaultParallelism());
     return SparkJobs.withSqlConf(spark, "spark.sql.files.minPartitionNum", String.valueOf(tasks),
