@@ -69,12 +69,7 @@ public final class Inference implements AutoCloseable {
    * 10 for ResNet-18 at 224 px.
    */
   public static int defaultBatchSize(ModelSpec spec) {
-    return batchSizeFor(spec.activationBytesPerImage());
-  }
-
-  /** The largest batch (at most 256) whose activation of {@code bytesPerImage} per image stays under 32 MiB. */
-  public static int batchSizeFor(long bytesPerImage) {
-    return (int) Math.max(1, Math.min(MAX_DEFAULT_BATCH_SIZE, FAST_TENSOR_BYTES / Math.max(1, bytesPerImage)));
+    return (int) Math.max(1, Math.min(MAX_DEFAULT_BATCH_SIZE, FAST_TENSOR_BYTES / spec.activationBytesPerImage()));
   }
 
   /** Opens the model on {@code device}, running at most {@code batchSize} images per forward pass. */

@@ -133,8 +133,10 @@ public final class StageModel implements Serializable {
     if (!isTorchScript()) {
       return Inference.defaultBatchSize(spec);
     }
-    long side = spec.inputSize() >= 112 ? (spec.inputSize() + 1) / 2 : spec.inputSize();
-    return Inference.batchSizeFor(4L * 64 * side * side);
+    ModelSpec assumed = new ModelSpec(spec.inputSize() >= 112 ? ModelSpec.STEM_LARGE : ModelSpec.STEM_SMALL,
+        new int[] {1}, new int[] {64}, spec.inputChannels(), spec.inputSize(), spec.numClasses(), spec.normMean(),
+        spec.normStd());
+    return Inference.defaultBatchSize(assumed);
   }
 
   /** Opens the model for inference on {@code device}. */

@@ -114,6 +114,9 @@ public final class PngDecoder {
       int row = y * (stride + 1) + 1;
       int prev = row - stride - 1;
       int filter = raw[row - 1];
+      if (y == 0 && filter == 4) {
+        filter = 1; // Paeth with no upper row (zeros) predicts from the left neighbour: Sub
+      }
       switch (filter) {
         case 0 -> { }
         case 1 -> {
@@ -143,29 +146,23 @@ public final class PngDecoder {
             }
           }
         }
-        case 4 -> {
-          if (y == 0) { // Paeth with no upper row predicts from the left neighbour: filter 1
-            for (int x = channels; x < stride; x++) {
-              raw[row + x] += raw[row + x - channels];
-            }
-          } else {
-            for (int x = 0; x < channels; x++) { // no left neighbour: predicts from the upper one
-              raw[row + x] += raw[prev + x];
-            }
-            // The hot loop of decoding (most of prep's rows are Paeth-filtered). The predictor is
-            // chosen with masks, not branches: on photographs the choice is close to random, and
-            // mispredicted branches made this loop several times slower than the inflation.
-            for (int x = channels; x < stride; x++) {
-              int a = raw[row + x - channels] & 0xff;
-              int b = raw[prev + x] & 0xff;
-              int c = raw[prev + x - channels] & 0xff;
-              int pa = Math.abs(b - c);
-              int pb = Math.abs(a - c);
-              int pc = Math.abs(a + b - 2 * c);
-              int bOrC = b ^ ((b ^ c) & ((pc - pb) >> 31)); // c when pc < pb, else b
-              int notA = ((pb - pa) | (pc - pa)) >> 31; // -1 when pb < pa or pc < pa
-              raw[row + x] += (byte) (a ^ ((a ^ bOrC) & notA));
-            }
+        case 4 -> { // y > 0 here
+          for (int x = 0; x < channels; x++) { // no left neighbour: predicts from the upper one
+            raw[row + x] += raw[prev + x];
+          }
+          // The hot loop of decoding (most of prep's rows are Paeth-filtered). The predictor is
+          // chosen with masks, not branches: on photographs the choice is close to random, and
+          // mispredicted branches made this loop several times slower than the inflation.
+          for (int x = channels; x < stride; x++) {
+            int a = raw[row + x - channels] & 0xff;
+            int b = raw[prev + x] & 0xff;
+            int c = raw[prev + x - channels] & 0xff;
+            int pa = Math.abs(b - c);
+            int pb = Math.abs(a - c);
+            int pc = Math.abs(a + b - 2 * c);
+            int bOrC = b ^ ((b ^ c) & ((pc - pb) >> 31)); // c when pc < pb, else b
+            int notA = ((pb - pa) | (pc - pa)) >> 31; // -1 when pb < pa or pc < pa
+            raw[row + x] += (byte) (a ^ ((a ^ bOrC) & notA));
           }
         }
         default -> throw new IllegalArgumentException("PNG row " + y + " has filter type " + filter

@@ -9,10 +9,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -160,29 +158,19 @@ class PngDecoderTest {
     int compressed = deflater.deflate(buf);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-    chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8)
+    PngEncoder.chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 8)
         .put((byte) (channels == 1 ? 0 : 2)).put((byte) 0).put((byte) 0).put((byte) 0).array());
     if (extraChunk.equals("gAMA")) {
-      chunk(out, "gAMA", ByteBuffer.allocate(4).putInt(45455).array());
+      PngEncoder.chunk(out, "gAMA", ByteBuffer.allocate(4).putInt(45455).array());
     } else if (extraChunk.equals("tRNS")) {
-      chunk(out, "tRNS", new byte[channels == 1 ? 2 : 6]);
+      PngEncoder.chunk(out, "tRNS", new byte[channels == 1 ? 2 : 6]);
     }
     int per = (compressed + idatChunks - 1) / idatChunks;
     for (int from = 0; from < compressed; from += per) {
-      chunk(out, "IDAT", Arrays.copyOfRange(buf, from, Math.min(compressed, from + per)));
+      PngEncoder.chunk(out, "IDAT", Arrays.copyOfRange(buf, from, Math.min(compressed, from + per)));
     }
-    chunk(out, "IEND", new byte[0]);
+    PngEncoder.chunk(out, "IEND", new byte[0]);
     return out.toByteArray();
   }
 
-  private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-    out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-    out.writeBytes(t);
-    out.writeBytes(data);
-    CRC32 crc = new CRC32();
-    crc.update(t);
-    crc.update(data);
-    out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-  }
 }
